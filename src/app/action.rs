@@ -1,0 +1,34 @@
+//! What a key means, once the keymap has read it.
+
+use crossterm::event::KeyEvent;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    Back,
+    OpenCommand,
+    OpenSearch,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Collapse the selected span, or move to its parent.
+    Collapse,
+    /// Expand the selected span, or move to its first child.
+    Expand,
+    ToggleCollapse,
+    /// Follow what is under the cursor: a trace id, a span.
+    Open,
+    NextMatch,
+    PrevMatch,
+    ToggleWrap,
+    ToggleFilter,
+    ToggleDetail,
+    /// A key typed into the command line or search prompt.
+    Input(KeyEvent),
+    Submit,
+    CancelInput,
+}

@@ -1,0 +1,17 @@
+//! What `update` asks the runner to do. Every request carries the id of
+//! the slot that waits for it.
+
+use crate::backend::LogQuery;
+use crate::domain::TraceId;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    FetchLogs { id: RequestId, query: LogQuery },
+    FetchTrace { id: RequestId, trace_id: TraceId },
+    /// The slot waiting for this request is gone: stop the work if it still runs.
+    Cancel(RequestId),
+    Quit,
+}

@@ -1,0 +1,38 @@
+//! The screen's geometry, shared by `update` (to keep the cursor in view)
+//! and the views (to draw): a title row, the body, a status row.
+
+use crate::domain::text::width;
+
+/// Rows above and below the body.
+pub const CHROME_ROWS: u16 = 2;
+/// `HH:MM:SS.mmm` and a space.
+pub const LOG_TIME_WIDTH: usize = 13;
+/// Sources (pod names) longer than this are cut.
+pub const MAX_SOURCE_WIDTH: usize = 32;
+
+pub fn body_rows(height: u16) -> usize {
+    height.saturating_sub(CHROME_ROWS) as usize
+}
+
+/// Rows of the span list; the detail pane, when open, takes the rest.
+pub fn trace_list_rows(height: u16, detail: bool) -> usize {
+    let body = body_rows(height);
+    let header = 2; // the summary and the time ruler
+    let list = if detail { body - detail_rows(height) } else { body };
+    list.saturating_sub(header)
+}
+
+pub fn detail_rows(height: u16) -> usize {
+    body_rows(height) * 2 / 5
+}
+
+/// Columns before a log line's text: time, source, and their gaps.
+pub fn log_prefix_width(source_width: usize) -> usize {
+    LOG_TIME_WIDTH + source_width + 1
+}
+
+/// Rows one log line takes: one, or as many as it wraps into.
+pub fn log_line_rows(text: &str, screen_width: u16, source_width: usize, wrap: bool) -> usize {
+    let room = (screen_width as usize).saturating_sub(log_prefix_width(source_width)).max(1);
+    if wrap { width(text).div_ceil(room).max(1) } else { 1 }
+}

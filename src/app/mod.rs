@@ -1,0 +1,96 @@
+//! The loop: terminal events become actions, `update` changes the state and
+//! returns effects, the runner carries them out, and the screen is drawn
+//! only when something changed.
+
+pub mod action;
+pub mod effect;
+pub mod keymap;
+pub mod layout;
+pub mod msg;
+pub mod runner;
+pub mod state;
+pub mod update;
+
+pub use action::Action;
+pub use effect::{Effect, RequestId};
+pub use msg::Msg;
+pub use runner::{Clients, Runner};
+pub use state::{Settings, State, View};
+pub use update::update;
+
+use crate::domain::Nanos;
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::Backend;
+use std::time::Duration;
+
+pub fn now() -> Nanos {
+    chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
+}
+
+/// Runs the interactive loop until the user quits.
+pub async fn run<B: Backend>(
+    terminal: &mut Terminal<B>,
+    mut state: State,
+    mut runner: Runner,
+    mut results: tokio::sync::mpsc::Receiver<Msg>,
+    first: Vec<Effect>,
+) -> std::io::Result<()>
+where
+    B::Error: Into<std::io::Error>,
+{
+    let mut events = EventStream::new();
+    // Once a second while something loads, for the elapsed time shown.
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    first.into_iter().for_each(|e| runner.run(e));
+    loop {
+        if state.dirty {
+            terminal.draw(|frame| crate::ui::draw(frame, &state)).map_err(Into::into)?;
+            state.dirty = false;
+        }
+        if state.quit {
+            return Ok(());
+        }
+        let msg = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(Event::Key(key))) => keymap::action_for(&state, key).map(Msg::Action),
+                Some(Ok(Event::Resize(width, height))) => Some(Msg::Resize { width, height }),
+                Some(Ok(_)) => None,
+                Some(Err(e)) => return Err(e),
+                None => return Ok(()), // no more input: the terminal is gone
+            },
+            Some(msg) = results.recv() => {
+                if let Some(id) = msg.request_id() {
+                    runner.finished(id);
+                }
+                Some(msg)
+            }
+            _ = tick.tick(), if state.is_loading() => Some(Msg::Tick),
+        };
+        if let Some(msg) = msg {
+            for effect in update(&mut state, msg, now()) {
+                runner.run(effect);
+            }
+        }
+    }
+}
+
+/// Carries out effects one after another until none are left, as `--print`
+/// and tests need: the state ends as the user would see it once loaded.
+pub async fn settle(state: &mut State, clients: &Clients, deadline: Duration, mut effects: Vec<Effect>) {
+    // Bounded: paging could otherwise go on for as long as a range has lines.
+    for _ in 0..16 {
+        let mut next = Vec::new();
+        for effect in effects {
+            if let Some(msg) = runner::execute(clients, effect, deadline).await {
+                next.extend(update(state, msg, now()));
+            }
+        }
+        if next.is_empty() {
+            return;
+        }
+        effects = next;
+    }
+}

@@ -1,0 +1,148 @@
+//! Carries out effects: each request on its own task, with a deadline and a
+//! cancellation token; its result comes back as a `Msg` on a bounded channel.
+
+use super::effect::{Effect, RequestId};
+use super::msg::Msg;
+use crate::backend::{BackendError, ErrorKind, LokiClient, Source, TempoClient};
+use crate::config::Config;
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// Results waiting to be read by the loop; workers wait when it is full.
+const CHANNEL_CAPACITY: usize = 64;
+
+/// The backends, or why one cannot be used.
+pub struct Clients {
+    pub loki: Result<LokiClient, BackendError>,
+    pub tempo: Result<TempoClient, BackendError>,
+}
+
+impl Clients {
+    pub fn from_config(config: &Config) -> Self {
+        let missing = |source| BackendError::new(source, ErrorKind::NotConfigured, "no URL configured");
+        Clients {
+            loki: config
+                .loki
+                .as_ref()
+                .map_or_else(|| Err(missing(Source::Loki)), LokiClient::new),
+            tempo: config
+                .tempo
+                .as_ref()
+                .map_or_else(|| Err(missing(Source::Tempo)), TempoClient::new),
+        }
+    }
+}
+
+/// Runs one request effect to its result message. `None` for effects that
+/// are not requests.
+pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> Option<Msg> {
+    match effect {
+        Effect::FetchLogs { id, query } => {
+            let work = async {
+                match &clients.loki {
+                    Ok(loki) => loki.query_range(&query).await,
+                    Err(e) => Err(e.clone()),
+                }
+            };
+            let result = within(deadline, Source::Loki, work).await;
+            Some(Msg::LogsLoaded { id, result })
+        }
+        Effect::FetchTrace { id, trace_id } => {
+            let work = async {
+                match &clients.tempo {
+                    Ok(tempo) => tempo.trace(trace_id).await,
+                    Err(e) => Err(e.clone()),
+                }
+            };
+            let result = within(deadline, Source::Tempo, work).await;
+            Some(Msg::TraceLoaded { id, result })
+        }
+        Effect::Cancel(_) | Effect::Quit => None,
+    }
+}
+
+async fn within<T>(
+    deadline: Duration,
+    source: Source,
+    work: impl Future<Output = Result<T, BackendError>>,
+) -> Result<T, BackendError> {
+    tokio::time::timeout(deadline, work).await.unwrap_or_else(|_| {
+        Err(BackendError::new(
+            source,
+            ErrorKind::Timeout,
+            format!("no answer within {}s", deadline.as_secs_f32()),
+        ))
+    })
+}
+
+pub struct Runner {
+    clients: Arc<Clients>,
+    deadline: Duration,
+    results: mpsc::Sender<Msg>,
+    running: HashMap<RequestId, CancellationToken>,
+}
+
+impl Runner {
+    pub fn new(clients: Clients, deadline: Duration) -> (Runner, mpsc::Receiver<Msg>) {
+        let (results, receiver) = mpsc::channel(CHANNEL_CAPACITY);
+        let runner = Runner {
+            clients: Arc::new(clients),
+            deadline,
+            results,
+            running: HashMap::new(),
+        };
+        (runner, receiver)
+    }
+
+    pub fn run(&mut self, effect: Effect) {
+        let id = match &effect {
+            Effect::FetchLogs { id, .. } | Effect::FetchTrace { id, .. } => *id,
+            Effect::Cancel(id) => {
+                if let Some(token) = self.running.remove(id) {
+                    token.cancel();
+                }
+                return;
+            }
+            Effect::Quit => return,
+        };
+        let token = CancellationToken::new();
+        self.running.insert(id, token.clone());
+        let (clients, deadline, results) = (Arc::clone(&self.clients), self.deadline, self.results.clone());
+        tracing::debug!(?effect, "request");
+        tokio::spawn(async move {
+            tokio::select! {
+                () = token.cancelled() => tracing::debug!(?id, "cancelled"),
+                msg = execute(&clients, effect, deadline) => {
+                    if let Some(msg) = msg {
+                        let _ = results.send(msg).await; // the loop has ended: nobody to tell
+                    }
+                }
+            }
+        });
+    }
+
+    /// The loop has the result of `id`: its token is no longer needed.
+    pub fn finished(&mut self, id: RequestId) {
+        self.running.remove(&id);
+    }
+
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
+    pub fn deadline(&self) -> Duration {
+        self.deadline
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        for token in self.running.values() {
+            token.cancel();
+        }
+    }
+}

@@ -1,0 +1,449 @@
+//! The one owner of everything on screen.
+
+use super::effect::RequestId;
+use super::layout;
+use crate::backend::{BackendError, Direction, LogQuery};
+use crate::correlate::{DerivedFields, TraceMatch, Waterfall};
+use crate::domain::text::width;
+use crate::ui::theme::Theme;
+use crate::domain::{Level, LogLine, Nanos, TimeRange, Trace, TraceId};
+use ratatui_textarea::TextArea;
+use regex::Regex;
+use std::time::Duration;
+
+/// What does not change while the program runs.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub context: String,
+    /// (name, URL safe to show) of each configured backend.
+    pub backends: Vec<(String, String)>,
+    pub derived_fields: DerivedFields,
+    pub utc: bool,
+    /// How far back a new log query looks.
+    pub since: Duration,
+    /// Lines asked of Loki per page.
+    pub page_size: u32,
+    pub theme: Theme,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            context: "default".into(),
+            backends: Vec::new(),
+            derived_fields: DerivedFields::default(),
+            utc: false,
+            since: Duration::from_secs(3600),
+            page_size: 1000,
+            theme: Theme::default(),
+        }
+    }
+}
+
+pub struct State {
+    /// The navigation stack: the last view is on screen, Esc pops it.
+    pub views: Vec<View>,
+    pub input: Option<Prompt>,
+    pub help: bool,
+    pub message: Option<Message>,
+    pub warnings: Vec<String>,
+    pub settings: Settings,
+    pub width: u16,
+    pub height: u16,
+    /// The time of the last message, for "loading… 3s".
+    pub now: Nanos,
+    pub quit: bool,
+    /// Something changed since the last draw.
+    pub dirty: bool,
+    next_request: u64,
+}
+
+pub enum View {
+    Home,
+    Logs(LogsView),
+    Trace(TraceView),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewKind {
+    Home,
+    Logs,
+    Trace,
+}
+
+impl View {
+    pub fn kind(&self) -> ViewKind {
+        match self {
+            View::Home => ViewKind::Home,
+            View::Logs(_) => ViewKind::Logs,
+            View::Trace(_) => ViewKind::Trace,
+        }
+    }
+
+    /// The request this view waits for, if any.
+    pub fn pending(&self) -> Option<RequestId> {
+        match self {
+            View::Home => None,
+            View::Logs(logs) => logs.pending(),
+            View::Trace(trace) => trace.pending(),
+        }
+    }
+}
+
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub textarea: TextArea<'static>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PromptKind {
+    Command,
+    Search,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    pub text: String,
+    pub is_error: bool,
+}
+
+/// A slot that waits for one request.
+#[derive(Debug)]
+pub enum Loadable<T> {
+    Loading { id: RequestId, since: Nanos },
+    Ready(T),
+    Failed(BackendError),
+}
+
+impl State {
+    pub fn new(settings: Settings, width: u16, height: u16, now: Nanos) -> Self {
+        State {
+            views: vec![View::Home],
+            input: None,
+            help: false,
+            message: None,
+            warnings: Vec::new(),
+            settings,
+            width,
+            height,
+            now,
+            quit: false,
+            dirty: true,
+            next_request: 1,
+        }
+    }
+
+    pub fn current(&self) -> &View {
+        // The stack is never empty: `Back` keeps the last view.
+        self.views.last().unwrap_or(&View::Home)
+    }
+
+    pub fn current_mut(&mut self) -> Option<&mut View> {
+        self.views.last_mut()
+    }
+
+    pub fn next_request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.views.iter().any(|v| v.pending().is_some())
+    }
+}
+
+/// A log line with what was found in it once, when it arrived.
+#[derive(Clone, Debug)]
+pub struct LogRow {
+    pub line: LogLine,
+    pub level: Level,
+    pub traces: Vec<TraceMatch>,
+}
+
+/// The state of paging back through older lines.
+#[derive(Debug)]
+pub enum Older {
+    Loading { id: RequestId, since: Nanos },
+    /// The last page was full: there may be more.
+    More,
+    /// The last page was short: the range is exhausted.
+    Exhausted,
+    Failed(BackendError),
+}
+
+pub struct Search {
+    pub pattern: String,
+    pub regex: Result<Regex, String>,
+    /// Where the cursor was when the prompt opened, to return on Esc.
+    pub origin: usize,
+}
+
+impl Search {
+    pub fn matches(&self, text: &str) -> bool {
+        self.regex.as_ref().is_ok_and(|r| r.is_match(text))
+    }
+}
+
+pub struct LogsView {
+    pub logql: String,
+    pub range: TimeRange,
+    /// Newest first.
+    pub rows: Vec<LogRow>,
+    pub older: Older,
+    /// Whether the first page has arrived.
+    pub loaded: bool,
+    /// Index into the shown rows.
+    pub selected: usize,
+    pub top: usize,
+    pub wrap: bool,
+    pub search: Option<Search>,
+    /// Show only the rows that match the search.
+    pub filter: bool,
+    /// Indices of the rows that match, when `filter` is on.
+    pub filtered: Vec<u32>,
+    pub source_width: usize,
+}
+
+impl LogsView {
+    pub fn new(logql: String, range: TimeRange) -> Self {
+        LogsView {
+            logql,
+            range,
+            rows: Vec::new(),
+            older: Older::More,
+            loaded: false,
+            selected: 0,
+            top: 0,
+            wrap: false,
+            search: None,
+            filter: false,
+            filtered: Vec::new(),
+            source_width: 0,
+        }
+    }
+
+    pub fn pending(&self) -> Option<RequestId> {
+        match self.older {
+            Older::Loading { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The next page: older than the oldest line held, or the first page.
+    pub fn next_page(&self, limit: u32) -> LogQuery {
+        let end = match self.rows.last() {
+            // Inclusive of the oldest timestamp: lines that share it may
+            // have been cut by the limit. Duplicates are dropped on arrival.
+            Some(oldest) => oldest.line.timestamp.saturating_add(1),
+            None => self.range.end,
+        };
+        LogQuery {
+            logql: self.logql.clone(),
+            range: TimeRange { start: self.range.start, end },
+            limit,
+            direction: Direction::Backward,
+        }
+    }
+
+    /// Adds a page of older lines, skipping those already held.
+    pub fn append(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) {
+        let boundary = self.rows.last().map(|r| r.line.timestamp);
+        let first_new = self.rows.len();
+        for line in lines {
+            if Some(line.timestamp) == boundary && self.holds_at_boundary(&line, first_new) {
+                continue;
+            }
+            self.source_width = self
+                .source_width
+                .max(width(line.source()).min(layout::MAX_SOURCE_WIDTH));
+            let traces = rules.find(&line.line);
+            let level = line.level();
+            self.rows.push(LogRow { line, level, traces });
+        }
+        if self.filter {
+            self.extend_filter(first_new);
+        }
+    }
+
+    fn holds_at_boundary(&self, line: &LogLine, held: usize) -> bool {
+        self.rows[..held]
+            .iter()
+            .rev()
+            .take_while(|r| r.line.timestamp == line.timestamp)
+            .any(|r| r.line.line == line.line && *r.line.labels == *line.labels)
+    }
+
+    /// How many rows are shown: all, or the matching ones.
+    pub fn shown_len(&self) -> usize {
+        if self.filter { self.filtered.len() } else { self.rows.len() }
+    }
+
+    /// The row at a shown position.
+    pub fn shown_row(&self, position: usize) -> Option<&LogRow> {
+        let index = if self.filter {
+            *self.filtered.get(position)? as usize
+        } else {
+            position
+        };
+        self.rows.get(index)
+    }
+
+    pub fn selected_row(&self) -> Option<&LogRow> {
+        self.shown_row(self.selected)
+    }
+
+    /// Recomputes which rows the filter shows, keeping the cursor on the
+    /// same line where it can.
+    pub fn refilter(&mut self) {
+        let selected_index = self.row_index(self.selected);
+        self.filtered.clear();
+        self.extend_filter(0);
+        self.selected = match selected_index {
+            Some(index) if self.filter => self.filtered.partition_point(|&i| (i as usize) < index),
+            Some(index) => index,
+            None => 0,
+        };
+        self.clamp();
+    }
+
+    fn extend_filter(&mut self, from: usize) {
+        let Some(search) = &self.search else {
+            self.filtered.extend(from as u32..self.rows.len() as u32);
+            return;
+        };
+        let matching = self.rows[from..]
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| search.matches(&r.line.line))
+            .map(|(i, _)| (from + i) as u32);
+        self.filtered.extend(matching);
+    }
+
+    /// The index into `rows` of a shown position.
+    pub fn row_index(&self, position: usize) -> Option<usize> {
+        if self.filter {
+            self.filtered.get(position).map(|&i| i as usize)
+        } else {
+            (position < self.rows.len()).then_some(position)
+        }
+    }
+
+    /// The next shown position at or after `from` (or before, going back)
+    /// whose line matches the search.
+    pub fn find_match(&self, from: usize, forward: bool) -> Option<usize> {
+        let search = self.search.as_ref()?;
+        let hit = |p: &usize| self.shown_row(*p).is_some_and(|r| search.matches(&r.line.line));
+        if forward {
+            (from..self.shown_len()).find(hit)
+        } else {
+            (0..=from.min(self.shown_len().saturating_sub(1))).rev().find(hit)
+        }
+    }
+
+    pub fn clamp(&mut self) {
+        self.selected = self.selected.min(self.shown_len().saturating_sub(1));
+    }
+
+    /// Moves `top` so the selected line is on screen.
+    pub fn scroll_into_view(&mut self, screen_width: u16, rows: usize) {
+        if self.selected < self.top {
+            self.top = self.selected;
+            return;
+        }
+        let rows = rows.max(1);
+        if !self.wrap {
+            if self.selected >= self.top + rows {
+                self.top = self.selected + 1 - rows;
+            }
+            return;
+        }
+        let height = |p: usize| {
+            self.shown_row(p).map_or(1, |r| {
+                layout::log_line_rows(&r.line.line, screen_width, self.source_width, true)
+            })
+        };
+        let mut top = self.top;
+        let mut used: usize = (top..=self.selected).map(height).sum();
+        while used > rows && top < self.selected {
+            used -= height(top);
+            top += 1;
+        }
+        self.top = top;
+    }
+}
+
+pub struct TraceView {
+    pub trace_id: TraceId,
+    pub load: Loadable<TraceModel>,
+}
+
+impl TraceView {
+    pub fn pending(&self) -> Option<RequestId> {
+        match self.load {
+            Loadable::Loading { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A loaded trace and where the user is in it.
+pub struct TraceModel {
+    pub trace: Trace,
+    pub waterfall: Waterfall,
+    /// Per waterfall row.
+    pub collapsed: Vec<bool>,
+    /// Waterfall rows not hidden by a collapsed ancestor.
+    pub visible: Vec<u32>,
+    /// Index into `visible`.
+    pub selected: usize,
+    pub top: usize,
+    pub detail: bool,
+}
+
+impl TraceModel {
+    pub fn new(trace: Trace) -> Self {
+        let waterfall = Waterfall::new(&trace);
+        let collapsed = vec![false; waterfall.rows.len()];
+        let visible = waterfall.visible_rows(&collapsed);
+        TraceModel {
+            trace,
+            waterfall,
+            collapsed,
+            visible,
+            selected: 0,
+            top: 0,
+            detail: false,
+        }
+    }
+
+    /// The waterfall row under the cursor.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.visible.get(self.selected).map(|&r| r as usize)
+    }
+
+    pub fn set_collapsed(&mut self, row: usize, collapsed: bool) {
+        if !self.waterfall.has_children(row) || self.collapsed[row] == collapsed {
+            return;
+        }
+        self.collapsed[row] = collapsed;
+        self.visible = self.waterfall.visible_rows(&self.collapsed);
+        self.select_row(row);
+    }
+
+    /// Puts the cursor on a waterfall row, if it is visible.
+    pub fn select_row(&mut self, row: usize) {
+        if let Ok(position) = self.visible.binary_search(&(row as u32)) {
+            self.selected = position;
+        }
+    }
+
+    pub fn scroll_into_view(&mut self, rows: usize) {
+        let rows = rows.max(1);
+        if self.selected < self.top {
+            self.top = self.selected;
+        } else if self.selected >= self.top + rows {
+            self.top = self.selected + 1 - rows;
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The HTTP plumbing every client shares: auth, tenant, TLS, a size cap,
+//! and turning failures into [`BackendError`]s that keep the server's words.
+
+use super::{BackendError, ErrorKind, Source};
+use crate::secret::{Secret, redact_url};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The most we read of one answer. Loki's default limit of 5000 lines is a
+/// few MB; anything near this is not a page we can show.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+/// How much of an error body is kept for the message.
+const MAX_ERROR_CHARS: usize = 300;
+
+#[derive(Clone, Debug, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Basic {
+        user: String,
+        password: Secret,
+    },
+    Bearer(Secret),
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Tls {
+    pub ca_file: Option<PathBuf>,
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    pub insecure_skip_verify: bool,
+}
+
+/// Where a backend is and how to reach it.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    pub url: String,
+    pub auth: Auth,
+    /// Sent as `X-Scope-OrgID` (Loki, Tempo, Mimir multi-tenancy).
+    pub tenant: Option<Secret>,
+    /// Extra headers; values may be credentials, so they are secrets.
+    pub headers: Vec<(String, Secret)>,
+    pub tls: Tls,
+}
+
+impl Endpoint {
+    pub fn new(url: impl Into<String>) -> Self {
+        Endpoint {
+            url: url.into(),
+            auth: Auth::None,
+            tenant: None,
+            headers: Vec::new(),
+            tls: Tls::default(),
+        }
+    }
+}
+
+/// A body the server sent, with what is needed to read it.
+pub struct Answer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct HttpClient {
+    source: Source,
+    base: reqwest::Url,
+    client: reqwest::Client,
+}
+
+impl HttpClient {
+    pub fn new(source: Source, endpoint: &Endpoint) -> Result<Self, BackendError> {
+        let config_error = |what: String| BackendError::new(source, ErrorKind::Config, what);
+        let mut base = reqwest::Url::parse(&endpoint.url)
+            .map_err(|e| config_error(format!("bad URL {}: {e}", redact_url(&endpoint.url))))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(config_error(format!(
+                "bad URL {}: only http and https are supported",
+                redact_url(&endpoint.url)
+            )));
+        }
+        let mut auth = endpoint.auth.clone();
+        if !base.username().is_empty() {
+            // Credentials in the URL become basic auth, and leave the URL.
+            let password = Secret::new(base.password().unwrap_or_default());
+            auth = Auth::Basic {
+                user: base.username().to_owned(),
+                password,
+            };
+            let _ = base.set_username("");
+            let _ = base.set_password(None);
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let headers = default_headers(endpoint, &auth).map_err(config_error)?;
+        let mut builder = reqwest::Client::builder()
+            .default_headers(headers)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("triage/", env!("CARGO_PKG_VERSION")))
+            .danger_accept_invalid_certs(endpoint.tls.insecure_skip_verify);
+        builder = add_tls(builder, &endpoint.tls).map_err(config_error)?;
+        let client = builder
+            .build()
+            .map_err(|e| config_error(format!("cannot make an HTTP client: {}", root_cause(&e))))?;
+        Ok(HttpClient {
+            source,
+            base,
+            client,
+        })
+    }
+
+    pub fn source(&self) -> Source {
+        self.source
+    }
+
+    /// The base URL, safe to show.
+    pub fn base_url(&self) -> &str {
+        self.base.as_str()
+    }
+
+    /// GETs `path` (relative to the base URL) and reads the body, up to the cap.
+    pub async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Answer, BackendError> {
+        self.get_with(path, query, &[]).await
+    }
+
+    pub async fn get_with(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, BackendError> {
+        let url = self
+            .base
+            .join(path.trim_start_matches('/'))
+            .map_err(|e| self.error(ErrorKind::Config, format!("bad path {path}: {e}")))?;
+        let mut request = self.client.get(url).query(query);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+            if body.len() + chunk.len() > MAX_BODY_BYTES {
+                return Err(self.error(
+                    ErrorKind::TooLarge,
+                    format!(
+                        "the answer is larger than {} MiB; stopped reading there. Narrow the query or the time range",
+                        MAX_BODY_BYTES / 1024 / 1024
+                    ),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            status,
+            content_type,
+            body,
+        })
+    }
+
+    pub fn error(&self, kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
+        BackendError::new(self.source, kind, message)
+    }
+
+    /// An error status, with the server's own message from the body.
+    pub fn status_error(&self, answer: &Answer) -> BackendError {
+        let kind = if answer.status == 404 {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Http
+        };
+        BackendError {
+            status: Some(answer.status),
+            ..self.error(kind, error_message(answer))
+        }
+    }
+
+    /// An answer that does not parse as the API promises.
+    pub fn decode_error(&self, what: &str, e: impl std::fmt::Display) -> BackendError {
+        self.error(ErrorKind::Decode, format!("unreadable {what}: {e}"))
+    }
+
+    fn transport_error(&self, e: &reqwest::Error) -> BackendError {
+        let kind = if e.is_timeout() {
+            ErrorKind::Timeout
+        } else if e.is_connect() {
+            ErrorKind::Unreachable
+        } else {
+            ErrorKind::Decode
+        };
+        let what = match kind {
+            ErrorKind::Unreachable => "cannot connect to",
+            ErrorKind::Timeout => "no answer from",
+            _ => "broken answer from",
+        };
+        self.error(kind, format!("{what} {}: {}", self.base, root_cause(e)))
+    }
+}
+
+fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String> {
+    let mut headers = HeaderMap::new();
+    let mut insert = |name: &str, value: &str| -> Result<(), String> {
+        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("bad header name {name:?}"))?;
+        let mut value = HeaderValue::from_str(value).map_err(|_| format!("bad value for header {name}"))?;
+        value.set_sensitive(true);
+        headers.insert(name, value);
+        Ok(())
+    };
+    match auth {
+        Auth::None => {}
+        Auth::Basic { user, password } => {
+            use base64::Engine;
+            let pair = format!("{user}:{}", password.expose());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+            insert("authorization", &format!("Basic {encoded}"))?;
+        }
+        Auth::Bearer(token) => insert("authorization", &format!("Bearer {}", token.expose()))?,
+    }
+    if let Some(tenant) = &endpoint.tenant {
+        insert("x-scope-orgid", tenant.expose())?;
+    }
+    for (name, value) in &endpoint.headers {
+        insert(name, value.expose())?;
+    }
+    Ok(headers)
+}
+
+fn add_tls(mut builder: reqwest::ClientBuilder, tls: &Tls) -> Result<reqwest::ClientBuilder, String> {
+    let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+    if let Some(path) = &tls.ca_file {
+        let pem = read(path)?;
+        for cert in reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("bad CA file {}: {}", path.display(), root_cause(&e)))?
+        {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    match (&tls.client_cert, &tls.client_key) {
+        (Some(cert), Some(key)) => {
+            let mut pem = read(cert)?;
+            pem.push(b'\n');
+            pem.extend(read(key)?);
+            let identity = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| format!("bad client certificate or key: {}", root_cause(&e)))?;
+            builder = builder.identity(identity);
+        }
+        (None, None) => {}
+        _ => return Err("a client certificate needs both client_cert and client_key".into()),
+    }
+    Ok(builder)
+}
+
+/// The innermost cause, which is the part that says what happened
+/// ("Connection refused"); the outer layers repeat the URL.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
+    cause.to_string()
+}
+
+/// The server's own words from an error body: JSON `error`/`message`
+/// fields, an HTML page's title, or the text itself; shortened.
+pub fn error_message(answer: &Answer) -> String {
+    let text = String::from_utf8_lossy(&answer.body);
+    let text = text.trim();
+    let words = if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        ["error", "message", "msg"]
+            .iter()
+            .find_map(|k| json.get(k).and_then(|v| v.as_str()).map(str::to_owned))
+            .unwrap_or_else(|| text.to_owned())
+    } else if answer.content_type.contains("html") || text.starts_with('<') {
+        let title = text
+            .split_once("<title>")
+            .and_then(|(_, rest)| rest.split_once("</title>"))
+            .map(|(title, _)| title.trim().to_owned());
+        format!(
+            "an HTML page, probably from a proxy in front of the server{}",
+            title.map(|t| format!(": {t}")).unwrap_or_default()
+        )
+    } else if text.is_empty() {
+        format!("empty answer with status {}", answer.status)
+    } else {
+        text.to_owned()
+    };
+    shorten(&words, MAX_ERROR_CHARS)
+}
+
+fn shorten(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answer(status: u16, content_type: &str, body: &str) -> Answer {
+        Answer {
+            status,
+            content_type: content_type.into(),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn error_bodies_keep_the_servers_words() {
+        assert_eq!(
+            error_message(&answer(400, "text/plain", "parse error at line 1\n")),
+            "parse error at line 1"
+        );
+        assert_eq!(
+            error_message(&answer(400, "application/json", r#"{"status":"error","error":"bad_data: x"}"#)),
+            "bad_data: x"
+        );
+        assert_eq!(
+            error_message(&answer(502, "text/html", "<html><title>502 Bad Gateway</title></html>")),
+            "an HTML page, probably from a proxy in front of the server: 502 Bad Gateway"
+        );
+        assert_eq!(error_message(&answer(404, "", "")), "empty answer with status 404");
+        assert_eq!(error_message(&answer(500, "", &"x".repeat(1000))).chars().count(), 301);
+    }
+
+    #[test]
+    fn credentials_in_the_url_become_basic_auth() -> Result<(), BackendError> {
+        let client = HttpClient::new(Source::Loki, &Endpoint::new("http://me:secret@127.0.0.1:1/loki"))?;
+        assert_eq!(client.base_url(), "http://127.0.0.1:1/loki/");
+        Ok(())
+    }
+
+    #[test]
+    fn bad_urls_are_config_errors() {
+        let err = HttpClient::new(Source::Tempo, &Endpoint::new("ftp://x")).err();
+        assert_eq!(err.map(|e| e.kind), Some(ErrorKind::Config));
+        let err = HttpClient::new(Source::Tempo, &Endpoint::new("not a url")).err();
+        assert_eq!(err.map(|e| e.kind), Some(ErrorKind::Config));
+    }
+}

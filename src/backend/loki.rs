@@ -1,0 +1,189 @@
+//! Loki's `query_range` for log streams.
+//! API: <https://grafana.com/docs/loki/latest/reference/loki-http-api/>
+
+use super::http::{Endpoint, HttpClient};
+use super::{BackendError, ErrorKind, Source};
+use crate::domain::{Labels, LogLine, SafeText, TimeRange};
+use serde::Deserialize;
+use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Newest first: what an engineer looking at an incident wants.
+    Backward,
+    Forward,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogQuery {
+    pub logql: String,
+    pub range: TimeRange,
+    pub limit: u32,
+    pub direction: Direction,
+}
+
+#[derive(Clone, Debug)]
+pub struct LokiClient {
+    http: HttpClient,
+}
+
+impl LokiClient {
+    pub fn new(endpoint: &Endpoint) -> Result<Self, BackendError> {
+        Ok(LokiClient {
+            http: HttpClient::new(Source::Loki, endpoint)?,
+        })
+    }
+
+    /// The lines of a log query, in the query's direction.
+    pub async fn query_range(&self, query: &LogQuery) -> Result<Vec<LogLine>, BackendError> {
+        let params = [
+            ("query", query.logql.clone()),
+            ("start", query.range.start.to_string()),
+            ("end", query.range.end.to_string()),
+            ("limit", query.limit.to_string()),
+            (
+                "direction",
+                match query.direction {
+                    Direction::Backward => "backward",
+                    Direction::Forward => "forward",
+                }
+                .to_owned(),
+            ),
+        ];
+        let answer = self.http.get("loki/api/v1/query_range", &params).await?;
+        if !answer.is_success() {
+            return Err(self.http.status_error(&answer));
+        }
+        let lines = decode_streams(&answer.body).map_err(|e| match e {
+            Decoded::Unsupported(kind) => self.http.error(
+                ErrorKind::Unsupported,
+                format!(
+                    "this is a metric query (it returns a {kind}); the logs view needs a log query such as {{app=\"api\"}} |= \"error\""
+                ),
+            ),
+            Decoded::Failed(message) => self.http.decode_error("Loki answer", message),
+        })?;
+        Ok(sort(lines, query.direction))
+    }
+}
+
+fn sort(mut lines: Vec<LogLine>, direction: Direction) -> Vec<LogLine> {
+    // Streams arrive one after another; interleave them by time. Stable, so
+    // lines of one stream with equal timestamps keep Loki's order.
+    match direction {
+        Direction::Backward => lines.sort_by(|a, b| b.timestamp.cmp(&a.timestamp)),
+        Direction::Forward => lines.sort_by_key(|l| l.timestamp),
+    }
+    lines
+}
+
+#[derive(Debug)]
+enum Decoded {
+    Unsupported(String),
+    Failed(String),
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    status: String,
+    #[serde(default)]
+    error: Option<String>,
+    data: Option<Data>,
+}
+
+#[derive(Deserialize)]
+struct Data {
+    #[serde(rename = "resultType")]
+    result_type: String,
+    result: serde_json::Value,
+}
+
+#[derive(Deserialize)]
+struct Stream {
+    stream: BTreeMap<String, String>,
+    values: Vec<Entry>,
+}
+
+/// `[timestamp, line]`, or `[timestamp, line, {structured metadata}]`.
+struct Entry(String, String);
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = Entry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("[timestamp, line]")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
+                let ts = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let line = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Entry(ts, line))
+            }
+        }
+        deserializer.deserialize_seq(EntryVisitor)
+    }
+}
+
+/// Reads a `streams` answer into lines, each made safe once, here.
+fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| Decoded::Failed(e.to_string()))?;
+    if envelope.status != "success" {
+        return Err(Decoded::Failed(envelope.error.unwrap_or(envelope.status)));
+    }
+    let data = envelope.data.ok_or_else(|| Decoded::Failed("no data".into()))?;
+    if data.result_type != "streams" {
+        return Err(Decoded::Unsupported(data.result_type));
+    }
+    let streams: Vec<Stream> = serde_json::from_value(data.result).map_err(|e| Decoded::Failed(e.to_string()))?;
+    let mut lines = Vec::with_capacity(streams.iter().map(|s| s.values.len()).sum());
+    for stream in streams {
+        let labels = Arc::new(Labels(
+            stream.stream.iter().map(|(k, v)| (SafeText::new(k), SafeText::new(v))).collect(),
+        ));
+        for Entry(ts, line) in stream.values {
+            let timestamp = ts
+                .parse()
+                .map_err(|_| Decoded::Failed(format!("bad timestamp {:?}", SafeText::new(&ts))))?;
+            lines.push(LogLine {
+                timestamp,
+                labels: Arc::clone(&labels),
+                line: SafeText::new(&line),
+            });
+        }
+    }
+    Ok(lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_with_structured_metadata_are_read() {
+        let body = br#"{"status":"success","data":{"resultType":"streams","result":[
+            {"stream":{"app":"a"},"values":[["2","two",{"trace_id":"x"}],["1","one"]]}]}}"#;
+        let lines = decode_streams(body).map(|l| sort(l, Direction::Forward));
+        let texts: Vec<_> = lines.iter().flatten().map(|l| l.line.to_string()).collect();
+        assert_eq!(texts, ["one", "two"]);
+    }
+
+    #[test]
+    fn metric_results_are_unsupported_not_garbage() {
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        assert!(matches!(decode_streams(body), Err(Decoded::Unsupported(k)) if k == "matrix"));
+    }
+
+    #[test]
+    fn hostile_lines_are_sanitised_here() {
+        let body = br#"{"status":"success","data":{"resultType":"streams","result":[
+            {"stream":{"app":"\u001b[2Jx"},"values":[["1","a\u001b]0;title\u0007b"]]}]}}"#;
+        let lines = decode_streams(body).unwrap_or_default();
+        assert_eq!(lines[0].line.as_str(), "a␛b");
+        assert_eq!(lines[0].labels.get("app").map(|v| v.as_str()), Some("␛x"));
+    }
+}

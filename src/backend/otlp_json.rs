@@ -1,0 +1,261 @@
+//! OTLP traces in JSON, in the shapes Tempo sends: `/api/v2/traces`
+//! (`{"trace": {"resourceSpans": ...}}`) and `/api/traces` (`{"batches": ...}`),
+//! ids in base64 (Tempo) or hex (the OTLP spec).
+
+use crate::domain::{Attribute, SafeText, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId};
+use serde::Deserialize;
+use std::sync::Arc;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct TraceAnswer {
+    trace: Option<Batches>,
+    #[serde(flatten)]
+    top_level: Batches,
+    status: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Batches {
+    #[serde(default, alias = "batches")]
+    resource_spans: Vec<ResourceSpans>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceSpans {
+    #[serde(default)]
+    resource: Resource,
+    #[serde(default, alias = "instrumentationLibrarySpans")]
+    scope_spans: Vec<ScopeSpans>,
+}
+
+#[derive(Deserialize, Default)]
+struct Resource {
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
+}
+
+#[derive(Deserialize)]
+struct ScopeSpans {
+    #[serde(default)]
+    spans: Vec<OtlpSpan>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OtlpSpan {
+    span_id: String,
+    #[serde(default)]
+    parent_span_id: Option<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: Option<serde_json::Value>,
+    start_time_unix_nano: Number,
+    end_time_unix_nano: Number,
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
+    #[serde(default)]
+    events: Vec<OtlpEvent>,
+    #[serde(default)]
+    status: Option<OtlpStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OtlpEvent {
+    time_unix_nano: Number,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    attributes: Vec<KeyValue>,
+}
+
+#[derive(Deserialize)]
+struct OtlpStatus {
+    #[serde(default)]
+    code: Option<serde_json::Value>,
+    #[serde(default)]
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct KeyValue {
+    key: String,
+    #[serde(default)]
+    value: AnyValue,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct AnyValue {
+    string_value: Option<String>,
+    int_value: Option<Number>,
+    double_value: Option<f64>,
+    bool_value: Option<bool>,
+    bytes_value: Option<String>,
+    array_value: Option<ArrayValue>,
+    kvlist_value: Option<KvList>,
+}
+
+#[derive(Deserialize)]
+struct ArrayValue {
+    #[serde(default)]
+    values: Vec<AnyValue>,
+}
+
+#[derive(Deserialize)]
+struct KvList {
+    #[serde(default)]
+    values: Vec<KeyValue>,
+}
+
+/// 64-bit integers arrive as strings in OTLP JSON, sometimes as numbers.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Number {
+    Text(String),
+    Int(i64),
+}
+
+impl Number {
+    fn get(&self) -> Result<i64, String> {
+        match self {
+            Number::Int(n) => Ok(*n),
+            Number::Text(s) => s.parse().map_err(|_| format!("bad number {:?}", SafeText::new(s))),
+        }
+    }
+}
+
+impl AnyValue {
+    fn render(&self) -> String {
+        if let Some(s) = &self.string_value {
+            return s.clone();
+        }
+        if let Some(n) = &self.int_value {
+            return n.get().map(|n| n.to_string()).unwrap_or_default();
+        }
+        if let Some(d) = self.double_value {
+            return d.to_string();
+        }
+        if let Some(b) = self.bool_value {
+            return b.to_string();
+        }
+        if let Some(b) = &self.bytes_value {
+            return b.clone();
+        }
+        if let Some(array) = &self.array_value {
+            let items: Vec<String> = array.values.iter().map(AnyValue::render).collect();
+            return format!("[{}]", items.join(", "));
+        }
+        if let Some(list) = &self.kvlist_value {
+            let items: Vec<String> = list.values.iter().map(|kv| format!("{}={}", kv.key, kv.value.render())).collect();
+            return format!("{{{}}}", items.join(", "));
+        }
+        String::new()
+    }
+}
+
+fn attributes(list: &[KeyValue]) -> Vec<Attribute> {
+    list.iter()
+        .map(|kv| Attribute {
+            key: SafeText::new(&kv.key),
+            value: SafeText::new(&kv.value.render()),
+        })
+        .collect()
+}
+
+fn span_kind(kind: Option<&serde_json::Value>) -> SpanKind {
+    match kind.map(|k| (k.as_str(), k.as_i64())) {
+        Some((Some("SPAN_KIND_INTERNAL"), _) | (_, Some(1))) => SpanKind::Internal,
+        Some((Some("SPAN_KIND_SERVER"), _) | (_, Some(2))) => SpanKind::Server,
+        Some((Some("SPAN_KIND_CLIENT"), _) | (_, Some(3))) => SpanKind::Client,
+        Some((Some("SPAN_KIND_PRODUCER"), _) | (_, Some(4))) => SpanKind::Producer,
+        Some((Some("SPAN_KIND_CONSUMER"), _) | (_, Some(5))) => SpanKind::Consumer,
+        _ => SpanKind::Unspecified,
+    }
+}
+
+fn span_status(status: Option<&OtlpStatus>) -> SpanStatus {
+    let Some(status) = status else { return SpanStatus::Unset };
+    match status.code.as_ref().map(|c| (c.as_str(), c.as_i64())) {
+        Some((Some("STATUS_CODE_OK"), _) | (_, Some(1))) => SpanStatus::Ok,
+        Some((Some("STATUS_CODE_ERROR"), _) | (_, Some(2))) => {
+            SpanStatus::Error(SafeText::new(status.message.as_deref().unwrap_or("")))
+        }
+        _ => SpanStatus::Unset,
+    }
+}
+
+/// The outcome of reading a trace answer.
+pub enum Decoded {
+    Found(Trace),
+    /// No spans: Tempo's v2 answer for an unknown id is `{"trace": {}}`.
+    Empty,
+}
+
+/// Reads either JSON shape into a trace, made safe once, here.
+pub fn decode_trace(id: TraceId, body: &[u8]) -> Result<Decoded, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Decoded::Empty);
+    }
+    let answer: TraceAnswer = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let batches = match answer.trace {
+        Some(trace) if !trace.resource_spans.is_empty() => trace.resource_spans,
+        _ => answer.top_level.resource_spans,
+    };
+    let mut spans = Vec::new();
+    for batch in batches {
+        let resource: Arc<[Attribute]> = attributes(&batch.resource.attributes).into();
+        let service = resource
+            .iter()
+            .find(|a| a.key.as_str() == "service.name")
+            .map_or_else(|| SafeText::new("unknown service"), |a| a.value.clone());
+        for scope in batch.scope_spans {
+            for span in scope.spans {
+                spans.push(decode_span(span, &service, &resource)?);
+            }
+        }
+    }
+    if spans.is_empty() {
+        return Ok(Decoded::Empty);
+    }
+    let partial = (answer.status.as_deref() == Some("PARTIAL"))
+        .then(|| SafeText::new(answer.message.as_deref().unwrap_or("the trace may be incomplete")));
+    Ok(Decoded::Found(Trace { id, spans, partial }))
+}
+
+fn decode_span(span: OtlpSpan, service: &SafeText, resource: &Arc<[Attribute]>) -> Result<Span, String> {
+    let span_id = SpanId::parse(&span.span_id).ok_or_else(|| format!("bad span id {:?}", SafeText::new(&span.span_id)))?;
+    let parent_id = match span.parent_span_id.as_deref() {
+        None | Some("") => None,
+        Some(p) => Some(SpanId::parse(p).ok_or_else(|| format!("bad parent span id {:?}", SafeText::new(p)))?),
+    };
+    let events = span
+        .events
+        .iter()
+        .map(|e| {
+            Ok(SpanEvent {
+                time: e.time_unix_nano.get()?,
+                name: SafeText::new(&e.name),
+                attributes: attributes(&e.attributes),
+            })
+        })
+        .collect::<Result<_, String>>()?;
+    Ok(Span {
+        span_id,
+        parent_id,
+        name: SafeText::new(&span.name),
+        service: service.clone(),
+        kind: span_kind(span.kind.as_ref()),
+        start: span.start_time_unix_nano.get()?,
+        end: span.end_time_unix_nano.get()?,
+        attributes: attributes(&span.attributes),
+        resource: Arc::clone(resource),
+        events,
+        status: span_status(span.status.as_ref()),
+    })
+}

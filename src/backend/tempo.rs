@@ -1,0 +1,47 @@
+//! Tempo's trace by id.
+//! API: <https://grafana.com/docs/tempo/latest/api_docs/>
+
+use super::http::{Endpoint, HttpClient};
+use super::otlp_json::{Decoded, decode_trace};
+use super::{BackendError, ErrorKind, Source};
+use crate::domain::{Trace, TraceId};
+
+#[derive(Clone, Debug)]
+pub struct TempoClient {
+    http: HttpClient,
+}
+
+impl TempoClient {
+    pub fn new(endpoint: &Endpoint) -> Result<Self, BackendError> {
+        Ok(TempoClient {
+            http: HttpClient::new(Source::Tempo, endpoint)?,
+        })
+    }
+
+    /// A trace by id: `/api/v2/traces/<id>`, or `/api/traces/<id>` on
+    /// servers older than Tempo 2.5 that do not have v2.
+    pub async fn trace(&self, id: TraceId) -> Result<Trace, BackendError> {
+        let accept = [("accept", "application/json")];
+        let mut answer = self.http.get_with(&format!("api/v2/traces/{id}"), &[], &accept).await?;
+        if answer.status == 404 {
+            // v2 answers an unknown id with 200 and an empty trace, so a 404
+            // here means the route itself is missing.
+            answer = self.http.get_with(&format!("api/traces/{id}"), &[], &accept).await?;
+        }
+        if answer.status == 404 {
+            return Err(self.not_found(id));
+        }
+        if !answer.is_success() {
+            return Err(self.http.status_error(&answer));
+        }
+        match decode_trace(id, &answer.body) {
+            Ok(Decoded::Found(trace)) => Ok(trace),
+            Ok(Decoded::Empty) => Err(self.not_found(id)),
+            Err(e) => Err(self.http.decode_error("Tempo trace", e)),
+        }
+    }
+
+    fn not_found(&self, id: TraceId) -> BackendError {
+        self.http.error(ErrorKind::NotFound, format!("trace {id} not found"))
+    }
+}

@@ -1,0 +1,177 @@
+//! The command line: subcommands pick the first view; `--print` draws it
+//! once as text instead of running the interactive loop.
+
+use crate::app::state::{Loadable, Older, View};
+use crate::app::{self, Clients, Effect, Runner, Settings, State};
+use crate::config::{Config, Overrides};
+use crate::domain::TraceId;
+use crate::domain::time::parse_duration;
+use crate::secret::redact_url;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "triage", version, about = "Follow an incident across Loki logs and Tempo traces, in one terminal")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Config file [default: $XDG_CONFIG_HOME/triage/config.toml]
+    #[arg(long, global = true, env = "TRIAGE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Context (a named set of backends) from the config file
+    #[arg(long, global = true, env = "TRIAGE_CONTEXT")]
+    pub context: Option<String>,
+    /// Loki URL, overriding the context's
+    #[arg(long, global = true, env = "TRIAGE_LOKI_URL")]
+    pub loki: Option<String>,
+    /// Tempo URL, overriding the context's
+    #[arg(long, global = true, env = "TRIAGE_TEMPO_URL")]
+    pub tempo: Option<String>,
+    /// Prometheus URL, overriding the context's
+    #[arg(long, global = true, env = "TRIAGE_PROMETHEUS_URL")]
+    pub prometheus: Option<String>,
+    /// Show times in UTC instead of the local zone
+    #[arg(long, global = true)]
+    pub utc: bool,
+    /// Draw the view once as plain text to stdout and exit
+    #[arg(long, global = true)]
+    pub print: bool,
+    /// Width of the printed view
+    #[arg(long, global = true, default_value_t = 120, requires = "print")]
+    pub width: u16,
+    /// Height of the printed view [default: all of it]
+    #[arg(long, global = true, requires = "print")]
+    pub height: Option<u16>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run against built-in demo servers with a generated, correlated shop
+    Demo,
+    /// Open the logs of a LogQL query
+    Logs {
+        /// e.g. '{namespace="shop"} |= "error"'
+        logql: String,
+        /// How far back to look
+        #[arg(long, default_value = "1h")]
+        since: String,
+    },
+    /// Open a trace by id
+    Trace {
+        /// 32 (or 16) hex digits
+        id: String,
+    },
+}
+
+/// What went wrong before the UI could start, or in a printed view.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub async fn run(cli: Cli) -> Result<(), CliError> {
+    let demo = match cli.command {
+        Some(Command::Demo) => Some(crate::demo::start(app::now()).await?),
+        _ => None,
+    };
+    let config = match &demo {
+        Some(demo) => Config::with_urls(Some(&demo.loki_url), Some(&demo.tempo_url)),
+        None => Config::load(&Overrides {
+            config_file: cli.config.clone(),
+            context: cli.context.clone(),
+            loki: cli.loki.clone(),
+            tempo: cli.tempo.clone(),
+            prometheus: cli.prometheus.clone(),
+            utc: cli.utc,
+        })?,
+    };
+    let config = Config { utc: config.utc || cli.utc, ..config };
+    let mut settings = settings(&config);
+    let (width, height) = if cli.print {
+        (cli.width, cli.height.unwrap_or(50))
+    } else {
+        crossterm::terminal::size()?
+    };
+    let now = app::now();
+    let mut effects = Vec::new();
+    let first_view = |state: &mut State, effects: &mut Vec<Effect>| -> Result<(), CliError> {
+        match &cli.command {
+            Some(Command::Demo) => app::update::open_logs(state, format!("{{namespace=\"{}\"}}", "shop"), effects),
+            Some(Command::Logs { logql, .. }) => app::update::open_logs(state, logql.clone(), effects),
+            Some(Command::Trace { id }) => {
+                let id = TraceId::parse(id.trim())
+                    .ok_or_else(|| CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)")))?;
+                app::update::open_trace(state, id, effects);
+            }
+            None => {}
+        }
+        Ok(())
+    };
+    if let Some(Command::Logs { since, .. }) = &cli.command {
+        settings.since =
+            parse_duration(since).ok_or_else(|| CliError::Usage(format!("--since {since}: not a duration like 15m, 1h or 2d")))?;
+    }
+    let mut state = State::new(settings, width, height, now);
+    state.warnings = config.warnings.clone();
+    first_view(&mut state, &mut effects)?;
+    let clients = Clients::from_config(&config);
+    if cli.print {
+        return print(state, &clients, &config, effects, cli.width, cli.height).await;
+    }
+    let (runner, results) = Runner::new(clients, config.timeout);
+    let mut terminal = ratatui::try_init()?;
+    let outcome = app::run(&mut terminal, state, runner, results, effects).await;
+    ratatui::try_restore()?;
+    drop(demo);
+    Ok(outcome?)
+}
+
+fn settings(config: &Config) -> Settings {
+    let url = |e: &Option<crate::backend::Endpoint>| e.as_ref().map_or("not configured".into(), |e| redact_url(&e.url));
+    Settings {
+        context: config.context.clone(),
+        backends: vec![
+            ("Loki".into(), url(&config.loki)),
+            ("Tempo".into(), url(&config.tempo)),
+            ("Prometheus".into(), url(&config.prometheus)),
+        ],
+        derived_fields: config.derived_fields.clone(),
+        utc: config.utc,
+        theme: config.theme.clone(),
+        ..Settings::default()
+    }
+}
+
+async fn print(
+    mut state: State,
+    clients: &Clients,
+    config: &Config,
+    effects: Vec<Effect>,
+    width: u16,
+    height: Option<u16>,
+) -> Result<(), CliError> {
+    app::settle(&mut state, clients, config.timeout, effects).await;
+    let height = height.unwrap_or_else(|| crate::ui::natural_height(&state));
+    state.height = height;
+    print!("{}", crate::ui::print::render_text(&state, width, height));
+    // A script should know the view shows an error, not data.
+    let failure = match state.current() {
+        View::Trace(view) => match &view.load {
+            Loadable::Failed(e) => Some(app::update::describe(e)),
+            _ => None,
+        },
+        View::Logs(view) => match &view.older {
+            Older::Failed(e) => Some(app::update::describe(e)),
+            _ => None,
+        },
+        View::Home => None,
+    };
+    failure.map_or(Ok(()), |e| Err(CliError::Failed(e)))
+}

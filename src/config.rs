@@ -1,0 +1,410 @@
+//! Configuration: the file, then environment variables, then flags.
+//!
+//! `$XDG_CONFIG_HOME/triage/config.toml` (or `~/.config/triage/config.toml`)
+//! holds named contexts, one per cluster or stack, each with its backends
+//! and their credentials. The README has a commented example.
+
+use crate::backend::{Auth, Endpoint, Tls};
+use crate::correlate::{DerivedField, DerivedFields};
+use crate::domain::time::parse_duration;
+use crate::secret::{Secret, redact_url};
+use crate::ui::theme::Theme;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Everything the app needs, resolved: secrets read, URLs chosen.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub context: String,
+    pub loki: Option<Endpoint>,
+    pub tempo: Option<Endpoint>,
+    /// Shown on the home screen; queried by the metrics views.
+    pub prometheus: Option<Endpoint>,
+    pub derived_fields: DerivedFields,
+    /// How long one request may take before the UI gives up on it.
+    pub timeout: Duration,
+    /// Show times in UTC rather than the local zone.
+    pub utc: bool,
+    /// Shown in the title row for as long as the program runs.
+    pub warnings: Vec<String>,
+    pub theme: Theme,
+}
+
+/// What the command line says; each field overrides the file.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub context: Option<String>,
+    pub loki: Option<String>,
+    pub tempo: Option<String>,
+    pub prometheus: Option<String>,
+    pub utc: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("no context named {0:?} in the config file")]
+    UnknownContext(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    /// The context used when no `--context` is given.
+    context: Option<String>,
+    timeout: Option<String>,
+    #[serde(default)]
+    utc: bool,
+    /// A theme file; see themes/default.toml.
+    theme: Option<PathBuf>,
+    #[serde(default)]
+    derived_fields: Vec<DerivedFieldFile>,
+    #[serde(default)]
+    contexts: BTreeMap<String, ContextFile>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ContextFile {
+    loki: Option<BackendFile>,
+    tempo: Option<BackendFile>,
+    prometheus: Option<BackendFile>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BackendFile {
+    url: String,
+    tenant: Option<String>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    basic: Option<BasicFile>,
+    bearer: Option<BearerFile>,
+    #[serde(default)]
+    tls: TlsFile,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BasicFile {
+    user: String,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BearerFile {
+    token_env: Option<String>,
+    token_file: Option<PathBuf>,
+    token_command: Option<Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    ca_file: Option<PathBuf>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<PathBuf>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DerivedFieldFile {
+    name: String,
+    /// A regex whose one capture group is the trace id.
+    regex: Option<String>,
+    /// Or a JSON / logfmt field name holding it.
+    field: Option<String>,
+}
+
+/// `$XDG_CONFIG_HOME/triage/config.toml`, else `~/.config/triage/config.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
+    Some(base.join("triage").join("config.toml"))
+}
+
+impl Config {
+    /// Reads the file (if there is one) and applies the overrides.
+    pub fn load(overrides: &Overrides) -> Result<Config, ConfigError> {
+        let (file, path) = match overrides.config_file.clone().or_else(default_path) {
+            Some(path) if path.exists() || overrides.config_file.is_some() => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                let file = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+                    path: path.clone(),
+                    message: e.message().to_owned(),
+                })?;
+                (file, Some(path))
+            }
+            _ => (File::default(), None),
+        };
+        let mut warnings = Vec::new();
+        if let Some(path) = &path {
+            warnings.extend(permission_warning(path));
+        }
+        resolve(file, overrides, warnings)
+    }
+
+    /// Configuration with only the given URLs, as the demo and tests use.
+    pub fn with_urls(loki: Option<&str>, tempo: Option<&str>) -> Config {
+        Config {
+            context: "default".into(),
+            loki: loki.map(Endpoint::new),
+            tempo: tempo.map(Endpoint::new),
+            prometheus: None,
+            derived_fields: DerivedFields::default(),
+            timeout: Duration::from_secs(20),
+            utc: false,
+            warnings: Vec::new(),
+            theme: Theme::default(),
+        }
+    }
+}
+
+fn resolve(file: File, overrides: &Overrides, mut warnings: Vec<String>) -> Result<Config, ConfigError> {
+    let name = overrides
+        .context
+        .clone()
+        .or(file.context.clone())
+        .or_else(|| file.contexts.keys().next().cloned())
+        .unwrap_or_else(|| "default".into());
+    let mut contexts = file.contexts;
+    let context = match contexts.remove(&name) {
+        Some(context) => context,
+        None if overrides.context.is_some() => return Err(ConfigError::UnknownContext(name)),
+        None => ContextFile::default(),
+    };
+    let mut endpoint = |backend: Option<BackendFile>, url: &Option<String>, what: &str| {
+        let mut endpoint = backend.map(|b| endpoint(b, what)).transpose()?;
+        if let Some(url) = url {
+            match &mut endpoint {
+                Some(e) => e.url = url.clone(), // keep the context's credentials
+                None => endpoint = Some(Endpoint::new(url.clone())),
+            }
+        }
+        if let Some(e) = &endpoint
+            && e.tls.insecure_skip_verify
+        {
+            warnings.push(format!("TLS verification is OFF for {what} ({})", redact_url(&e.url)));
+        }
+        Ok::<_, ConfigError>(endpoint)
+    };
+    let loki = endpoint(context.loki, &overrides.loki, "Loki")?;
+    let tempo = endpoint(context.tempo, &overrides.tempo, "Tempo")?;
+    let prometheus = endpoint(context.prometheus, &overrides.prometheus, "Prometheus")?;
+    let theme = match &file.theme {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+            Theme::parse(&text).map_err(|message| ConfigError::Parse { path: path.clone(), message })?
+        }
+        None => Theme::default(),
+    };
+    let timeout = match &file.timeout {
+        Some(text) => parse_duration(text)
+            .ok_or_else(|| ConfigError::Invalid(format!("timeout {text:?} is not a duration like 20s or 1m")))?,
+        None => Duration::from_secs(20),
+    };
+    let rules = file
+        .derived_fields
+        .iter()
+        .map(derived_field)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(ConfigError::Invalid)?;
+    Ok(Config {
+        context: name,
+        loki,
+        tempo,
+        prometheus,
+        derived_fields: DerivedFields::with_defaults(rules),
+        timeout,
+        utc: overrides.utc || file.utc,
+        warnings,
+        theme,
+    })
+}
+
+fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, String> {
+    match (&rule.regex, &rule.field) {
+        (Some(regex), None) => DerivedField::from_regex(&rule.name, regex),
+        (None, Some(field)) => DerivedField::from_field(&rule.name, field),
+        _ => Err(format!("derived field {:?}: give either regex or field", rule.name)),
+    }
+}
+
+fn endpoint(backend: BackendFile, what: &str) -> Result<Endpoint, ConfigError> {
+    let auth = match (backend.basic, backend.bearer) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::Invalid(format!("{what}: choose basic or bearer auth, not both")));
+        }
+        (Some(basic), None) => Auth::Basic {
+            password: read_secret(
+                &format!("{what} password"),
+                basic.password_env.as_deref(),
+                basic.password_file.as_deref(),
+                None,
+            )?,
+            user: basic.user,
+        },
+        (None, Some(bearer)) => Auth::Bearer(read_secret(
+            &format!("{what} token"),
+            bearer.token_env.as_deref(),
+            bearer.token_file.as_deref(),
+            bearer.token_command.as_deref(),
+        )?),
+        (None, None) => Auth::None,
+    };
+    Ok(Endpoint {
+        url: backend.url,
+        auth,
+        tenant: backend.tenant.map(Secret::new),
+        headers: backend.headers.into_iter().map(|(k, v)| (k, Secret::new(v))).collect(),
+        tls: Tls {
+            ca_file: backend.tls.ca_file,
+            client_cert: backend.tls.client_cert,
+            client_key: backend.tls.client_key,
+            insecure_skip_verify: backend.tls.insecure_skip_verify,
+        },
+    })
+}
+
+/// Reads a credential from exactly one place. Errors name the place, never
+/// the value.
+fn read_secret(
+    what: &str,
+    env: Option<&str>,
+    file: Option<&Path>,
+    command: Option<&[String]>,
+) -> Result<Secret, ConfigError> {
+    let invalid = |message: String| ConfigError::Invalid(format!("{what}: {message}"));
+    let value = match (env, file, command) {
+        (Some(var), None, None) => {
+            std::env::var(var).map_err(|_| invalid(format!("environment variable {var} is not set")))?
+        }
+        (None, Some(path), None) => std::fs::read_to_string(path)
+            .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?,
+        (None, None, Some([program, args @ ..])) => {
+            let output = std::process::Command::new(program)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .map_err(|e| invalid(format!("cannot run {program}: {e}")))?;
+            if !output.status.success() {
+                return Err(invalid(format!("{program} exited with {}", output.status)));
+            }
+            String::from_utf8(output.stdout).map_err(|_| invalid(format!("{program} printed something not UTF-8")))?
+        }
+        _ => return Err(invalid("give exactly one of _env, _file or _command".into())),
+    };
+    Ok(Secret::new(value.trim()))
+}
+
+#[cfg(unix)]
+fn permission_warning(path: &Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "{} is readable by others (mode {:o}); chmod 600 it if it names credentials",
+            path.display(),
+            mode & 0o777
+        )
+    })
+}
+
+#[cfg(not(unix))]
+fn permission_warning(_: &Path) -> Option<String> {
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str, overrides: &Overrides) -> Result<Config, ConfigError> {
+        let file: File = toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        resolve(file, overrides, Vec::new())
+    }
+
+    const EXAMPLE: &str = r#"
+        context = "prod"
+        timeout = "5s"
+        [[derived_fields]]
+        name = "request"
+        field = "request_trace"
+        [contexts.prod.loki]
+        url = "https://loki.prod:3100"
+        tenant = "ops"
+        headers = { "X-Team" = "sre" }
+        basic = { user = "triage", password_env = "TRIAGE_TEST_PASSWORD_UNSET_X" }
+        [contexts.staging.tempo]
+        url = "https://tempo.staging"
+        tls = { insecure_skip_verify = true }
+    "#;
+
+    #[test]
+    fn a_missing_secret_is_named_not_shown() {
+        let err = parse(EXAMPLE, &Overrides::default()).err().map(|e| e.to_string());
+        assert_eq!(
+            err.as_deref(),
+            Some("Loki password: environment variable TRIAGE_TEST_PASSWORD_UNSET_X is not set")
+        );
+    }
+
+    #[test]
+    fn contexts_flags_and_warnings() -> Result<(), ConfigError> {
+        let overrides = Overrides {
+            context: Some("staging".into()),
+            loki: Some("http://127.0.0.1:3100".into()),
+            ..Overrides::default()
+        };
+        let config = parse(EXAMPLE, &overrides)?;
+        assert_eq!(config.context, "staging");
+        assert_eq!(config.loki.map(|e| e.url).as_deref(), Some("http://127.0.0.1:3100"));
+        assert_eq!(config.timeout, Duration::from_secs(5));
+        assert_eq!(config.warnings, ["TLS verification is OFF for Tempo (https://tempo.staging)"]);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_context_and_bad_rules_are_errors() {
+        let overrides = Overrides {
+            context: Some("nope".into()),
+            ..Overrides::default()
+        };
+        assert!(matches!(parse("", &overrides), Err(ConfigError::UnknownContext(_))));
+        let bad = "[[derived_fields]]\nname = \"x\"\nregex = \"no group\"";
+        assert!(parse(bad, &Overrides::default()).is_err());
+        assert!(parse("lokii = 1", &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_commands() -> Result<(), ConfigError> {
+        let dir = std::env::temp_dir().join(format!("triage-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let file = dir.join("token");
+        std::fs::write(&file, "from-file\n").map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let token = read_secret("t", None, Some(&file), None)?;
+        assert_eq!(token.expose(), "from-file");
+        let token = read_secret("t", None, None, Some(&["echo".into(), "from-command".into()]))?;
+        assert_eq!(token.expose(), "from-command");
+        assert!(read_secret("t", None, None, Some(&["false".into()])).is_err());
+        assert!(read_secret("t", Some("A"), Some(&file), None).is_err());
+        Ok(())
+    }
+}

@@ -1,0 +1,156 @@
+//! "Derived fields": the rules that find trace ids in log lines, as
+//! Grafana's Loki data source has them.
+
+use crate::domain::TraceId;
+use regex::Regex;
+use std::ops::Range;
+
+/// One rule: a regex whose first capture group is the trace id.
+#[derive(Clone, Debug)]
+pub struct DerivedField {
+    pub name: String,
+    regex: Regex,
+}
+
+/// A trace id found in a line, and where (byte offsets into the line).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceMatch {
+    pub range: Range<usize>,
+    pub trace_id: TraceId,
+}
+
+impl DerivedField {
+    /// A rule from a regex with exactly one capture group.
+    pub fn from_regex(name: &str, pattern: &str) -> Result<Self, String> {
+        let regex = Regex::new(pattern).map_err(|e| format!("derived field {name:?}: {e}"))?;
+        if regex.captures_len() != 2 {
+            return Err(format!(
+                "derived field {name:?}: the regex needs exactly one capture group, it has {}",
+                regex.captures_len() - 1
+            ));
+        }
+        Ok(DerivedField {
+            name: name.to_owned(),
+            regex,
+        })
+    }
+
+    /// A rule for a field of that name in JSON (`"field": "<id>"`) or
+    /// logfmt (`field=<id>`).
+    pub fn from_field(name: &str, field: &str) -> Result<Self, String> {
+        let field = regex::escape(field);
+        let pattern = format!(
+            r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{32}}|[0-9a-fA-F]{{16}})\b"#
+        );
+        DerivedField::from_regex(name, &pattern)
+    }
+}
+
+/// The ordered rules of one context. The first rule to match a place wins.
+#[derive(Clone, Debug)]
+pub struct DerivedFields(Vec<DerivedField>);
+
+impl DerivedFields {
+    pub fn new(rules: Vec<DerivedField>) -> Self {
+        DerivedFields(rules)
+    }
+
+    /// The user's rules first, then the defaults.
+    pub fn with_defaults(mut user_rules: Vec<DerivedField>) -> Self {
+        user_rules.extend(default_rules());
+        DerivedFields(user_rules)
+    }
+
+    /// Every trace id in the line, in order, without overlaps.
+    pub fn find(&self, line: &str) -> Vec<TraceMatch> {
+        let mut found: Vec<TraceMatch> = Vec::new();
+        for rule in &self.0 {
+            for captures in rule.regex.captures_iter(line) {
+                let Some(group) = captures.get(1) else { continue };
+                let Some(trace_id) = TraceId::from_hex(group.as_str()) else {
+                    continue;
+                };
+                let range = group.range();
+                if found.iter().all(|m| m.range.end <= range.start || range.end <= m.range.start) {
+                    found.push(TraceMatch { range, trace_id });
+                }
+            }
+        }
+        found.sort_by_key(|m| m.range.start);
+        found
+    }
+}
+
+impl Default for DerivedFields {
+    fn default() -> Self {
+        DerivedFields::with_defaults(Vec::new())
+    }
+}
+
+fn default_rules() -> Vec<DerivedField> {
+    let rules = [
+        DerivedField::from_regex(
+            "trace_id=",
+            r"(?i)\btrace_?id=([0-9a-f]{32}|[0-9a-f]{16})\b",
+        ),
+        DerivedField::from_regex(
+            "JSON traceId",
+            r#""(?:traceId|traceID|trace_id)"\s*:\s*"([0-9a-fA-F]{32}|[0-9a-fA-F]{16})""#,
+        ),
+        DerivedField::from_regex("|trace id|", r"\|([0-9a-fA-F]{32})\|"),
+    ];
+    // The defaults are constants that the tests below compile.
+    rules.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "651ca6325e6d780449e8af504f034ee5";
+
+    fn ids(rules: &DerivedFields, line: &str) -> Vec<String> {
+        rules.find(line).iter().map(|m| m.trace_id.to_string()).collect()
+    }
+
+    #[test]
+    fn defaults_find_the_four_recorded_formats() {
+        let rules = DerivedFields::default();
+        assert_eq!(default_rules().len(), 3);
+        for line in [
+            format!("[19:22:57 INF] |{ID}| HTTP GET /api/articles responded 500"),
+            format!("[INFO] [trace_id={ID} span_id=a0e3cf9f8fa3fe94] request finished"),
+            format!("level=info msg=\"token verified\" trace_id={ID} user=user-5"),
+            format!("{{\"level\": \"error\", \"traceId\": \"{ID}\", \"spanId\": \"x\"}}"),
+        ] {
+            assert_eq!(ids(&rules, &line), vec![ID.to_owned()], "{line}");
+        }
+    }
+
+    #[test]
+    fn the_match_range_covers_the_id() {
+        let line = format!("x trace_id={ID} y");
+        let found = DerivedFields::default().find(&line);
+        assert_eq!(&line[found[0].range.clone()], ID);
+    }
+
+    #[test]
+    fn no_id_no_match() {
+        let rules = DerivedFields::default();
+        assert!(ids(&rules, "trace_id=nothex and |short|").is_empty());
+        assert!(ids(&rules, "span_id=a0e3cf9f8fa3fe94a0e3cf9f8fa3fe94").is_empty());
+    }
+
+    #[test]
+    fn user_rules_come_first_and_need_one_group() {
+        let custom = DerivedField::from_regex("req", r"req=([0-9a-f]{32})").ok();
+        let rules = DerivedFields::with_defaults(custom.into_iter().collect());
+        assert_eq!(ids(&rules, &format!("req={ID}")), vec![ID.to_owned()]);
+        assert!(DerivedField::from_regex("bad", r"[0-9a-f]{32}").is_err());
+        assert!(DerivedField::from_regex("bad", r"(").is_err());
+        let field = DerivedField::from_field("tid", "tid").ok();
+        let rules = DerivedFields::new(field.into_iter().collect());
+        assert_eq!(ids(&rules, &format!("{{\"tid\":\"{ID}\"}}")), vec![ID.to_owned()]);
+        assert_eq!(ids(&rules, &format!("tid={ID}")), vec![ID.to_owned()]);
+    }
+}

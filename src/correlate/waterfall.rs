@@ -1,0 +1,256 @@
+//! The span tree of a trace, laid out once as rows in depth-first order, so
+//! that collapsing, scrolling and drawing touch only what is visible.
+
+use crate::domain::{Nanos, SafeText, SpanId, Trace};
+use std::collections::HashMap;
+
+/// One span's row in the tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Index into `Trace::spans`.
+    pub span: u32,
+    pub depth: u32,
+    /// The row after this span's last descendant: `rows[i+1..subtree_end]`
+    /// are its descendants.
+    pub subtree_end: u32,
+    /// Index into `Waterfall::services`, for a stable colour per service.
+    pub service: u32,
+    /// The span names a parent the trace does not contain.
+    pub orphan: bool,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Waterfall {
+    pub rows: Vec<Node>,
+    pub start: Nanos,
+    pub end: Nanos,
+    /// Distinct service names, in order of first appearance in the tree.
+    pub services: Vec<SafeText>,
+}
+
+impl Waterfall {
+    pub fn new(trace: &Trace) -> Self {
+        let spans = &trace.spans;
+        let index: HashMap<SpanId, u32> = spans
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.span_id, i as u32))
+            .collect();
+        let mut children: Vec<Vec<u32>> = vec![Vec::new(); spans.len()];
+        let mut roots: Vec<(u32, bool)> = Vec::new();
+        for (i, span) in spans.iter().enumerate() {
+            match span.parent_id.map(|p| index.get(&p)) {
+                None => roots.push((i as u32, false)),
+                Some(None) => roots.push((i as u32, true)),
+                Some(Some(&parent)) if parent as usize != i => children[parent as usize].push(i as u32),
+                Some(Some(_)) => roots.push((i as u32, true)), // its own parent
+            }
+        }
+        let by_start = |a: &u32, b: &u32| {
+            let (a, b) = (&spans[*a as usize], &spans[*b as usize]);
+            a.start.cmp(&b.start).then(a.end.cmp(&b.end).reverse())
+        };
+        for list in &mut children {
+            list.sort_by(by_start);
+        }
+        roots.sort_by(|a, b| by_start(&a.0, &b.0));
+
+        let mut layout = Layout {
+            trace,
+            children: &children,
+            visited: vec![false; spans.len()],
+            rows: Vec::with_capacity(spans.len()),
+            services: Vec::new(),
+        };
+        for (root, orphan) in roots {
+            layout.visit(root, orphan);
+        }
+        // Spans caught in a parent cycle were reached from no root.
+        for i in 0..spans.len() as u32 {
+            if !layout.visited[i as usize] {
+                layout.visit(i, true);
+            }
+        }
+        let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
+        let end = spans.iter().map(|s| s.end).max().unwrap_or(start).max(start);
+        Waterfall {
+            rows: layout.rows,
+            start,
+            end,
+            services: layout.services,
+        }
+    }
+
+    pub fn duration(&self) -> Nanos {
+        self.end - self.start
+    }
+
+    /// Rows left visible when the rows flagged in `collapsed` hide their
+    /// descendants.
+    pub fn visible_rows(&self, collapsed: &[bool]) -> Vec<u32> {
+        let mut visible = Vec::with_capacity(self.rows.len());
+        let mut row = 0usize;
+        while row < self.rows.len() {
+            visible.push(row as u32);
+            row = if collapsed.get(row).copied().unwrap_or(false) {
+                self.rows[row].subtree_end as usize
+            } else {
+                row + 1
+            };
+        }
+        visible
+    }
+
+    pub fn has_children(&self, row: usize) -> bool {
+        self.rows.get(row).is_some_and(|n| n.subtree_end as usize > row + 1)
+    }
+
+    /// The row of the nearest ancestor, if any.
+    pub fn parent_row(&self, row: usize) -> Option<usize> {
+        let depth = self.rows.get(row)?.depth;
+        (0..row).rev().find(|&r| self.rows[r].depth < depth)
+            .filter(|&r| self.rows[r].subtree_end as usize > row)
+    }
+}
+
+struct Layout<'a> {
+    trace: &'a Trace,
+    children: &'a [Vec<u32>],
+    visited: Vec<bool>,
+    rows: Vec<Node>,
+    services: Vec<SafeText>,
+}
+
+impl Layout<'_> {
+    /// Depth-first, without recursion: a trace can be deeper than the stack.
+    fn visit(&mut self, root: u32, orphan: bool) {
+        // (span, depth, row of the node whose subtree_end is pending)
+        let mut stack: Vec<(u32, u32, bool)> = vec![(root, 0, orphan)];
+        let mut open: Vec<(usize, u32)> = Vec::new(); // (row, depth)
+        while let Some((span, depth, orphan)) = stack.pop() {
+            if std::mem::replace(&mut self.visited[span as usize], true) {
+                continue;
+            }
+            while open.last().is_some_and(|&(_, d)| d >= depth) {
+                if let Some((row, _)) = open.pop() {
+                    self.rows[row].subtree_end = self.rows.len() as u32;
+                }
+            }
+            let service = self.service_index(span);
+            open.push((self.rows.len(), depth));
+            self.rows.push(Node {
+                span,
+                depth,
+                subtree_end: 0,
+                service,
+                orphan,
+            });
+            for &child in self.children[span as usize].iter().rev() {
+                stack.push((child, depth + 1, false));
+            }
+        }
+        for (row, _) in open {
+            self.rows[row].subtree_end = self.rows.len() as u32;
+        }
+    }
+
+    fn service_index(&mut self, span: u32) -> u32 {
+        let name = &self.trace.spans[span as usize].service;
+        match self.services.iter().position(|s| s == name) {
+            Some(i) => i as u32,
+            None => {
+                self.services.push(name.clone());
+                (self.services.len() - 1) as u32
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Span, SpanKind, SpanStatus, TraceId};
+    use std::sync::Arc;
+
+    fn span(id: u8, parent: Option<u8>, start: i64, end: i64, service: &str) -> Span {
+        Span {
+            span_id: SpanId([id; 8]),
+            parent_id: parent.map(|p| SpanId([p; 8])),
+            name: format!("op{id}").into(),
+            service: service.into(),
+            kind: SpanKind::Internal,
+            start,
+            end,
+            attributes: Vec::new(),
+            resource: Arc::from(Vec::new()),
+            events: Vec::new(),
+            status: SpanStatus::Unset,
+        }
+    }
+
+    fn trace(spans: Vec<Span>) -> Trace {
+        Trace { id: TraceId([1; 16]), spans, partial: None }
+    }
+
+    fn shape(w: &Waterfall, t: &Trace) -> Vec<(String, u32, u32)> {
+        w.rows
+            .iter()
+            .map(|n| (t.spans[n.span as usize].name.to_string(), n.depth, n.subtree_end))
+            .collect()
+    }
+
+    #[test]
+    fn rows_are_depth_first_children_by_start() {
+        let t = trace(vec![
+            span(3, Some(1), 50, 60, "db"),
+            span(1, None, 0, 100, "front"),
+            span(2, Some(1), 10, 40, "api"),
+            span(4, Some(2), 20, 30, "db"),
+        ]);
+        let w = Waterfall::new(&t);
+        assert_eq!(
+            shape(&w, &t),
+            vec![
+                ("op1".into(), 0, 4),
+                ("op2".into(), 1, 3),
+                ("op4".into(), 2, 3),
+                ("op3".into(), 1, 4),
+            ]
+        );
+        assert_eq!(w.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["front", "api", "db"]);
+        assert_eq!((w.start, w.end), (0, 100));
+        assert_eq!(w.visible_rows(&[false, true, false, false]), vec![0, 1, 3]);
+        assert_eq!(w.visible_rows(&[true, false, false, false]), vec![0]);
+        assert_eq!(w.parent_row(2), Some(1));
+        assert_eq!(w.parent_row(3), Some(0));
+        assert_eq!(w.parent_row(0), None);
+    }
+
+    #[test]
+    fn orphans_and_cycles_still_show() {
+        let t = trace(vec![
+            span(1, Some(9), 0, 10, "a"), // parent missing
+            span(2, Some(3), 0, 10, "b"), // 2 and 3 name each other
+            span(3, Some(2), 0, 10, "b"),
+        ]);
+        let w = Waterfall::new(&t);
+        assert_eq!(w.rows.len(), 3);
+        assert!(w.rows[0].orphan);
+    }
+
+    #[test]
+    fn a_very_deep_trace_does_not_overflow() {
+        let spans: Vec<Span> = (0..50_000u32)
+            .map(|i| {
+                let mut s = span(0, None, i as i64, 100_000, "svc");
+                s.span_id = SpanId((i as u64 + 1).to_be_bytes());
+                s.parent_id = (i > 0).then(|| SpanId((i as u64).to_be_bytes()));
+                s
+            })
+            .collect();
+        let w = Waterfall::new(&trace(spans));
+        assert_eq!(w.rows.len(), 50_000);
+        assert_eq!(w.rows[49_999].depth, 49_999);
+        assert_eq!(w.rows[0].subtree_end, 50_000);
+    }
+}

@@ -1,0 +1,54 @@
+//! `triage demo`: loopback servers inside the process that speak the Loki
+//! and Tempo HTTP APIs, serving a generated shop whose logs and traces
+//! point at each other. The app reaches them with the same clients it uses
+//! against real servers.
+
+mod data;
+mod logql;
+mod loki;
+mod tempo;
+
+pub use data::{DemoData, DemoTrace};
+
+use crate::domain::Nanos;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// The running demo servers; they stop when this is dropped.
+pub struct Demo {
+    pub loki_url: String,
+    pub tempo_url: String,
+    pub data: Arc<DemoData>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        self.tasks.iter().for_each(JoinHandle::abort);
+    }
+}
+
+/// Starts the servers on free loopback ports, with data ending at `now`.
+pub async fn start(now: Nanos) -> std::io::Result<Demo> {
+    let data = Arc::new(DemoData::generate(now));
+    let (loki_url, loki_task) = serve(loki::router(Arc::clone(&data))).await?;
+    let (tempo_url, tempo_task) = serve(tempo::router(Arc::clone(&data))).await?;
+    Ok(Demo {
+        loki_url,
+        tempo_url,
+        data,
+        tasks: vec![loki_task, tempo_task],
+    })
+}
+
+async fn serve(router: axum::Router) -> std::io::Result<(String, JoinHandle<()>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, router).await {
+            tracing::error!("demo server stopped: {e}");
+        }
+    });
+    Ok((url, task))
+}

@@ -1,0 +1,84 @@
+//! The title row (where you are) and the status row (what is happening).
+
+use super::text::fit;
+use crate::app::State;
+use crate::app::state::{Loadable, Older, PromptKind, View};
+use crate::domain::text::width;
+use crate::domain::time::NANOS_PER_SEC;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+fn view_title(view: &View) -> String {
+    match view {
+        View::Home => "home".into(),
+        View::Logs(logs) => format!("logs {}", logs.logql),
+        View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
+    }
+}
+
+pub fn title(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.settings.theme;
+    let warning = state.warnings.first().map(|w| format!(" ⚠ {w} ")).unwrap_or_default();
+    let room = (area.width as usize).saturating_sub(width(&warning));
+    let path: Vec<String> = state.views.iter().skip(1).map(view_title).collect();
+    let left = format!(" triage · {} │ {}", state.settings.context, path.join(" › "));
+    let line = Line::from(vec![
+        Span::styled(super::text::pad(&left, room), theme.title()),
+        Span::styled(warning, theme.title().patch(theme.error())),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+pub fn status(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.settings.theme;
+    if let Some(prompt) = &state.input {
+        let [mark, input] = Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let symbol = match prompt.kind {
+            PromptKind::Command => ":",
+            PromptKind::Search => "/",
+        };
+        frame.render_widget(Paragraph::new(symbol).style(theme.accent()), mark);
+        frame.render_widget(&prompt.textarea, input);
+        return;
+    }
+    let hints = hints(state.current());
+    let room = (area.width as usize).saturating_sub(width(hints) + 1);
+    let left = match (&state.message, loading_since(state)) {
+        (Some(message), _) => {
+            let style = if message.is_error { theme.error() } else { theme.accent() };
+            Span::styled(fit(&format!(" {}", message.text), room), style)
+        }
+        (None, Some(since)) => {
+            let seconds = (state.now - since).max(0) / NANOS_PER_SEC;
+            Span::styled(format!(" loading… {seconds}s"), theme.dim())
+        }
+        (None, None) => Span::raw(""),
+    };
+    let gap = room.saturating_sub(width(&left.content));
+    let line = Line::from(vec![left, Span::raw(" ".repeat(gap + 1)), Span::styled(hints, theme.dim())]);
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn loading_since(state: &State) -> Option<i64> {
+    match state.current() {
+        View::Logs(logs) => match logs.older {
+            Older::Loading { since, .. } => Some(since),
+            _ => None,
+        },
+        View::Trace(trace) => match trace.load {
+            Loadable::Loading { since, .. } => Some(since),
+            _ => None,
+        },
+        View::Home => None,
+    }
+}
+
+fn hints(view: &View) -> &'static str {
+    match view {
+        View::Home => ": command  ? help  q quit ",
+        View::Logs(_) => "Enter trace  / search  w wrap  ? help ",
+        View::Trace(_) => "Space fold  d detail  Esc back  ? help ",
+    }
+}

@@ -1,0 +1,31 @@
+//! The key list, drawn from the keymap itself so it cannot drift.
+
+use crate::app::State;
+use crate::app::keymap::bindings_for;
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
+    let theme = &state.settings.theme;
+    let lines: Vec<Line> = bindings_for(state.current().kind())
+        .map(|b| {
+            Line::from(vec![
+                Span::styled(format!(" {:<14}", b.label), theme.accent()),
+                Span::raw(b.help),
+            ])
+        })
+        .collect();
+    let width = area.width.min(76);
+    let height = area.height.min(lines.len() as u16 + 2);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = Block::bordered().title(" keys (any key closes) ");
+    frame.render_widget(Paragraph::new(lines).block(block), popup);
+}

@@ -1,0 +1,116 @@
+//! The logs view: one row per line (or more, wrapped), newest first.
+
+use super::text::{highlight, pad, wrap};
+use super::theme::Theme;
+use crate::app::State;
+use crate::app::layout::{LOG_TIME_WIDTH, log_prefix_width};
+use crate::app::state::{LogRow, LogsView, Older};
+use crate::backend::BackendError;
+use crate::domain::{Level, Nanos};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
+    let theme = &state.settings.theme;
+    if view.rows.is_empty() {
+        let text = match &view.older {
+            Older::Loading { .. } => format!(" loading {} …", view.logql),
+            Older::Failed(e) => failure(e),
+            _ => format!(
+                " no lines for {} between {} and {}",
+                view.logql,
+                clock(view.range.start, state.settings.utc),
+                clock(view.range.end, state.settings.utc)
+            ),
+        };
+        let style = if matches!(view.older, Older::Failed(_)) { theme.error() } else { theme.dim() };
+        frame.render_widget(Paragraph::new(text).style(style).wrap(Wrap { trim: false }), area);
+        return;
+    }
+    let rows = area.height as usize;
+    let mut lines: Vec<Line> = Vec::with_capacity(rows);
+    let mut position = view.top;
+    while lines.len() < rows {
+        let Some(row) = view.shown_row(position) else {
+            lines.push(end_of_lines(view, state));
+            break;
+        };
+        lines.extend(row_lines(row, position == view.selected, view, state, area.width));
+        position += 1;
+    }
+    lines.truncate(rows);
+    frame.render_widget(Paragraph::new(lines).style(theme.text()), area);
+}
+
+fn failure(e: &BackendError) -> String {
+    format!(" {}", crate::app::update::describe(e))
+}
+
+/// `HH:MM:SS.mmm` in UTC or the local zone.
+pub fn clock(timestamp: Nanos, utc: bool) -> String {
+    let time = chrono::DateTime::from_timestamp_nanos(timestamp);
+    if utc {
+        time.format("%H:%M:%S%.3f").to_string()
+    } else {
+        time.with_timezone(&chrono::Local).format("%H:%M:%S%.3f").to_string()
+    }
+}
+
+fn level_style(level: Level, theme: &Theme) -> Style {
+    match level {
+        Level::Error | Level::Fatal => theme.error(),
+        Level::Warn => theme.warn(),
+        Level::Debug | Level::Trace => theme.debug(),
+        Level::Info | Level::Unknown => theme.text(),
+    }
+}
+
+fn row_lines<'a>(row: &'a LogRow, selected: bool, view: &LogsView, state: &State, screen_width: u16) -> Vec<Line<'a>> {
+    let theme = &state.settings.theme;
+    let text = row.line.line.as_str();
+    let mut layers: Vec<_> = row.traces.iter().map(|m| (m.range.clone(), theme.trace_id())).collect();
+    if let Some(Ok(regex)) = view.search.as_ref().map(|s| &s.regex) {
+        layers.extend(regex.find_iter(text).map(|m| (m.range(), theme.search_match())));
+    }
+    let body = highlight(text, level_style(row.level, theme), &layers);
+    let source = row.line.source();
+    let source_colour = theme.series(source.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)));
+    let prefix = vec![
+        Span::styled(pad(&clock(row.line.timestamp, state.settings.utc), LOG_TIME_WIDTH), theme.dim()),
+        Span::styled(pad(source, view.source_width + 1), source_colour),
+    ];
+    let room = (screen_width as usize).saturating_sub(log_prefix_width(view.source_width));
+    let mut lines: Vec<Line> = if view.wrap {
+        let indent = " ".repeat(log_prefix_width(view.source_width));
+        wrap(body, room)
+            .into_iter()
+            .enumerate()
+            .map(|(i, line)| {
+                let lead = if i == 0 { prefix.clone() } else { vec![Span::raw(indent.clone())] };
+                Line::from([lead, line.spans].concat())
+            })
+            .collect()
+    } else {
+        vec![Line::from([prefix, body].concat())]
+    };
+    if selected {
+        lines = lines.into_iter().map(|l| l.style(theme.selection())).collect();
+    }
+    lines
+}
+
+fn end_of_lines(view: &LogsView, state: &State) -> Line<'static> {
+    let theme = &state.settings.theme;
+    match &view.older {
+        Older::Loading { .. } => Line::styled(" loading older lines…", theme.dim()),
+        Older::More => Line::styled(" more lines older than these: move down to load", theme.dim()),
+        Older::Exhausted => Line::styled(
+            format!(" — start of the range ({}) —", clock(view.range.start, state.settings.utc)),
+            theme.dim(),
+        ),
+        Older::Failed(e) => Line::styled(format!(" older lines failed:{}", failure(e)), theme.error()),
+    }
+}

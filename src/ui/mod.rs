@@ -1,0 +1,51 @@
+//! Views: pure functions from state to a frame. They never wait, lock, or
+//! read the clock; large lists build only the rows on screen.
+
+mod chrome;
+mod help;
+mod home;
+mod logs;
+pub mod print;
+mod text;
+pub mod theme;
+mod trace;
+
+use crate::app::State;
+use crate::app::state::View;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout};
+use ratatui::widgets::Paragraph;
+
+/// Smaller than this, only a request to enlarge the terminal is drawn.
+const MIN_WIDTH: u16 = 20;
+const MIN_HEIGHT: u16 = 4;
+
+pub fn draw(frame: &mut Frame, state: &State) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        frame.render_widget(Paragraph::new("enlarge the terminal"), area);
+        return;
+    }
+    let [title, body, status] =
+        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    chrome::title(frame, title, state);
+    match state.current() {
+        View::Home => home::draw(frame, body, state),
+        View::Logs(view) => logs::draw(frame, body, view, state),
+        View::Trace(view) => trace::draw(frame, body, view, state),
+    }
+    chrome::status(frame, status, state);
+    if state.help {
+        help::draw(frame, body, state);
+    }
+}
+
+/// Rows the current view needs to show all it holds, for `--print`.
+pub fn natural_height(state: &State) -> u16 {
+    let content = match state.current() {
+        View::Home => home::ROWS,
+        View::Logs(view) => view.shown_len() + 1,
+        View::Trace(view) => trace::natural_rows(view),
+    };
+    (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
+}

@@ -1,0 +1,118 @@
+//! Styled text: highlights laid over a line, cut or wrapped to a width.
+
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use std::ops::Range;
+use unicode_width::UnicodeWidthChar;
+
+/// `text` in `base` style, with each (range, style) laid on top in order;
+/// later layers win where they overlap.
+pub fn highlight<'a>(text: &'a str, base: Style, layers: &[(Range<usize>, Style)]) -> Vec<Span<'a>> {
+    let mut cuts: Vec<usize> = vec![0, text.len()];
+    for (range, _) in layers {
+        cuts.push(range.start.min(text.len()));
+        cuts.push(range.end.min(text.len()));
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts.windows(2)
+        .filter_map(|w| {
+            let (start, end) = (w[0], w[1]);
+            let piece = text.get(start..end)?;
+            let style = layers
+                .iter()
+                .filter(|(r, _)| r.start <= start && end <= r.end)
+                .fold(base, |style, (_, layer)| style.patch(*layer));
+            Some(Span::styled(piece, style))
+        })
+        .collect()
+}
+
+/// Splits styled spans into lines of at most `width` cells.
+pub fn wrap<'a>(spans: Vec<Span<'a>>, width: usize) -> Vec<Line<'a>> {
+    let width = width.max(1);
+    let mut lines = vec![Line::default()];
+    let mut used = 0;
+    for span in spans {
+        let mut start = 0;
+        let content = span.content.clone();
+        for (at, c) in content.char_indices() {
+            let w = c.width().unwrap_or(0);
+            if used + w > width {
+                push_piece(&mut lines, &content, start, at, span.style);
+                lines.push(Line::default());
+                used = 0;
+                start = at;
+            }
+            used += w;
+        }
+        push_piece(&mut lines, &content, start, content.len(), span.style);
+    }
+    lines
+}
+
+fn push_piece(lines: &mut [Line<'_>], content: &str, start: usize, end: usize, style: Style) {
+    if start < end
+        && let Some(line) = lines.last_mut()
+    {
+        line.spans.push(Span::styled(content[start..end].to_owned(), style));
+    }
+}
+
+/// `text` cut to `width` cells, with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if crate::domain::text::width(text) <= width {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if width > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// `text` fitted and padded to exactly `width` cells.
+pub fn pad(text: &str, width: usize) -> String {
+    let fitted = fit(text, width);
+    let room = width.saturating_sub(crate::domain::text::width(&fitted));
+    format!("{fitted}{}", " ".repeat(room))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::style::Color;
+
+    #[test]
+    fn layers_split_the_text() {
+        let red = Style::new().fg(Color::Red);
+        let spans = highlight("abcdef", Style::new(), &[(1..3, red)]);
+        let pieces: Vec<_> = spans.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(pieces, ["a", "bc", "def"]);
+        assert_eq!(spans[1].style.fg, Some(Color::Red));
+    }
+
+    #[test]
+    fn wrap_counts_cells() {
+        let lines = wrap(vec![Span::raw("ab日本cd")], 4);
+        let texts: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        assert_eq!(texts, ["ab日", "本cd"]);
+    }
+
+    #[test]
+    fn fit_and_pad() {
+        assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(fit("abc", 4), "abc");
+        assert_eq!(pad("ab", 4), "ab  ");
+        assert_eq!(pad("日本語", 4), "日… ");
+    }
+}

@@ -1,0 +1,222 @@
+//! The trace view: a span waterfall on a time ruler, and the selected
+//! span's detail.
+
+use super::text::{fit, pad};
+use super::theme::Theme;
+use crate::app::State;
+use crate::app::layout::{detail_rows, trace_list_rows};
+use crate::app::state::{Loadable, TraceModel, TraceView};
+use crate::domain::time::format_duration;
+use crate::domain::{Attribute, Span as TraceSpan, SpanStatus};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+
+const DURATION_WIDTH: usize = 9;
+/// Rows above the spans: the summary and the ruler.
+const HEADER_ROWS: usize = 2;
+
+pub fn natural_rows(view: &TraceView) -> usize {
+    match &view.load {
+        Loadable::Ready(model) => model.visible.len() + HEADER_ROWS,
+        _ => 2,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
+    let theme = &state.settings.theme;
+    let model = match &view.load {
+        Loadable::Ready(model) => model,
+        Loadable::Loading { .. } => {
+            let text = format!(" loading trace {} …", view.trace_id);
+            frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
+            return;
+        }
+        Loadable::Failed(e) => {
+            let text = format!(" {}", crate::app::update::describe(e));
+            frame.render_widget(Paragraph::new(text).style(theme.error()).wrap(Wrap { trim: false }), area);
+            return;
+        }
+    };
+    let detail_height = if model.detail { detail_rows(state.height) as u16 } else { 0 };
+    let [list, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(area);
+    let columns = Columns::new(list.width as usize);
+    let mut lines = vec![summary(model, theme), ruler(model, &columns, theme)];
+    let rows = trace_list_rows(state.height, model.detail);
+    let end = (model.top + rows).min(model.visible.len());
+    for position in model.top..end {
+        lines.push(span_row(model, position, &columns, theme));
+    }
+    frame.render_widget(Paragraph::new(lines), list);
+    if model.detail
+        && let Some(span) = model.selected_row().map(|r| &model.trace.spans[model.waterfall.rows[r].span as usize])
+    {
+        draw_detail(frame, detail, span, model, theme);
+    }
+}
+
+struct Columns {
+    tree: usize,
+    bar: usize,
+}
+
+impl Columns {
+    fn new(width: usize) -> Self {
+        let tree = (width * 45 / 100).max(24).min(width);
+        let bar = width.saturating_sub(tree + DURATION_WIDTH + 1);
+        Columns { tree, bar }
+    }
+}
+
+fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
+    let errors = model.trace.spans.iter().filter(|s| s.is_error()).count();
+    let mut spans = vec![
+        Span::styled(format!(" {}", model.trace.id), theme.accent()),
+        Span::raw(format!(
+            " · {} spans · {} services · {}",
+            model.trace.spans.len(),
+            model.waterfall.services.len(),
+            format_duration(model.waterfall.duration())
+        )),
+    ];
+    if errors > 0 {
+        spans.push(Span::styled(format!(" · {errors} errors"), theme.error()));
+    }
+    if let Some(warning) = &model.trace.partial {
+        spans.push(Span::styled(format!(" · PARTIAL: {warning}"), theme.warn()));
+    }
+    Line::from(spans)
+}
+
+fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> {
+    let mut scale = vec![' '; columns.bar];
+    let total = model.waterfall.duration();
+    for quarter in 0..4 {
+        let label = format_duration(total * quarter / 4);
+        let at = columns.bar * quarter as usize / 4;
+        if at + label.chars().count() < columns.bar {
+            scale[at] = '|';
+            for (i, c) in label.chars().enumerate() {
+                if let Some(cell) = scale.get_mut(at + 1 + i) {
+                    *cell = c;
+                }
+            }
+        }
+    }
+    let end = format!("{}|", format_duration(total));
+    let start = columns.bar.saturating_sub(end.chars().count());
+    for (i, c) in end.chars().enumerate() {
+        if let Some(cell) = scale.get_mut(start + i) {
+            *cell = c;
+        }
+    }
+    Line::styled(
+        format!(
+            "{}{:>DURATION_WIDTH$} {}",
+            pad(" service  span", columns.tree),
+            "duration",
+            scale.into_iter().collect::<String>()
+        ),
+        theme.dim(),
+    )
+}
+
+fn span_row<'a>(model: &'a TraceModel, position: usize, columns: &Columns, theme: &Theme) -> Line<'a> {
+    let row = model.visible[position] as usize;
+    let node = model.waterfall.rows[row];
+    let span = &model.trace.spans[node.span as usize];
+    let marker = match (model.waterfall.has_children(row), model.collapsed[row]) {
+        (true, true) => "▸ ",
+        (true, false) => "▾ ",
+        (false, _) => "  ",
+    };
+    let indent = " ".repeat((node.depth as usize * 2).min(columns.tree / 2));
+    let service_style = theme.series(node.service as usize);
+    let name_style = if span.is_error() { theme.error() } else { theme.text() };
+    let lead = format!(" {indent}{marker}");
+    let service = format!("{} ", span.service);
+    let error_mark = if span.is_error() { "! " } else { "" };
+    let room = columns.tree.saturating_sub(crate::domain::text::width(&lead));
+    let label = fit(&format!("{service}{error_mark}{}", span.name), room);
+    let (service_part, name_part) = split_at_width(&label, service.chars().count());
+    let used = crate::domain::text::width(&lead) + crate::domain::text::width(&label);
+    let mut spans = vec![
+        Span::raw(lead),
+        Span::styled(service_part, service_style),
+        Span::styled(name_part, name_style),
+        Span::raw(" ".repeat(columns.tree.saturating_sub(used))),
+        Span::styled(format!("{:>DURATION_WIDTH$} ", format_duration(span.duration())), theme.dim()),
+    ];
+    let bar_style = if span.is_error() { theme.error() } else { service_style };
+    spans.extend(bar(span, model, columns.bar, bar_style));
+    let line = Line::from(spans);
+    if position == model.selected { line.style(theme.selection()) } else { line }
+}
+
+fn split_at_width(text: &str, chars: usize) -> (String, String) {
+    let at = text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i);
+    (text[..at].to_owned(), text[at..].to_owned())
+}
+
+/// The span's place on the ruler: at least one cell, so short spans show.
+fn bar(span: &TraceSpan, model: &TraceModel, width: usize, style: Style) -> Vec<Span<'static>> {
+    let total = model.waterfall.duration().max(1) as f64;
+    let cells = width as f64;
+    let from = (((span.start - model.waterfall.start) as f64 / total) * cells).floor() as usize;
+    let from = from.min(width.saturating_sub(1));
+    let to = ((((span.end - model.waterfall.start) as f64 / total) * cells).round() as usize)
+        .clamp(from + 1, width.max(from + 1));
+    vec![
+        Span::raw(" ".repeat(from)),
+        Span::styled("█".repeat(to - from), style),
+    ]
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceModel, theme: &Theme) {
+    let offset = |t: i64| format!("+{}", format_duration(t - model.waterfall.start));
+    let field = |name: &str, value: String| {
+        Line::from(vec![Span::styled(format!(" {name:<9}"), theme.dim()), Span::raw(value)])
+    };
+    let (status, status_style) = match &span.status {
+        SpanStatus::Unset => ("unset".to_owned(), theme.dim()),
+        SpanStatus::Ok => ("ok".to_owned(), theme.ok()),
+        SpanStatus::Error(message) => (format!("error {message}"), theme.error()),
+    };
+    let mut lines = vec![
+        field("name", span.name.to_string()),
+        field("service", span.service.to_string()),
+        field(
+            "span id",
+            format!(
+                "{}   parent {}",
+                span.span_id,
+                span.parent_id.map_or("none".to_owned(), |p| p.to_string())
+            ),
+        ),
+        field(
+            "time",
+            format!("{} for {}   kind {:?}", offset(span.start), format_duration(span.duration()), span.kind),
+        ),
+        Line::from(vec![Span::styled(" status   ", theme.dim()), Span::styled(status, status_style)]),
+    ];
+    let attribute_lines = |title: &str, attributes: &[Attribute]| {
+        let mut out = vec![Line::styled(format!(" {title}"), theme.accent())];
+        out.extend(attributes.iter().map(|a| {
+            Line::from(vec![Span::styled(format!("   {} = ", a.key), theme.dim()), Span::raw(a.value.to_string())])
+        }));
+        out
+    };
+    lines.extend(attribute_lines("attributes", &span.attributes));
+    if !span.events.is_empty() {
+        lines.push(Line::styled(" events", theme.accent()));
+        for event in &span.events {
+            let attributes: Vec<String> = event.attributes.iter().map(|a| format!("{}={}", a.key, a.value)).collect();
+            lines.push(Line::raw(format!("   {} {} {}", offset(event.time), event.name, attributes.join(" "))));
+        }
+    }
+    lines.extend(attribute_lines("resource", &span.resource));
+    let block = Block::new().borders(Borders::TOP).title(" span detail (d closes) ");
+    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+}
