@@ -251,7 +251,10 @@ impl LogsView {
         let boundary = self.rows.last().map(|r| r.line.timestamp);
         let first_new = self.rows.len();
         for line in lines {
-            if Some(line.timestamp) == boundary && self.holds_at_boundary(&line, first_new) {
+            // Older pages hold nothing newer than the oldest line held; a
+            // server that sends it anyway must not make duplicates.
+            let newer = boundary.is_some_and(|b| line.timestamp > b);
+            if newer || (Some(line.timestamp) == boundary && self.holds_at_boundary(&line, first_new)) {
                 continue;
             }
             self.source_width = self
@@ -351,7 +354,10 @@ impl LogsView {
             self.top = self.selected;
             return;
         }
-        let rows = rows.max(1);
+        // On the last line, keep a row for what comes after it (loading,
+        // or the start of the range).
+        let at_end = self.selected + 1 == self.shown_len();
+        let rows = rows.saturating_sub(usize::from(at_end)).max(1);
         if !self.wrap {
             if self.selected >= self.top + rows {
                 self.top = self.selected + 1 - rows;
@@ -388,6 +394,7 @@ impl TraceView {
 }
 
 /// A loaded trace and where the user is in it.
+#[derive(Debug)]
 pub struct TraceModel {
     pub trace: Trace,
     pub waterfall: Waterfall,

@@ -1,0 +1,47 @@
+//! Shared by the integration tests: real servers' recorded answers, a
+//! fault-injecting server, and driving the app without a terminal.
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
+
+pub mod faults;
+pub mod replay;
+
+use triage::app::state::View;
+use triage::app::{self, Action, Clients, Effect, Msg, Settings, State};
+use triage::config::Config;
+use std::time::Duration;
+
+pub const FAILING_TRACE: &str = "651ca6325e6d780449e8af504f034ee5";
+
+/// A state at a fixed size with times in UTC, so screens are reproducible.
+pub fn state(width: u16, height: u16) -> State {
+    let settings = Settings { utc: true, ..Settings::default() };
+    State::new(settings, width, height, app::now())
+}
+
+pub fn clients(loki: Option<&str>, tempo: Option<&str>) -> Clients {
+    Clients::from_config(&Config::with_urls(loki, tempo))
+}
+
+/// Does what the runner would, one effect at a time, until nothing is left.
+pub async fn settle(state: &mut State, clients: &Clients, effects: Vec<Effect>) {
+    app::settle(state, clients, Duration::from_secs(5), effects).await;
+}
+
+/// Presses keys (as actions) and carries out what they ask.
+pub async fn press(state: &mut State, clients: &Clients, actions: &[Action]) {
+    for action in actions {
+        let effects = app::update(state, Msg::Action(*action), app::now());
+        settle(state, clients, effects).await;
+    }
+}
+
+pub fn screen(state: &State) -> String {
+    triage::ui::print::render_text(state, state.width, state.height)
+}
+
+pub fn logs_view(state: &State) -> &app::state::LogsView {
+    match state.current() {
+        View::Logs(view) => view,
+        _ => panic!("not on the logs view"),
+    }
+}
