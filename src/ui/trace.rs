@@ -92,24 +92,23 @@ fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
 
 fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> {
     let mut scale = vec![' '; columns.bar];
-    let total = model.waterfall.duration();
-    for quarter in 0..4 {
-        let label = format_duration(total * quarter / 4);
-        let at = columns.bar * quarter as usize / 4;
-        if at + label.chars().count() < columns.bar {
-            scale[at] = '|';
-            for (i, c) in label.chars().enumerate() {
-                if let Some(cell) = scale.get_mut(at + 1 + i) {
-                    *cell = c;
-                }
+    let mut write = |at: usize, label: &str| {
+        for (i, c) in label.chars().enumerate() {
+            if let Some(cell) = scale.get_mut(at + i) {
+                *cell = c;
             }
         }
-    }
+    };
+    let total = model.waterfall.duration();
     let end = format!("{}|", format_duration(total));
-    let start = columns.bar.saturating_sub(end.chars().count());
-    for (i, c) in end.chars().enumerate() {
-        if let Some(cell) = scale.get_mut(start + i) {
-            *cell = c;
+    let end_at = columns.bar.saturating_sub(end.chars().count());
+    write(end_at, &end);
+    // Tick labels at each quarter, where they do not run into the end label.
+    for quarter in 0..4 {
+        let label = format!("|{}", format_duration(total * quarter / 4));
+        let at = columns.bar * quarter as usize / 4;
+        if at + label.chars().count() < end_at {
+            write(at, &label);
         }
     }
     Line::styled(

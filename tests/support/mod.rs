@@ -12,10 +12,13 @@ use std::time::Duration;
 
 pub const FAILING_TRACE: &str = "651ca6325e6d780449e8af504f034ee5";
 
-/// A state at a fixed size with times in UTC, so screens are reproducible.
+/// The end of the window the fixtures were recorded in.
+pub const RECORDED_AT: i64 = 1_795_288_921_000_000_000;
+
+/// A state at a fixed size and time, in UTC, so screens are reproducible.
 pub fn state(width: u16, height: u16) -> State {
     let settings = Settings { utc: true, ..Settings::default() };
-    State::new(settings, width, height, app::now())
+    State::new(settings, width, height, RECORDED_AT)
 }
 
 pub fn clients(loki: Option<&str>, tempo: Option<&str>) -> Clients {

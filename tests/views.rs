@@ -1,0 +1,138 @@
+//! The views as text snapshots, from real servers' recorded answers, and
+//! at every size without a panic.
+
+mod support;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::style::Modifier;
+use support::{FAILING_TRACE, clients, press, screen, settle, state};
+use triage::app::update::{open_logs, open_trace};
+use triage::app::{Action, Clients, State};
+use triage::domain::TraceId;
+
+async fn recorded() -> Clients {
+    let url = support::replay::start(Default::default()).await;
+    clients(Some(&url), Some(&url))
+}
+
+async fn logs(width: u16, height: u16, logql: &str) -> (State, Clients) {
+    let c = recorded().await;
+    let mut s = state(width, height);
+    let mut effects = Vec::new();
+    open_logs(&mut s, logql.into(), &mut effects);
+    settle(&mut s, &c, effects).await;
+    (s, c)
+}
+
+async fn trace(width: u16, height: u16) -> (State, Clients) {
+    let c = recorded().await;
+    let mut s = state(width, height);
+    let mut effects = Vec::new();
+    open_trace(&mut s, TraceId::parse(FAILING_TRACE).unwrap(), &mut effects);
+    settle(&mut s, &c, effects).await;
+    (s, c)
+}
+
+#[tokio::test]
+async fn logs_view() {
+    let (s, _) = logs(120, 14, r#"{namespace="shop"}"#).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn logs_view_wrapped_at_the_end_of_the_range() {
+    let logql = format!(r#"{{namespace="shop"}} |= "{FAILING_TRACE}""#);
+    let (mut s, c) = logs(80, 16, &logql).await;
+    press(&mut s, &c, &[Action::ToggleWrap, Action::Bottom]).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn logs_search_moves_to_matches_and_filters() {
+    let (mut s, c) = logs(120, 10, r#"{namespace="shop"}"#).await;
+    press(&mut s, &c, &[Action::OpenSearch]).await;
+    for ch in "query failed".chars() {
+        let key = crossterm::event::KeyEvent::from(crossterm::event::KeyCode::Char(ch));
+        press(&mut s, &c, &[Action::Input(key)]).await;
+    }
+    press(&mut s, &c, &[Action::Submit]).await;
+    let first = support::logs_view(&s).selected;
+    assert!(support::logs_view(&s).rows[first].line.line.contains("query failed"));
+    press(&mut s, &c, &[Action::NextMatch]).await;
+    let second = support::logs_view(&s).selected;
+    assert!(second > first);
+    assert!(support::logs_view(&s).rows[second].line.line.contains("query failed"));
+    press(&mut s, &c, &[Action::ToggleFilter]).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn trace_waterfall() {
+    let (s, _) = trace(120, 12).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn trace_with_detail_of_the_failing_span() {
+    let (mut s, c) = trace(120, 40).await;
+    // The repository span carries the exception event.
+    press(&mut s, &c, &[Action::Down, Action::Down, Action::Down, Action::Down, Action::ToggleDetail]).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn trace_collapse_and_expand() {
+    let (mut s, c) = trace(100, 12).await;
+    press(&mut s, &c, &[Action::Down, Action::Collapse]).await;
+    let collapsed = screen(&s);
+    assert!(collapsed.contains("▸ api"));
+    assert_eq!(collapsed.lines().filter(|l| l.contains('█')).count(), 2, "{collapsed}");
+    press(&mut s, &c, &[Action::Collapse]).await; // already collapsed: to the parent
+    press(&mut s, &c, &[Action::ToggleCollapse]).await;
+    assert!(screen(&s).contains("▸ frontend"));
+    press(&mut s, &c, &[Action::Expand, Action::Down, Action::Expand]).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn help_lists_the_keymap() {
+    let (mut s, c) = trace(100, 30).await;
+    press(&mut s, &c, &[Action::ToggleHelp]).await;
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[test]
+fn home_screen() {
+    let s = state(90, 14);
+    insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn trace_ids_are_underlined_and_errors_coloured() {
+    let (s, _) = logs(160, 10, r#"{namespace="shop"}"#).await;
+    let mut terminal = Terminal::new(TestBackend::new(160, 10)).unwrap();
+    terminal.draw(|f| triage::ui::draw(f, &s)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let text = screen(&s);
+    let row = text.lines().position(|l| l.contains("[trace_id=")).unwrap();
+    let column = text.lines().nth(row).unwrap().find("[trace_id=").unwrap() + "[trace_id=".len();
+    assert!(buffer[(column as u16, row as u16)].modifier.contains(Modifier::UNDERLINED));
+    assert!(!buffer[(column as u16 - 2, row as u16)].modifier.contains(Modifier::UNDERLINED));
+}
+
+#[tokio::test]
+async fn every_size_draws_without_panic() {
+    let (logs_state, _) = logs(10, 10, r#"{namespace="shop"}"#).await;
+    let (trace_state, _) = trace(10, 10).await;
+    let mut states = vec![logs_state, trace_state, state(10, 10)];
+    for s in &mut states {
+        for (width, height) in (1..=60).step_by(7).flat_map(|w| (1..=30).step_by(3).map(move |h| (w, h))) {
+            s.width = width;
+            s.height = height;
+            let _ = screen(s);
+            s.help = !s.help;
+            let _ = screen(s);
+        }
+    }
+}
