@@ -11,7 +11,11 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "triage", version, about = "Follow an incident across Loki logs and Tempo traces, in one terminal")]
+#[command(
+    name = "triage",
+    version,
+    about = "Follow an incident across Loki logs and Tempo traces, in one terminal"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -92,7 +96,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             utc: cli.utc,
         })?,
     };
-    let config = Config { utc: config.utc || cli.utc, ..config };
+    let config = Config {
+        utc: config.utc || cli.utc,
+        ..config
+    };
     let mut settings = settings(&config);
     let (width, height) = if cli.print {
         (cli.width, cli.height.unwrap_or(50))
@@ -103,11 +110,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut effects = Vec::new();
     let first_view = |state: &mut State, effects: &mut Vec<Effect>| -> Result<(), CliError> {
         match &cli.command {
-            Some(Command::Demo) => app::update::open_logs(state, format!("{{namespace=\"{}\"}}", "shop"), effects),
-            Some(Command::Logs { logql, .. }) => app::update::open_logs(state, logql.clone(), effects),
+            Some(Command::Demo) => {
+                app::update::open_logs(state, format!("{{namespace=\"{}\"}}", "shop"), effects)
+            }
+            Some(Command::Logs { logql, .. }) => {
+                app::update::open_logs(state, logql.clone(), effects)
+            }
             Some(Command::Trace { id }) => {
-                let id = TraceId::parse(id.trim())
-                    .ok_or_else(|| CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)")))?;
+                let id = TraceId::parse(id.trim()).ok_or_else(|| {
+                    CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)"))
+                })?;
                 app::update::open_trace(state, id, effects);
             }
             None => {}
@@ -115,8 +127,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Ok(())
     };
     if let Some(Command::Logs { since, .. }) = &cli.command {
-        settings.since =
-            parse_duration(since).ok_or_else(|| CliError::Usage(format!("--since {since}: not a duration like 15m, 1h or 2d")))?;
+        settings.since = parse_duration(since).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--since {since}: not a duration like 15m, 1h or 2d"
+            ))
+        })?;
     }
     let mut state = State::new(settings, width, height, now);
     state.warnings = config.warnings.clone();
@@ -134,7 +149,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
 }
 
 fn settings(config: &Config) -> Settings {
-    let url = |e: &Option<crate::backend::Endpoint>| e.as_ref().map_or("not configured".into(), |e| redact_url(&e.url));
+    let url = |e: &Option<crate::backend::Endpoint>| {
+        e.as_ref()
+            .map_or("not configured".into(), |e| redact_url(&e.url))
+    };
     Settings {
         context: config.context.clone(),
         backends: vec![

@@ -46,7 +46,10 @@ pub struct Overrides {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("no context named {0:?} in the config file")]
@@ -177,7 +180,11 @@ impl Config {
     }
 }
 
-fn resolve(file: File, overrides: &Overrides, mut warnings: Vec<String>) -> Result<Config, ConfigError> {
+fn resolve(
+    file: File,
+    overrides: &Overrides,
+    mut warnings: Vec<String>,
+) -> Result<Config, ConfigError> {
     let name = overrides
         .context
         .clone()
@@ -201,7 +208,10 @@ fn resolve(file: File, overrides: &Overrides, mut warnings: Vec<String>) -> Resu
         if let Some(e) = &endpoint
             && e.tls.insecure_skip_verify
         {
-            warnings.push(format!("TLS verification is OFF for {what} ({})", redact_url(&e.url)));
+            warnings.push(format!(
+                "TLS verification is OFF for {what} ({})",
+                redact_url(&e.url)
+            ));
         }
         Ok::<_, ConfigError>(endpoint)
     };
@@ -210,14 +220,21 @@ fn resolve(file: File, overrides: &Overrides, mut warnings: Vec<String>) -> Resu
     let prometheus = endpoint(context.prometheus, &overrides.prometheus, "Prometheus")?;
     let theme = match &file.theme {
         Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.clone(), source })?;
-            Theme::parse(&text).map_err(|message| ConfigError::Parse { path: path.clone(), message })?
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            Theme::parse(&text).map_err(|message| ConfigError::Parse {
+                path: path.clone(),
+                message,
+            })?
         }
         None => Theme::default(),
     };
     let timeout = match &file.timeout {
-        Some(text) => parse_duration(text)
-            .ok_or_else(|| ConfigError::Invalid(format!("timeout {text:?} is not a duration like 20s or 1m")))?,
+        Some(text) => parse_duration(text).ok_or_else(|| {
+            ConfigError::Invalid(format!("timeout {text:?} is not a duration like 20s or 1m"))
+        })?,
         None => Duration::from_secs(20),
     };
     let rules = file
@@ -243,14 +260,19 @@ fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, String> {
     match (&rule.regex, &rule.field) {
         (Some(regex), None) => DerivedField::from_regex(&rule.name, regex),
         (None, Some(field)) => DerivedField::from_field(&rule.name, field),
-        _ => Err(format!("derived field {:?}: give either regex or field", rule.name)),
+        _ => Err(format!(
+            "derived field {:?}: give either regex or field",
+            rule.name
+        )),
     }
 }
 
 fn endpoint(backend: BackendFile, what: &str) -> Result<Endpoint, ConfigError> {
     let auth = match (backend.basic, backend.bearer) {
         (Some(_), Some(_)) => {
-            return Err(ConfigError::Invalid(format!("{what}: choose basic or bearer auth, not both")));
+            return Err(ConfigError::Invalid(format!(
+                "{what}: choose basic or bearer auth, not both"
+            )));
         }
         (Some(basic), None) => Auth::Basic {
             password: read_secret(
@@ -273,7 +295,11 @@ fn endpoint(backend: BackendFile, what: &str) -> Result<Endpoint, ConfigError> {
         url: backend.url,
         auth,
         tenant: backend.tenant.map(Secret::new),
-        headers: backend.headers.into_iter().map(|(k, v)| (k, Secret::new(v))).collect(),
+        headers: backend
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k, Secret::new(v)))
+            .collect(),
         tls: Tls {
             ca_file: backend.tls.ca_file,
             client_cert: backend.tls.client_cert,
@@ -293,9 +319,8 @@ fn read_secret(
 ) -> Result<Secret, ConfigError> {
     let invalid = |message: String| ConfigError::Invalid(format!("{what}: {message}"));
     let value = match (env, file, command) {
-        (Some(var), None, None) => {
-            std::env::var(var).map_err(|_| invalid(format!("environment variable {var} is not set")))?
-        }
+        (Some(var), None, None) => std::env::var(var)
+            .map_err(|_| invalid(format!("environment variable {var} is not set")))?,
         (None, Some(path), None) => std::fs::read_to_string(path)
             .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?,
         (None, None, Some([program, args @ ..])) => {
@@ -307,9 +332,14 @@ fn read_secret(
             if !output.status.success() {
                 return Err(invalid(format!("{program} exited with {}", output.status)));
             }
-            String::from_utf8(output.stdout).map_err(|_| invalid(format!("{program} printed something not UTF-8")))?
+            String::from_utf8(output.stdout)
+                .map_err(|_| invalid(format!("{program} printed something not UTF-8")))?
         }
-        _ => return Err(invalid("give exactly one of _env, _file or _command".into())),
+        _ => {
+            return Err(invalid(
+                "give exactly one of _env, _file or _command".into(),
+            ));
+        }
     };
     Ok(Secret::new(value.trim()))
 }
@@ -359,7 +389,9 @@ mod tests {
 
     #[test]
     fn a_missing_secret_is_named_not_shown() {
-        let err = parse(EXAMPLE, &Overrides::default()).err().map(|e| e.to_string());
+        let err = parse(EXAMPLE, &Overrides::default())
+            .err()
+            .map(|e| e.to_string());
         assert_eq!(
             err.as_deref(),
             Some("Loki password: environment variable TRIAGE_TEST_PASSWORD_UNSET_X is not set")
@@ -375,9 +407,15 @@ mod tests {
         };
         let config = parse(EXAMPLE, &overrides)?;
         assert_eq!(config.context, "staging");
-        assert_eq!(config.loki.map(|e| e.url).as_deref(), Some("http://127.0.0.1:3100"));
+        assert_eq!(
+            config.loki.map(|e| e.url).as_deref(),
+            Some("http://127.0.0.1:3100")
+        );
         assert_eq!(config.timeout, Duration::from_secs(5));
-        assert_eq!(config.warnings, ["TLS verification is OFF for Tempo (https://tempo.staging)"]);
+        assert_eq!(
+            config.warnings,
+            ["TLS verification is OFF for Tempo (https://tempo.staging)"]
+        );
         Ok(())
     }
 
@@ -387,7 +425,10 @@ mod tests {
             context: Some("nope".into()),
             ..Overrides::default()
         };
-        assert!(matches!(parse("", &overrides), Err(ConfigError::UnknownContext(_))));
+        assert!(matches!(
+            parse("", &overrides),
+            Err(ConfigError::UnknownContext(_))
+        ));
         let bad = "[[derived_fields]]\nname = \"x\"\nregex = \"no group\"";
         assert!(parse(bad, &Overrides::default()).is_err());
         assert!(parse("lokii = 1", &Overrides::default()).is_err());
@@ -401,7 +442,12 @@ mod tests {
         std::fs::write(&file, "from-file\n").map_err(|e| ConfigError::Invalid(e.to_string()))?;
         let token = read_secret("t", None, Some(&file), None)?;
         assert_eq!(token.expose(), "from-file");
-        let token = read_secret("t", None, None, Some(&["echo".into(), "from-command".into()]))?;
+        let token = read_secret(
+            "t",
+            None,
+            None,
+            Some(&["echo".into(), "from-command".into()]),
+        )?;
         assert_eq!(token.expose(), "from-command");
         assert!(read_secret("t", None, None, Some(&["false".into()])).is_err());
         assert!(read_secret("t", Some("A"), Some(&file), None).is_err());

@@ -7,7 +7,10 @@ fn main() -> ExitCode {
     if let Some(path) = init_logging() {
         tracing::info!(version = env!("CARGO_PKG_VERSION"), log = %path.display(), "starting");
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("triage: cannot start: {e}");
@@ -34,7 +37,11 @@ fn init_logging() -> Option<PathBuf> {
         .join("triage");
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("triage.log");
-    let file = std::fs::OpenOptions::new().create(true).append(true).open(&path).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .ok()?;
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

@@ -56,7 +56,10 @@ mod tests {
 
     #[test]
     fn urls_lose_their_credentials() {
-        assert_eq!(redact_url("https://u:p@loki:3100/x"), "https://***@loki:3100/x");
+        assert_eq!(
+            redact_url("https://u:p@loki:3100/x"),
+            "https://***@loki:3100/x"
+        );
         assert_eq!(redact_url("http://loki:3100/a@b"), "http://loki:3100/a@b");
         assert_eq!(redact_url("loki"), "loki");
     }

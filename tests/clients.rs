@@ -1,18 +1,27 @@
 //! The Loki and Tempo clients against the recorded answers of real servers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
 
-use support::replay::{self, Options};
 use support::FAILING_TRACE;
+use support::replay::{self, Options};
 use triage::backend::{Direction, Endpoint, ErrorKind, LogQuery, LokiClient, TempoClient};
 use triage::correlate::DerivedFields;
 use triage::domain::{SpanStatus, TimeRange, TraceId};
 
 // The recording's window; the replay server does not compare times.
-const RANGE: TimeRange = TimeRange { start: 1_795_285_321_000_000_000, end: 1_795_288_921_000_000_000 };
+const RANGE: TimeRange = TimeRange {
+    start: 1_795_285_321_000_000_000,
+    end: 1_795_288_921_000_000_000,
+};
 
 fn query(logql: &str, limit: u32) -> LogQuery {
-    LogQuery { logql: logql.into(), range: RANGE, limit, direction: Direction::Backward }
+    LogQuery {
+        logql: logql.into(),
+        range: RANGE,
+        limit,
+        direction: Direction::Backward,
+    }
 }
 
 async fn loki() -> LokiClient {
@@ -29,7 +38,11 @@ fn failing_id() -> TraceId {
 
 #[tokio::test]
 async fn loki_streams_become_lines_newest_first_with_trace_ids() {
-    let lines = loki().await.query_range(&query(r#"{namespace="shop"}"#, 200)).await.unwrap();
+    let lines = loki()
+        .await
+        .query_range(&query(r#"{namespace="shop"}"#, 200))
+        .await
+        .unwrap();
     assert_eq!(lines.len(), 200);
     assert!(lines.windows(2).all(|w| w[0].timestamp >= w[1].timestamp));
     assert_eq!(lines[0].timestamp, 1_795_288_808_461_243_832);
@@ -39,11 +52,24 @@ async fn loki_streams_become_lines_newest_first_with_trace_ids() {
     // lines about a cache) have none.
     let hex_id = regex::Regex::new("[0-9a-f]{32}").unwrap();
     for line in &lines {
-        assert_eq!(rules.find(&line.line).len(), usize::from(hex_id.is_match(&line.line)), "{}", line.line);
+        assert_eq!(
+            rules.find(&line.line).len(),
+            usize::from(hex_id.is_match(&line.line)),
+            "{}",
+            line.line
+        );
     }
-    assert_eq!(lines.iter().filter(|l| hex_id.is_match(&l.line)).count(), 161);
+    assert_eq!(
+        lines.iter().filter(|l| hex_id.is_match(&l.line)).count(),
+        161
+    );
     // All four recorded formats are found.
-    for marker in ["[INFO] [trace_id=", "level=info msg=", "INF] |", "\"traceId\":"] {
+    for marker in [
+        "[INFO] [trace_id=",
+        "level=info msg=",
+        "INF] |",
+        "\"traceId\":",
+    ] {
         let line = lines.iter().find(|l| l.line.contains(marker)).unwrap();
         assert_eq!(rules.find(&line.line).len(), 1, "{marker}");
     }
@@ -60,54 +86,117 @@ async fn loki_lines_of_one_trace() {
 #[tokio::test]
 async fn loki_metric_queries_are_refused_in_words() {
     let logql = r#"sum by (app) (count_over_time({namespace="shop"}[1m]))"#;
-    let err = loki().await.query_range(&query(logql, 100)).await.unwrap_err();
+    let err = loki()
+        .await
+        .query_range(&query(logql, 100))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unsupported);
     assert!(err.message.contains("metric query"), "{err}");
 }
 
 #[tokio::test]
 async fn loki_errors_keep_lokis_words() {
-    let err = loki().await.query_range(&query(r#"{namespace="shop""#, 100)).await.unwrap_err();
+    let err = loki()
+        .await
+        .query_range(&query(r#"{namespace="shop""#, 100))
+        .await
+        .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Http, Some(400)));
-    assert_eq!(err.message.as_str(), "parse error at line 1, col 18: syntax error: unexpected $end, expecting } or ,");
-    let err = loki().await.query_range(&query(r#"{namespace="shop"}"#, 10_000)).await.unwrap_err();
-    assert!(err.message.contains("max entries limit per query exceeded"), "{err}");
+    assert_eq!(
+        err.message.as_str(),
+        "parse error at line 1, col 18: syntax error: unexpected $end, expecting } or ,"
+    );
+    let err = loki()
+        .await
+        .query_range(&query(r#"{namespace="shop"}"#, 10_000))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("max entries limit per query exceeded"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn tempo_v2_trace_is_read_with_base64_ids() {
-    let trace = tempo(Options::default()).await.trace(failing_id()).await.unwrap();
+    let trace = tempo(Options::default())
+        .await
+        .trace(failing_id())
+        .await
+        .unwrap();
     assert_eq!(trace.id.to_string(), FAILING_TRACE);
     assert_eq!(trace.spans.len(), 7);
     assert_eq!(trace.partial, None);
     let root = trace.spans.iter().find(|s| s.parent_id.is_none()).unwrap();
-    assert_eq!((root.name.as_str(), root.service.as_str()), ("GET /api/articles", "frontend"));
+    assert_eq!(
+        (root.name.as_str(), root.service.as_str()),
+        ("GET /api/articles", "frontend")
+    );
     assert_eq!(root.span_id.to_string(), "a0e3cf9f8fa3fe94");
     assert_eq!(root.status, SpanStatus::Error("boom".into()));
     assert_eq!(root.duration(), 115_000_000);
-    assert_eq!(root.attribute("http.response.status_code").map(|v| v.as_str()), Some("500"));
-    assert_eq!(root.attribute("k8s.pod.name").map(|v| v.as_str()), Some("frontend-7d9f8b6c5-x2kqp"));
-    let services: std::collections::BTreeSet<_> = trace.spans.iter().map(|s| s.service.as_str()).collect();
-    assert_eq!(services.into_iter().collect::<Vec<_>>(), ["api", "auth", "frontend", "postgres"]);
-    let failing = trace.spans.iter().find(|s| s.name.as_str() == "ArticlesRepository.List").unwrap();
+    assert_eq!(
+        root.attribute("http.response.status_code")
+            .map(|v| v.as_str()),
+        Some("500")
+    );
+    assert_eq!(
+        root.attribute("k8s.pod.name").map(|v| v.as_str()),
+        Some("frontend-7d9f8b6c5-x2kqp")
+    );
+    let services: std::collections::BTreeSet<_> =
+        trace.spans.iter().map(|s| s.service.as_str()).collect();
+    assert_eq!(
+        services.into_iter().collect::<Vec<_>>(),
+        ["api", "auth", "frontend", "postgres"]
+    );
+    let failing = trace
+        .spans
+        .iter()
+        .find(|s| s.name.as_str() == "ArticlesRepository.List")
+        .unwrap();
     assert_eq!(failing.events[0].name.as_str(), "exception");
-    assert!(failing.events[0].attributes.iter().any(|a| a.value.contains("statement timeout")));
+    assert!(
+        failing.events[0]
+            .attributes
+            .iter()
+            .any(|a| a.value.contains("statement timeout"))
+    );
 }
 
 #[tokio::test]
 async fn tempo_falls_back_to_v1_on_older_servers_with_the_same_result() {
-    let v2 = tempo(Options::default()).await.trace(failing_id()).await.unwrap();
-    let v1 = tempo(Options { without_tempo_v2: true }).await.trace(failing_id()).await.unwrap();
+    let v2 = tempo(Options::default())
+        .await
+        .trace(failing_id())
+        .await
+        .unwrap();
+    let v1 = tempo(Options {
+        without_tempo_v2: true,
+    })
+    .await
+    .trace(failing_id())
+    .await
+    .unwrap();
     assert_eq!(v1, v2);
 }
 
 #[tokio::test]
 async fn unknown_traces_read_not_found_on_v2_and_v1() {
     let unknown = TraceId::parse("0123456789abcdef0123456789abcdef").unwrap();
-    for options in [Options::default(), Options { without_tempo_v2: true }] {
+    for options in [
+        Options::default(),
+        Options {
+            without_tempo_v2: true,
+        },
+    ] {
         let err = tempo(options).await.trace(unknown).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
-        assert_eq!(err.message.as_str(), "trace 0123456789abcdef0123456789abcdef not found");
+        assert_eq!(
+            err.message.as_str(),
+            "trace 0123456789abcdef0123456789abcdef not found"
+        );
     }
 }
 
@@ -116,8 +205,14 @@ async fn every_recorded_exemplar_trace_is_readable() {
     let client = tempo(Options::default()).await;
     let names = std::fs::read_dir(replay::fixtures_dir().join("tempo")).unwrap();
     let mut read = 0;
-    for name in names.flatten().map(|e| e.file_name().to_string_lossy().into_owned()) {
-        let Some(hex) = name.strip_prefix("trace_v2_exemplar_").and_then(|n| n.strip_suffix(".json")) else {
+    for name in names
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+    {
+        let Some(hex) = name
+            .strip_prefix("trace_v2_exemplar_")
+            .and_then(|n| n.strip_suffix(".json"))
+        else {
             continue;
         };
         let trace = client.trace(TraceId::parse(hex).unwrap()).await.unwrap();

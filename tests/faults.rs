@@ -1,11 +1,12 @@
 //! Bad input from backends: each case ends in a clear message on screen,
 //! the UI keeps answering keys, and nothing panics.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
 
+use std::time::Duration;
 use support::faults::{self, Fault};
 use support::{clients, press, screen, state};
-use std::time::Duration;
 use triage::app::state::{Loadable, Older, View};
 use triage::app::update::{open_logs, open_trace};
 use triage::app::{self, Action, Clients, State};
@@ -64,15 +65,39 @@ async fn still_answers(s: &mut State, c: &Clients) {
 fn cases() -> Vec<(Fault, &'static str, ErrorKind)> {
     vec![
         (Fault::Hang, "did not answer in time", ErrorKind::Timeout),
-        (Fault::Status(500, "text/plain", "internal error: ingester down\n".into()), "HTTP 500: internal error: ingester down", ErrorKind::Http),
         (
-            Fault::Status(502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>".into()),
+            Fault::Status(500, "text/plain", "internal error: ingester down\n".into()),
+            "HTTP 500: internal error: ingester down",
+            ErrorKind::Http,
+        ),
+        (
+            Fault::Status(
+                502,
+                "text/html",
+                "<html><head><title>502 Bad Gateway</title></head></html>".into(),
+            ),
             "HTTP 502: an HTML page, probably from a proxy in front of the server: 502 Bad Gateway",
             ErrorKind::Http,
         ),
-        (Fault::Status(429, "text/plain", "too many outstanding requests".into()), "HTTP 429: too many outstanding requests", ErrorKind::Http),
-        (Fault::Status(200, "application/json", "{\"status\": \"success\", \"data\": [".into()), "unreadable", ErrorKind::Decode),
-        (Fault::Truncated("{\"status\":".into()), "broken answer", ErrorKind::Decode),
+        (
+            Fault::Status(429, "text/plain", "too many outstanding requests".into()),
+            "HTTP 429: too many outstanding requests",
+            ErrorKind::Http,
+        ),
+        (
+            Fault::Status(
+                200,
+                "application/json",
+                "{\"status\": \"success\", \"data\": [".into(),
+            ),
+            "unreadable",
+            ErrorKind::Decode,
+        ),
+        (
+            Fault::Truncated("{\"status\":".into()),
+            "broken answer",
+            ErrorKind::Decode,
+        ),
         (
             Fault::Status(401, "text/plain", "no org id\u{1b}]0;pwned\u{7}".into()),
             "HTTP 401: no org id␛",
@@ -114,7 +139,11 @@ async fn unreachable_backends_say_where() {
     let c = clients(Some(&url), Some(&url));
     let s = logs_against(&c).await;
     assert_eq!(logs_error(&s), ErrorKind::Unreachable);
-    assert!(screen(&s).contains(&format!("Loki: cannot connect to {url}/")), "{}", screen(&s));
+    assert!(
+        screen(&s).contains(&format!("Loki: cannot connect to {url}/")),
+        "{}",
+        screen(&s)
+    );
     let s = trace_against(&c).await;
     assert_eq!(trace_error(&s), ErrorKind::Unreachable);
 }
@@ -124,7 +153,11 @@ async fn missing_backends_say_how_to_configure_them() {
     let c = clients(None, None);
     let s = logs_against(&c).await;
     assert_eq!(logs_error(&s), ErrorKind::NotConfigured);
-    assert!(screen(&s).contains("no Loki URL: pass --loki URL, set TRIAGE_LOKI_URL"), "{}", screen(&s));
+    assert!(
+        screen(&s).contains("no Loki URL: pass --loki URL, set TRIAGE_LOKI_URL"),
+        "{}",
+        screen(&s)
+    );
 }
 
 #[tokio::test]
@@ -135,12 +168,24 @@ async fn bad_logql_and_unknown_traces_read_plainly() {
     let mut effects = Vec::new();
     open_logs(&mut s, r#"{namespace="shop""#.into(), &mut effects);
     app::settle(&mut s, &c, Duration::from_secs(2), effects).await;
-    assert!(screen(&s).contains("Loki: HTTP 400: parse error at line 1, col 18"), "{}", screen(&s));
+    assert!(
+        screen(&s).contains("Loki: HTTP 400: parse error at line 1, col 18"),
+        "{}",
+        screen(&s)
+    );
 
     let mut effects = Vec::new();
-    open_trace(&mut s, TraceId::parse("0123456789abcdef0123456789abcdef").unwrap(), &mut effects);
+    open_trace(
+        &mut s,
+        TraceId::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        &mut effects,
+    );
     app::settle(&mut s, &c, Duration::from_secs(2), effects).await;
-    assert!(screen(&s).contains("trace 0123456789abcdef0123456789abcdef not found"), "{}", screen(&s));
+    assert!(
+        screen(&s).contains("trace 0123456789abcdef0123456789abcdef not found"),
+        "{}",
+        screen(&s)
+    );
 }
 
 #[tokio::test]
@@ -148,7 +193,8 @@ async fn a_hanging_backend_never_blocks_the_loop() {
     // The interactive runner: the request hangs on its task while the
     // state keeps taking keys.
     let url = faults::start(Fault::Hang).await;
-    let (mut runner, mut results) = app::Runner::new(clients(Some(&url), None), Duration::from_millis(300));
+    let (mut runner, mut results) =
+        app::Runner::new(clients(Some(&url), None), Duration::from_millis(300));
     let mut s = state(80, 20);
     let mut effects = Vec::new();
     open_logs(&mut s, "{app=\"x\"}".into(), &mut effects);
@@ -157,7 +203,10 @@ async fn a_hanging_backend_never_blocks_the_loop() {
         let _ = app::update(&mut s, app::Msg::Action(Action::Down), app::now());
     }
     assert!(s.is_loading());
-    let msg = tokio::time::timeout(Duration::from_secs(5), results.recv()).await.unwrap().unwrap();
+    let msg = tokio::time::timeout(Duration::from_secs(5), results.recv())
+        .await
+        .unwrap()
+        .unwrap();
     let _ = app::update(&mut s, msg, app::now());
     assert!(!s.is_loading());
     assert!(screen(&s).contains("did not answer in time"));

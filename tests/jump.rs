@@ -1,6 +1,7 @@
 //! The first promise end to end: a log line's trace id -> Enter -> the
 //! trace's waterfall -> Esc -> back on the same line. Against the demo's
 //! servers and against real servers' recorded answers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
 
@@ -16,8 +17,16 @@ fn open(state: &mut triage::app::State, logql: &str) -> Vec<triage::app::Effect>
 }
 
 /// Moves the cursor down to the first line that satisfies `pick`.
-async fn go_to_line(state: &mut triage::app::State, c: &triage::app::Clients, pick: impl Fn(&str) -> bool) -> usize {
-    let target = logs_view(state).rows.iter().position(|r| pick(&r.line.line)).expect("a matching line");
+async fn go_to_line(
+    state: &mut triage::app::State,
+    c: &triage::app::Clients,
+    pick: impl Fn(&str) -> bool,
+) -> usize {
+    let target = logs_view(state)
+        .rows
+        .iter()
+        .position(|r| pick(&r.line.line))
+        .expect("a matching line");
     for _ in 0..target {
         press(state, c, &[Action::Down]).await;
     }
@@ -37,9 +46,13 @@ async fn demo_log_line_to_waterfall_and_back() {
     let trace_id = logs_view(&s).rows[line].traces[0].trace_id;
 
     press(&mut s, &c, &[Action::Open]).await;
-    let View::Trace(view) = s.current() else { panic!("Enter did not open a trace") };
+    let View::Trace(view) = s.current() else {
+        panic!("Enter did not open a trace")
+    };
     assert_eq!(view.trace_id, trace_id);
-    let Loadable::Ready(model) = &view.load else { panic!("trace not loaded: {:?}", view.load) };
+    let Loadable::Ready(model) = &view.load else {
+        panic!("trace not loaded: {:?}", view.load)
+    };
     assert!(model.waterfall.services.len() >= 3);
     assert!(model.trace.spans.iter().any(|span| span.is_error()));
     let text = screen(&s);
@@ -62,8 +75,12 @@ async fn recorded_jump(logql: &str, trace: &str) -> triage::domain::Trace {
     settle(&mut s, &c, effects).await;
     go_to_line(&mut s, &c, |l| l.contains(trace)).await;
     press(&mut s, &c, &[Action::Open]).await;
-    let View::Trace(view) = s.current() else { panic!("no trace view") };
-    let Loadable::Ready(model) = &view.load else { panic!("trace not loaded: {:?}", view.load) };
+    let View::Trace(view) = s.current() else {
+        panic!("no trace view")
+    };
+    let Loadable::Ready(model) = &view.load else {
+        panic!("trace not loaded: {:?}", view.load)
+    };
     assert_eq!(model.trace.id.to_string(), trace);
     model.trace.clone()
 }
@@ -91,8 +108,13 @@ async fn a_late_answer_for_a_view_left_behind_is_dropped() {
     // Enter, then Esc before the trace arrives.
     let fetch = app::update(&mut s, Msg::Action(Action::Open), app::now());
     let cancel = app::update(&mut s, Msg::Action(Action::Back), app::now());
-    assert!(matches!(cancel.as_slice(), [app::Effect::Cancel(_)]), "{cancel:?}");
-    let late = app::runner::execute(&c, fetch[0].clone(), std::time::Duration::from_secs(5)).await.unwrap();
+    assert!(
+        matches!(cancel.as_slice(), [app::Effect::Cancel(_)]),
+        "{cancel:?}"
+    );
+    let late = app::runner::execute(&c, fetch[0].clone(), std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     s.dirty = false;
     let effects = app::update(&mut s, late, app::now());
     assert!(effects.is_empty());
@@ -120,7 +142,11 @@ async fn paging_back_loads_every_line_once() {
     let view = logs_view(&s);
     assert!(matches!(view.older, Older::Exhausted));
     assert_eq!(view.rows.len(), total);
-    assert!(view.rows.windows(2).all(|w| w[0].line.timestamp >= w[1].line.timestamp));
+    assert!(
+        view.rows
+            .windows(2)
+            .all(|w| w[0].line.timestamp >= w[1].line.timestamp)
+    );
     let text = screen(&s);
     assert!(text.contains("start of the range"), "{text}");
 }

@@ -1,5 +1,6 @@
 //! The views as text snapshots, from real servers' recorded answers, and
 //! at every size without a panic.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
 
@@ -58,11 +59,21 @@ async fn logs_search_moves_to_matches_and_filters() {
     }
     press(&mut s, &c, &[Action::Submit]).await;
     let first = support::logs_view(&s).selected;
-    assert!(support::logs_view(&s).rows[first].line.line.contains("query failed"));
+    assert!(
+        support::logs_view(&s).rows[first]
+            .line
+            .line
+            .contains("query failed")
+    );
     press(&mut s, &c, &[Action::NextMatch]).await;
     let second = support::logs_view(&s).selected;
     assert!(second > first);
-    assert!(support::logs_view(&s).rows[second].line.line.contains("query failed"));
+    assert!(
+        support::logs_view(&s).rows[second]
+            .line
+            .line
+            .contains("query failed")
+    );
     press(&mut s, &c, &[Action::ToggleFilter]).await;
     insta::assert_snapshot!(screen(&s));
 }
@@ -77,7 +88,18 @@ async fn trace_waterfall() {
 async fn trace_with_detail_of_the_failing_span() {
     let (mut s, c) = trace(120, 40).await;
     // The repository span carries the exception event.
-    press(&mut s, &c, &[Action::Down, Action::Down, Action::Down, Action::Down, Action::ToggleDetail]).await;
+    press(
+        &mut s,
+        &c,
+        &[
+            Action::Down,
+            Action::Down,
+            Action::Down,
+            Action::Down,
+            Action::ToggleDetail,
+        ],
+    )
+    .await;
     insta::assert_snapshot!(screen(&s));
 }
 
@@ -87,7 +109,11 @@ async fn trace_collapse_and_expand() {
     press(&mut s, &c, &[Action::Down, Action::Collapse]).await;
     let collapsed = screen(&s);
     assert!(collapsed.contains("▸ api"));
-    assert_eq!(collapsed.lines().filter(|l| l.contains('█')).count(), 2, "{collapsed}");
+    assert_eq!(
+        collapsed.lines().filter(|l| l.contains('█')).count(),
+        2,
+        "{collapsed}"
+    );
     press(&mut s, &c, &[Action::Collapse]).await; // already collapsed: to the parent
     press(&mut s, &c, &[Action::ToggleCollapse]).await;
     assert!(screen(&s).contains("▸ frontend"));
@@ -117,8 +143,16 @@ async fn trace_ids_are_underlined_and_errors_coloured() {
     let text = screen(&s);
     let row = text.lines().position(|l| l.contains("[trace_id=")).unwrap();
     let column = text.lines().nth(row).unwrap().find("[trace_id=").unwrap() + "[trace_id=".len();
-    assert!(buffer[(column as u16, row as u16)].modifier.contains(Modifier::UNDERLINED));
-    assert!(!buffer[(column as u16 - 2, row as u16)].modifier.contains(Modifier::UNDERLINED));
+    assert!(
+        buffer[(column as u16, row as u16)]
+            .modifier
+            .contains(Modifier::UNDERLINED)
+    );
+    assert!(
+        !buffer[(column as u16 - 2, row as u16)]
+            .modifier
+            .contains(Modifier::UNDERLINED)
+    );
 }
 
 #[tokio::test]
@@ -127,7 +161,10 @@ async fn every_size_draws_without_panic() {
     let (trace_state, _) = trace(10, 10).await;
     let mut states = vec![logs_state, trace_state, state(10, 10)];
     for s in &mut states {
-        for (width, height) in (1..=60).step_by(7).flat_map(|w| (1..=30).step_by(3).map(move |h| (w, h))) {
+        for (width, height) in (1..=60)
+            .step_by(7)
+            .flat_map(|w| (1..=30).step_by(3).map(move |h| (w, h)))
+        {
             s.width = width;
             s.height = height;
             let _ = screen(s);

@@ -9,8 +9,14 @@ pub struct RequestId(pub u64);
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
-    FetchLogs { id: RequestId, query: LogQuery },
-    FetchTrace { id: RequestId, trace_id: TraceId },
+    FetchLogs {
+        id: RequestId,
+        query: LogQuery,
+    },
+    FetchTrace {
+        id: RequestId,
+        trace_id: TraceId,
+    },
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),
     Quit,

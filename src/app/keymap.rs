@@ -33,26 +33,146 @@ const fn key(code: KeyCode) -> (KeyCode, KeyModifiers) {
 }
 
 pub const BINDINGS: &[Binding] = &[
-    Binding { keys: &[ch('q'), (KeyCode::Char('c'), CTRL)], label: "q Ctrl-c", action: Action::Quit, scope: Scope::Global, help: "quit" },
-    Binding { keys: &[ch('?')], label: "?", action: Action::ToggleHelp, scope: Scope::Global, help: "this help" },
-    Binding { keys: &[ch(':')], label: ":", action: Action::OpenCommand, scope: Scope::Global, help: "command: :logs <logql>  :trace <id>  :q" },
-    Binding { keys: &[key(KeyCode::Esc), key(KeyCode::Backspace)], label: "Esc Backspace", action: Action::Back, scope: Scope::Global, help: "back to where you came from" },
-    Binding { keys: &[ch('j'), key(KeyCode::Down)], label: "j ↓", action: Action::Down, scope: Scope::Global, help: "down" },
-    Binding { keys: &[ch('k'), key(KeyCode::Up)], label: "k ↑", action: Action::Up, scope: Scope::Global, help: "up" },
-    Binding { keys: &[key(KeyCode::PageDown), (KeyCode::Char('f'), CTRL)], label: "PgDn Ctrl-f", action: Action::PageDown, scope: Scope::Global, help: "page down" },
-    Binding { keys: &[key(KeyCode::PageUp), (KeyCode::Char('b'), CTRL)], label: "PgUp Ctrl-b", action: Action::PageUp, scope: Scope::Global, help: "page up" },
-    Binding { keys: &[ch('g'), key(KeyCode::Home)], label: "g Home", action: Action::Top, scope: Scope::Global, help: "first" },
-    Binding { keys: &[ch('G'), key(KeyCode::End)], label: "G End", action: Action::Bottom, scope: Scope::Global, help: "last (logs: oldest loaded)" },
-    Binding { keys: &[key(KeyCode::Enter)], label: "Enter", action: Action::Open, scope: Scope::Logs, help: "open the trace of the line's trace id" },
-    Binding { keys: &[ch('/')], label: "/", action: Action::OpenSearch, scope: Scope::Logs, help: "search lines (regex, incremental)" },
-    Binding { keys: &[ch('n')], label: "n", action: Action::NextMatch, scope: Scope::Logs, help: "next match (older)" },
-    Binding { keys: &[ch('N')], label: "N", action: Action::PrevMatch, scope: Scope::Logs, help: "previous match (newer)" },
-    Binding { keys: &[ch('f')], label: "f", action: Action::ToggleFilter, scope: Scope::Logs, help: "show only matching lines / all lines" },
-    Binding { keys: &[ch('w')], label: "w", action: Action::ToggleWrap, scope: Scope::Logs, help: "wrap long lines" },
-    Binding { keys: &[ch(' ')], label: "Space", action: Action::ToggleCollapse, scope: Scope::Trace, help: "collapse / expand the span" },
-    Binding { keys: &[ch('h'), key(KeyCode::Left)], label: "h ←", action: Action::Collapse, scope: Scope::Trace, help: "collapse, or go to the parent" },
-    Binding { keys: &[ch('l'), key(KeyCode::Right)], label: "l →", action: Action::Expand, scope: Scope::Trace, help: "expand, or go to the first child" },
-    Binding { keys: &[ch('d'), key(KeyCode::Enter)], label: "d Enter", action: Action::ToggleDetail, scope: Scope::Trace, help: "span detail: attributes, events, status" },
+    Binding {
+        keys: &[ch('q'), (KeyCode::Char('c'), CTRL)],
+        label: "q Ctrl-c",
+        action: Action::Quit,
+        scope: Scope::Global,
+        help: "quit",
+    },
+    Binding {
+        keys: &[ch('?')],
+        label: "?",
+        action: Action::ToggleHelp,
+        scope: Scope::Global,
+        help: "this help",
+    },
+    Binding {
+        keys: &[ch(':')],
+        label: ":",
+        action: Action::OpenCommand,
+        scope: Scope::Global,
+        help: "command: :logs <logql>  :trace <id>  :q",
+    },
+    Binding {
+        keys: &[key(KeyCode::Esc), key(KeyCode::Backspace)],
+        label: "Esc Backspace",
+        action: Action::Back,
+        scope: Scope::Global,
+        help: "back to where you came from",
+    },
+    Binding {
+        keys: &[ch('j'), key(KeyCode::Down)],
+        label: "j ↓",
+        action: Action::Down,
+        scope: Scope::Global,
+        help: "down",
+    },
+    Binding {
+        keys: &[ch('k'), key(KeyCode::Up)],
+        label: "k ↑",
+        action: Action::Up,
+        scope: Scope::Global,
+        help: "up",
+    },
+    Binding {
+        keys: &[key(KeyCode::PageDown), (KeyCode::Char('f'), CTRL)],
+        label: "PgDn Ctrl-f",
+        action: Action::PageDown,
+        scope: Scope::Global,
+        help: "page down",
+    },
+    Binding {
+        keys: &[key(KeyCode::PageUp), (KeyCode::Char('b'), CTRL)],
+        label: "PgUp Ctrl-b",
+        action: Action::PageUp,
+        scope: Scope::Global,
+        help: "page up",
+    },
+    Binding {
+        keys: &[ch('g'), key(KeyCode::Home)],
+        label: "g Home",
+        action: Action::Top,
+        scope: Scope::Global,
+        help: "first",
+    },
+    Binding {
+        keys: &[ch('G'), key(KeyCode::End)],
+        label: "G End",
+        action: Action::Bottom,
+        scope: Scope::Global,
+        help: "last (logs: oldest loaded)",
+    },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::Open,
+        scope: Scope::Logs,
+        help: "open the trace of the line's trace id",
+    },
+    Binding {
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::OpenSearch,
+        scope: Scope::Logs,
+        help: "search lines (regex, incremental)",
+    },
+    Binding {
+        keys: &[ch('n')],
+        label: "n",
+        action: Action::NextMatch,
+        scope: Scope::Logs,
+        help: "next match (older)",
+    },
+    Binding {
+        keys: &[ch('N')],
+        label: "N",
+        action: Action::PrevMatch,
+        scope: Scope::Logs,
+        help: "previous match (newer)",
+    },
+    Binding {
+        keys: &[ch('f')],
+        label: "f",
+        action: Action::ToggleFilter,
+        scope: Scope::Logs,
+        help: "show only matching lines / all lines",
+    },
+    Binding {
+        keys: &[ch('w')],
+        label: "w",
+        action: Action::ToggleWrap,
+        scope: Scope::Logs,
+        help: "wrap long lines",
+    },
+    Binding {
+        keys: &[ch(' ')],
+        label: "Space",
+        action: Action::ToggleCollapse,
+        scope: Scope::Trace,
+        help: "collapse / expand the span",
+    },
+    Binding {
+        keys: &[ch('h'), key(KeyCode::Left)],
+        label: "h ←",
+        action: Action::Collapse,
+        scope: Scope::Trace,
+        help: "collapse, or go to the parent",
+    },
+    Binding {
+        keys: &[ch('l'), key(KeyCode::Right)],
+        label: "l →",
+        action: Action::Expand,
+        scope: Scope::Trace,
+        help: "expand, or go to the first child",
+    },
+    Binding {
+        keys: &[ch('d'), key(KeyCode::Enter)],
+        label: "d Enter",
+        action: Action::ToggleDetail,
+        scope: Scope::Trace,
+        help: "span detail: attributes, events, status",
+    },
 ];
 
 fn scope_of(view: ViewKind) -> Scope {
@@ -72,7 +192,9 @@ pub fn action_for(state: &State, event: KeyEvent) -> Option<Action> {
         return Some(match event.code {
             KeyCode::Enter => Action::Submit,
             KeyCode::Esc => Action::CancelInput,
-            _ if event.code == KeyCode::Char('c') && event.modifiers.contains(CTRL) => Action::CancelInput,
+            _ if event.code == KeyCode::Char('c') && event.modifiers.contains(CTRL) => {
+                Action::CancelInput
+            }
             _ => Action::Input(event),
         });
     }
@@ -93,12 +215,18 @@ pub fn action_for(state: &State, event: KeyEvent) -> Option<Action> {
     [scope, Scope::Global]
         .iter()
         .flat_map(|s| BINDINGS.iter().filter(move |b| b.scope == *s))
-        .find(|b| b.keys.iter().any(|&(code, m)| code == event.code && mods == m))
+        .find(|b| {
+            b.keys
+                .iter()
+                .any(|&(code, m)| code == event.code && mods == m)
+        })
         .map(|b| b.action)
 }
 
 /// The bindings that apply in a view, for the help screen.
 pub fn bindings_for(view: ViewKind) -> impl Iterator<Item = &'static Binding> {
     let scope = scope_of(view);
-    BINDINGS.iter().filter(move |b| b.scope == Scope::Global || b.scope == scope)
+    BINDINGS
+        .iter()
+        .filter(move |b| b.scope == Scope::Global || b.scope == scope)
 }

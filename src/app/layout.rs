@@ -18,7 +18,11 @@ pub fn body_rows(height: u16) -> usize {
 pub fn trace_list_rows(height: u16, detail: bool) -> usize {
     let body = body_rows(height);
     let header = 2; // the summary and the time ruler
-    let list = if detail { body - detail_rows(height) } else { body };
+    let list = if detail {
+        body - detail_rows(height)
+    } else {
+        body
+    };
     list.saturating_sub(header)
 }
 
@@ -33,6 +37,12 @@ pub fn log_prefix_width(source_width: usize) -> usize {
 
 /// Rows one log line takes: one, or as many as it wraps into.
 pub fn log_line_rows(text: &str, screen_width: u16, source_width: usize, wrap: bool) -> usize {
-    let room = (screen_width as usize).saturating_sub(log_prefix_width(source_width)).max(1);
-    if wrap { width(text).div_ceil(room).max(1) } else { 1 }
+    let room = (screen_width as usize)
+        .saturating_sub(log_prefix_width(source_width))
+        .max(1);
+    if wrap {
+        width(text).div_ceil(room).max(1)
+    } else {
+        1
+    }
 }

@@ -47,7 +47,9 @@ where
     first.into_iter().for_each(|e| runner.run(e));
     loop {
         if state.dirty {
-            terminal.draw(|frame| crate::ui::draw(frame, &state)).map_err(Into::into)?;
+            terminal
+                .draw(|frame| crate::ui::draw(frame, &state))
+                .map_err(Into::into)?;
             state.dirty = false;
         }
         if state.quit {
@@ -79,7 +81,12 @@ where
 
 /// Carries out effects one after another until none are left, as `--print`
 /// and tests need: the state ends as the user would see it once loaded.
-pub async fn settle(state: &mut State, clients: &Clients, deadline: Duration, mut effects: Vec<Effect>) {
+pub async fn settle(
+    state: &mut State,
+    clients: &Clients,
+    deadline: Duration,
+    mut effects: Vec<Effect>,
+) {
     // Bounded: paging could otherwise go on for as long as a range has lines.
     for _ in 0..16 {
         let mut next = Vec::new();

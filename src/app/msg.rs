@@ -8,7 +8,10 @@ use crate::domain::{LogLine, Trace};
 #[derive(Debug)]
 pub enum Msg {
     Action(Action),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// Time passed; sent only while something on screen shows elapsed time.
     Tick,
     LogsLoaded {

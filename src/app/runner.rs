@@ -23,7 +23,8 @@ pub struct Clients {
 
 impl Clients {
     pub fn from_config(config: &Config) -> Self {
-        let missing = |source| BackendError::new(source, ErrorKind::NotConfigured, "no URL configured");
+        let missing =
+            |source| BackendError::new(source, ErrorKind::NotConfigured, "no URL configured");
         Clients {
             loki: config
                 .loki
@@ -70,13 +71,15 @@ async fn within<T>(
     source: Source,
     work: impl Future<Output = Result<T, BackendError>>,
 ) -> Result<T, BackendError> {
-    tokio::time::timeout(deadline, work).await.unwrap_or_else(|_| {
-        Err(BackendError::new(
-            source,
-            ErrorKind::Timeout,
-            format!("no answer within {}s", deadline.as_secs_f32()),
-        ))
-    })
+    tokio::time::timeout(deadline, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(BackendError::new(
+                source,
+                ErrorKind::Timeout,
+                format!("no answer within {}s", deadline.as_secs_f32()),
+            ))
+        })
 }
 
 pub struct Runner {
@@ -111,7 +114,11 @@ impl Runner {
         };
         let token = CancellationToken::new();
         self.running.insert(id, token.clone());
-        let (clients, deadline, results) = (Arc::clone(&self.clients), self.deadline, self.results.clone());
+        let (clients, deadline, results) = (
+            Arc::clone(&self.clients),
+            self.deadline,
+            self.results.clone(),
+        );
         tracing::debug!(?effect, "request");
         tokio::spawn(async move {
             tokio::select! {

@@ -5,8 +5,8 @@ use super::layout;
 use crate::backend::{BackendError, Direction, LogQuery};
 use crate::correlate::{DerivedFields, TraceMatch, Waterfall};
 use crate::domain::text::width;
-use crate::ui::theme::Theme;
 use crate::domain::{Level, LogLine, Nanos, TimeRange, Trace, TraceId};
+use crate::ui::theme::Theme;
 use ratatui_textarea::TextArea;
 use regex::Regex;
 use std::time::Duration;
@@ -164,7 +164,10 @@ pub struct LogRow {
 /// The state of paging back through older lines.
 #[derive(Debug)]
 pub enum Older {
-    Loading { id: RequestId, since: Nanos },
+    Loading {
+        id: RequestId,
+        since: Nanos,
+    },
     /// The last page was full: there may be more.
     More,
     /// The last page was short: the range is exhausted.
@@ -240,7 +243,10 @@ impl LogsView {
         };
         LogQuery {
             logql: self.logql.clone(),
-            range: TimeRange { start: self.range.start, end },
+            range: TimeRange {
+                start: self.range.start,
+                end,
+            },
             limit,
             direction: Direction::Backward,
         }
@@ -254,7 +260,9 @@ impl LogsView {
             // Older pages hold nothing newer than the oldest line held; a
             // server that sends it anyway must not make duplicates.
             let newer = boundary.is_some_and(|b| line.timestamp > b);
-            if newer || (Some(line.timestamp) == boundary && self.holds_at_boundary(&line, first_new)) {
+            if newer
+                || (Some(line.timestamp) == boundary && self.holds_at_boundary(&line, first_new))
+            {
                 continue;
             }
             self.source_width = self
@@ -262,7 +270,11 @@ impl LogsView {
                 .max(width(line.source()).min(layout::MAX_SOURCE_WIDTH));
             let traces = rules.find(&line.line);
             let level = line.level();
-            self.rows.push(LogRow { line, level, traces });
+            self.rows.push(LogRow {
+                line,
+                level,
+                traces,
+            });
         }
         if self.filter {
             self.extend_filter(first_new);
@@ -279,7 +291,11 @@ impl LogsView {
 
     /// How many rows are shown: all, or the matching ones.
     pub fn shown_len(&self) -> usize {
-        if self.filter { self.filtered.len() } else { self.rows.len() }
+        if self.filter {
+            self.filtered.len()
+        } else {
+            self.rows.len()
+        }
     }
 
     /// The row at a shown position.
@@ -336,11 +352,16 @@ impl LogsView {
     /// whose line matches the search.
     pub fn find_match(&self, from: usize, forward: bool) -> Option<usize> {
         let search = self.search.as_ref()?;
-        let hit = |p: &usize| self.shown_row(*p).is_some_and(|r| search.matches(&r.line.line));
+        let hit = |p: &usize| {
+            self.shown_row(*p)
+                .is_some_and(|r| search.matches(&r.line.line))
+        };
         if forward {
             (from..self.shown_len()).find(hit)
         } else {
-            (0..=from.min(self.shown_len().saturating_sub(1))).rev().find(hit)
+            (0..=from.min(self.shown_len().saturating_sub(1)))
+                .rev()
+                .find(hit)
         }
     }
 

@@ -6,7 +6,8 @@ use super::effect::{Effect, RequestId};
 use super::layout;
 use super::msg::Msg;
 use super::state::{
-    Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel, TraceView, View,
+    Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel, TraceView,
+    View,
 };
 use crate::backend::{BackendError, ErrorKind};
 use crate::domain::{LogLine, Nanos, TimeRange, Trace, TraceId};
@@ -46,7 +47,10 @@ pub fn open_logs(state: &mut State, logql: String, effects: &mut Vec<Effect>) {
     let mut view = LogsView::new(logql, range);
     let id = state.next_request_id();
     let query = view.next_page(state.settings.page_size);
-    view.older = Older::Loading { id, since: state.now };
+    view.older = Older::Loading {
+        id,
+        since: state.now,
+    };
     state.views.push(View::Logs(view));
     effects.push(Effect::FetchLogs { id, query });
 }
@@ -56,7 +60,10 @@ pub fn open_trace(state: &mut State, trace_id: TraceId, effects: &mut Vec<Effect
     let id = state.next_request_id();
     state.views.push(View::Trace(TraceView {
         trace_id,
-        load: Loadable::Loading { id, since: state.now },
+        load: Loadable::Loading {
+            id,
+            since: state.now,
+        },
     }));
     effects.push(Effect::FetchTrace { id, trace_id });
 }
@@ -103,10 +110,20 @@ fn prompt_text(prompt: &Prompt) -> String {
 }
 
 fn open_search(state: &mut State) {
-    let Some(View::Logs(logs)) = state.views.last_mut() else { return };
-    let pattern = logs.search.as_ref().map(|s| s.pattern.clone()).unwrap_or_default();
+    let Some(View::Logs(logs)) = state.views.last_mut() else {
+        return;
+    };
+    let pattern = logs
+        .search
+        .as_ref()
+        .map(|s| s.pattern.clone())
+        .unwrap_or_default();
     let origin = logs.selected;
-    logs.search = Some(Search { regex: compile(&pattern), pattern: pattern.clone(), origin });
+    logs.search = Some(Search {
+        regex: compile(&pattern),
+        pattern: pattern.clone(),
+        origin,
+    });
     state.input = Some(prompt(PromptKind::Search, &pattern));
 }
 
@@ -117,11 +134,19 @@ fn compile(pattern: &str) -> Result<Regex, String> {
         .case_insensitive(case_insensitive)
         .size_limit(1 << 20)
         .build()
-        .map_err(|e| e.to_string().lines().last().unwrap_or("bad regex").to_owned())
+        .map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("bad regex")
+                .to_owned()
+        })
 }
 
 fn typed(state: &mut State, key: crossterm::event::KeyEvent) {
-    let Some(prompt) = state.input.as_mut() else { return };
+    let Some(prompt) = state.input.as_mut() else {
+        return;
+    };
     prompt.textarea.input(key);
     if prompt.kind != PromptKind::Search {
         return;
@@ -130,20 +155,31 @@ fn typed(state: &mut State, key: crossterm::event::KeyEvent) {
     // search started.
     let pattern = prompt_text(prompt);
     let (width, rows) = (state.width, layout::body_rows(state.height));
-    let Some(View::Logs(logs)) = state.views.last_mut() else { return };
+    let Some(View::Logs(logs)) = state.views.last_mut() else {
+        return;
+    };
     let origin = logs.search.as_ref().map_or(logs.selected, |s| s.origin);
-    logs.search = Some(Search { regex: compile(&pattern), pattern, origin });
+    logs.search = Some(Search {
+        regex: compile(&pattern),
+        pattern,
+        origin,
+    });
     if logs.filter {
         logs.refilter();
     }
-    if let Some(hit) = logs.find_match(origin, true).or_else(|| logs.find_match(origin, false)) {
+    if let Some(hit) = logs
+        .find_match(origin, true)
+        .or_else(|| logs.find_match(origin, false))
+    {
         logs.selected = hit;
     }
     logs.scroll_into_view(width, rows);
 }
 
 fn submit(state: &mut State, effects: &mut Vec<Effect>) {
-    let Some(prompt) = state.input.take() else { return };
+    let Some(prompt) = state.input.take() else {
+        return;
+    };
     let text = prompt_text(&prompt);
     match prompt.kind {
         PromptKind::Command => run_command(state, text.trim(), effects),
@@ -164,7 +200,9 @@ fn submit(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn cancel_input(state: &mut State) {
-    let Some(prompt) = state.input.take() else { return };
+    let Some(prompt) = state.input.take() else {
+        return;
+    };
     if prompt.kind == PromptKind::Search
         && let Some(View::Logs(logs)) = state.views.last_mut()
     {
@@ -177,7 +215,9 @@ fn cancel_input(state: &mut State) {
 }
 
 fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
-    let (verb, rest) = command.split_once(char::is_whitespace).unwrap_or((command, ""));
+    let (verb, rest) = command
+        .split_once(char::is_whitespace)
+        .unwrap_or((command, ""));
     let rest = rest.trim();
     match verb {
         "" => {}
@@ -186,17 +226,31 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
         "logs" | "l" if !rest.is_empty() => open_logs(state, rest.to_owned(), effects),
         "trace" | "t" if !rest.is_empty() => match TraceId::parse(rest) {
             Some(id) => open_trace(state, id, effects),
-            None => state.message = Some(error(format!("not a trace id: {rest} (32 or 16 hex digits)"))),
+            None => {
+                state.message = Some(error(format!(
+                    "not a trace id: {rest} (32 or 16 hex digits)"
+                )))
+            }
         },
-        "logs" | "l" => state.message = Some(error("usage: :logs <logql>, e.g. :logs {app=\"api\"} |= \"error\"")),
+        "logs" | "l" => {
+            state.message = Some(error(
+                "usage: :logs <logql>, e.g. :logs {app=\"api\"} |= \"error\"",
+            ))
+        }
         "trace" | "t" => state.message = Some(error("usage: :trace <trace id>")),
-        _ => state.message = Some(error(format!("unknown command :{verb} (try :logs, :trace, :q)"))),
+        _ => {
+            state.message = Some(error(format!(
+                "unknown command :{verb} (try :logs, :trace, :q)"
+            )))
+        }
     }
 }
 
 fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     let (width, rows) = (state.width, layout::body_rows(state.height));
-    let Some(View::Logs(logs)) = state.views.last_mut() else { return };
+    let Some(View::Logs(logs)) = state.views.last_mut() else {
+        return;
+    };
     let last = logs.shown_len().saturating_sub(1);
     match action {
         Action::Down => logs.selected = (logs.selected + 1).min(last),
@@ -208,7 +262,9 @@ fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::ToggleWrap => logs.wrap = !logs.wrap,
         Action::ToggleFilter => {
             if logs.search.is_none() {
-                state.message = Some(info("search first (/), then f shows only the matching lines"));
+                state.message = Some(info(
+                    "search first (/), then f shows only the matching lines",
+                ));
                 return;
             }
             logs.filter = !logs.filter;
@@ -216,15 +272,23 @@ fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         }
         Action::NextMatch | Action::PrevMatch => {
             let forward = action == Action::NextMatch;
-            let from = if forward { logs.selected + 1 } else { logs.selected.saturating_sub(1) };
+            let from = if forward {
+                logs.selected + 1
+            } else {
+                logs.selected.saturating_sub(1)
+            };
             match logs.find_match(from, forward) {
                 Some(hit) if hit != logs.selected || forward => logs.selected = hit,
-                _ if logs.search.is_none() => state.message = Some(info("no search: press / first")),
+                _ if logs.search.is_none() => {
+                    state.message = Some(info("no search: press / first"))
+                }
                 _ => state.message = Some(info("no more matches in the loaded lines")),
             }
         }
         Action::Open => {
-            let target = logs.selected_row().map(|r| r.traces.first().map(|m| m.trace_id));
+            let target = logs
+                .selected_row()
+                .map(|r| r.traces.first().map(|m| m.trace_id));
             match target {
                 Some(Some(trace_id)) => return open_trace(state, trace_id, effects),
                 Some(None) => state.message = Some(info("no trace id on this line")),
@@ -233,7 +297,9 @@ fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         }
         _ => {}
     }
-    let Some(View::Logs(logs)) = state.views.last_mut() else { return };
+    let Some(View::Logs(logs)) = state.views.last_mut() else {
+        return;
+    };
     logs.scroll_into_view(width, rows);
     fetch_older_if_near_end(state, effects);
 }
@@ -242,14 +308,19 @@ fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
 fn fetch_older_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
     let page_size = state.settings.page_size;
     let now = state.now;
-    let Some(View::Logs(logs)) = state.views.last() else { return };
+    let Some(View::Logs(logs)) = state.views.last() else {
+        return;
+    };
     let near_end = logs.selected + PREFETCH_ROWS >= logs.shown_len();
     if !(logs.loaded && matches!(logs.older, Older::More) && near_end) {
         return;
     }
     let id = state.next_request_id();
     if let Some(View::Logs(logs)) = state.views.last_mut() {
-        effects.push(Effect::FetchLogs { id, query: logs.next_page(page_size) });
+        effects.push(Effect::FetchLogs {
+            id,
+            query: logs.next_page(page_size),
+        });
         logs.older = Older::Loading { id, since: now };
     }
 }
@@ -269,7 +340,11 @@ fn logs_loaded(
     let Some(logs) = waiting else { return }; // stale: the user moved on
     match result {
         Ok(lines) => {
-            logs.older = if lines.len() < page_size { Older::Exhausted } else { Older::More };
+            logs.older = if lines.len() < page_size {
+                Older::Exhausted
+            } else {
+                Older::More
+            };
             logs.loaded = true;
             logs.append(lines, &rules);
         }
@@ -306,7 +381,11 @@ fn trace_loaded(state: &mut State, id: RequestId, result: Result<Trace, BackendE
 
 fn trace_action(state: &mut State, action: Action) {
     let height = state.height;
-    let Some(View::Trace(TraceView { load: Loadable::Ready(model), .. })) = state.views.last_mut() else {
+    let Some(View::Trace(TraceView {
+        load: Loadable::Ready(model),
+        ..
+    })) = state.views.last_mut()
+    else {
         return;
     };
     let last = model.visible.len().saturating_sub(1);
@@ -352,19 +431,26 @@ fn keep_cursor_in_view(state: &mut State) {
     let (width, height) = (state.width, state.height);
     match state.views.last_mut() {
         Some(View::Logs(logs)) => logs.scroll_into_view(width, layout::body_rows(height)),
-        Some(View::Trace(TraceView { load: Loadable::Ready(model), .. })) => {
-            model.scroll_into_view(layout::trace_list_rows(height, model.detail))
-        }
+        Some(View::Trace(TraceView {
+            load: Loadable::Ready(model),
+            ..
+        })) => model.scroll_into_view(layout::trace_list_rows(height, model.detail)),
         _ => {}
     }
 }
 
 fn info(text: impl Into<String>) -> Message {
-    Message { text: text.into(), is_error: false }
+    Message {
+        text: text.into(),
+        is_error: false,
+    }
 }
 
 fn error(text: impl Into<String>) -> Message {
-    Message { text: text.into(), is_error: true }
+    Message {
+        text: text.into(),
+        is_error: true,
+    }
 }
 
 /// An error in words an engineer at 3 a.m. can act on.

@@ -155,7 +155,11 @@ impl HttpClient {
             .unwrap_or("")
             .to_owned();
         let mut body = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.transport_error(&e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.transport_error(&e))?
+        {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
                 return Err(self.error(
                     ErrorKind::TooLarge,
@@ -216,8 +220,10 @@ impl HttpClient {
 fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::new();
     let mut insert = |name: &str, value: &str| -> Result<(), String> {
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| format!("bad header name {name:?}"))?;
-        let mut value = HeaderValue::from_str(value).map_err(|_| format!("bad value for header {name}"))?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| format!("bad header name {name:?}"))?;
+        let mut value =
+            HeaderValue::from_str(value).map_err(|_| format!("bad value for header {name}"))?;
         value.set_sensitive(true);
         headers.insert(name, value);
         Ok(())
@@ -241,8 +247,13 @@ fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String
     Ok(headers)
 }
 
-fn add_tls(mut builder: reqwest::ClientBuilder, tls: &Tls) -> Result<reqwest::ClientBuilder, String> {
-    let read = |path: &PathBuf| std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()));
+fn add_tls(
+    mut builder: reqwest::ClientBuilder,
+    tls: &Tls,
+) -> Result<reqwest::ClientBuilder, String> {
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
     if let Some(path) = &tls.ca_file {
         let pem = read(path)?;
         for cert in reqwest::Certificate::from_pem_bundle(&pem)
@@ -329,20 +340,39 @@ mod tests {
             "parse error at line 1"
         );
         assert_eq!(
-            error_message(&answer(400, "application/json", r#"{"status":"error","error":"bad_data: x"}"#)),
+            error_message(&answer(
+                400,
+                "application/json",
+                r#"{"status":"error","error":"bad_data: x"}"#
+            )),
             "bad_data: x"
         );
         assert_eq!(
-            error_message(&answer(502, "text/html", "<html><title>502 Bad Gateway</title></html>")),
+            error_message(&answer(
+                502,
+                "text/html",
+                "<html><title>502 Bad Gateway</title></html>"
+            )),
             "an HTML page, probably from a proxy in front of the server: 502 Bad Gateway"
         );
-        assert_eq!(error_message(&answer(404, "", "")), "empty answer with status 404");
-        assert_eq!(error_message(&answer(500, "", &"x".repeat(1000))).chars().count(), 301);
+        assert_eq!(
+            error_message(&answer(404, "", "")),
+            "empty answer with status 404"
+        );
+        assert_eq!(
+            error_message(&answer(500, "", &"x".repeat(1000)))
+                .chars()
+                .count(),
+            301
+        );
     }
 
     #[test]
     fn credentials_in_the_url_become_basic_auth() -> Result<(), BackendError> {
-        let client = HttpClient::new(Source::Loki, &Endpoint::new("http://me:secret@127.0.0.1:1/loki"))?;
+        let client = HttpClient::new(
+            Source::Loki,
+            &Endpoint::new("http://me:secret@127.0.0.1:1/loki"),
+        )?;
         assert_eq!(client.base_url(), "http://127.0.0.1:1/loki/");
         Ok(())
     }

@@ -74,7 +74,7 @@ fn sort(mut lines: Vec<LogLine>, direction: Direction) -> Vec<LogLine> {
     // Streams arrive one after another; interleave them by time. Stable, so
     // lines of one stream with equal timestamps keep Loki's order.
     match direction {
-        Direction::Backward => lines.sort_by(|a, b| b.timestamp.cmp(&a.timestamp)),
+        Direction::Backward => lines.sort_by_key(|l| std::cmp::Reverse(l.timestamp)),
         Direction::Forward => lines.sort_by_key(|l| l.timestamp),
     }
     lines
@@ -119,8 +119,12 @@ impl<'de> Deserialize<'de> for Entry {
                 f.write_str("[timestamp, line]")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Entry, A::Error> {
-                let ts = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
-                let line = seq.next_element()?.ok_or_else(|| de::Error::invalid_length(1, &self))?;
+                let ts = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(0, &self))?;
+                let line = seq
+                    .next_element()?
+                    .ok_or_else(|| de::Error::invalid_length(1, &self))?;
                 while seq.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(Entry(ts, line))
             }
@@ -131,19 +135,27 @@ impl<'de> Deserialize<'de> for Entry {
 
 /// Reads a `streams` answer into lines, each made safe once, here.
 fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| Decoded::Failed(e.to_string()))?;
+    let envelope: Envelope =
+        serde_json::from_slice(body).map_err(|e| Decoded::Failed(e.to_string()))?;
     if envelope.status != "success" {
         return Err(Decoded::Failed(envelope.error.unwrap_or(envelope.status)));
     }
-    let data = envelope.data.ok_or_else(|| Decoded::Failed("no data".into()))?;
+    let data = envelope
+        .data
+        .ok_or_else(|| Decoded::Failed("no data".into()))?;
     if data.result_type != "streams" {
         return Err(Decoded::Unsupported(data.result_type));
     }
-    let streams: Vec<Stream> = serde_json::from_value(data.result).map_err(|e| Decoded::Failed(e.to_string()))?;
+    let streams: Vec<Stream> =
+        serde_json::from_value(data.result).map_err(|e| Decoded::Failed(e.to_string()))?;
     let mut lines = Vec::with_capacity(streams.iter().map(|s| s.values.len()).sum());
     for stream in streams {
         let labels = Arc::new(Labels(
-            stream.stream.iter().map(|(k, v)| (SafeText::new(k), SafeText::new(v))).collect(),
+            stream
+                .stream
+                .iter()
+                .map(|(k, v)| (SafeText::new(k), SafeText::new(v)))
+                .collect(),
         ));
         for Entry(ts, line) in stream.values {
             let timestamp = ts

@@ -2,7 +2,9 @@
 //! (`{"trace": {"resourceSpans": ...}}`) and `/api/traces` (`{"batches": ...}`),
 //! ids in base64 (Tempo) or hex (the OTLP spec).
 
-use crate::domain::{Attribute, SafeText, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId};
+use crate::domain::{
+    Attribute, SafeText, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId,
+};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -125,7 +127,9 @@ impl Number {
     fn get(&self) -> Result<i64, String> {
         match self {
             Number::Int(n) => Ok(*n),
-            Number::Text(s) => s.parse().map_err(|_| format!("bad number {:?}", SafeText::new(s))),
+            Number::Text(s) => s
+                .parse()
+                .map_err(|_| format!("bad number {:?}", SafeText::new(s))),
         }
     }
 }
@@ -152,7 +156,11 @@ impl AnyValue {
             return format!("[{}]", items.join(", "));
         }
         if let Some(list) = &self.kvlist_value {
-            let items: Vec<String> = list.values.iter().map(|kv| format!("{}={}", kv.key, kv.value.render())).collect();
+            let items: Vec<String> = list
+                .values
+                .iter()
+                .map(|kv| format!("{}={}", kv.key, kv.value.render()))
+                .collect();
             return format!("{{{}}}", items.join(", "));
         }
         String::new()
@@ -180,7 +188,9 @@ fn span_kind(kind: Option<&serde_json::Value>) -> SpanKind {
 }
 
 fn span_status(status: Option<&OtlpStatus>) -> SpanStatus {
-    let Some(status) = status else { return SpanStatus::Unset };
+    let Some(status) = status else {
+        return SpanStatus::Unset;
+    };
     match status.code.as_ref().map(|c| (c.as_str(), c.as_i64())) {
         Some((Some("STATUS_CODE_OK"), _) | (_, Some(1))) => SpanStatus::Ok,
         Some((Some("STATUS_CODE_ERROR"), _) | (_, Some(2))) => {
@@ -223,16 +233,29 @@ pub fn decode_trace(id: TraceId, body: &[u8]) -> Result<Decoded, String> {
     if spans.is_empty() {
         return Ok(Decoded::Empty);
     }
-    let partial = (answer.status.as_deref() == Some("PARTIAL"))
-        .then(|| SafeText::new(answer.message.as_deref().unwrap_or("the trace may be incomplete")));
+    let partial = (answer.status.as_deref() == Some("PARTIAL")).then(|| {
+        SafeText::new(
+            answer
+                .message
+                .as_deref()
+                .unwrap_or("the trace may be incomplete"),
+        )
+    });
     Ok(Decoded::Found(Trace { id, spans, partial }))
 }
 
-fn decode_span(span: OtlpSpan, service: &SafeText, resource: &Arc<[Attribute]>) -> Result<Span, String> {
-    let span_id = SpanId::parse(&span.span_id).ok_or_else(|| format!("bad span id {:?}", SafeText::new(&span.span_id)))?;
+fn decode_span(
+    span: OtlpSpan,
+    service: &SafeText,
+    resource: &Arc<[Attribute]>,
+) -> Result<Span, String> {
+    let span_id = SpanId::parse(&span.span_id)
+        .ok_or_else(|| format!("bad span id {:?}", SafeText::new(&span.span_id)))?;
     let parent_id = match span.parent_span_id.as_deref() {
         None | Some("") => None,
-        Some(p) => Some(SpanId::parse(p).ok_or_else(|| format!("bad parent span id {:?}", SafeText::new(p)))?),
+        Some(p) => Some(
+            SpanId::parse(p).ok_or_else(|| format!("bad parent span id {:?}", SafeText::new(p)))?,
+        ),
     };
     let events = span
         .events

@@ -22,11 +22,17 @@ impl TempoClient {
     /// servers older than Tempo 2.5 that do not have v2.
     pub async fn trace(&self, id: TraceId) -> Result<Trace, BackendError> {
         let accept = [("accept", "application/json")];
-        let mut answer = self.http.get_with(&format!("api/v2/traces/{id}"), &[], &accept).await?;
+        let mut answer = self
+            .http
+            .get_with(&format!("api/v2/traces/{id}"), &[], &accept)
+            .await?;
         if answer.status == 404 {
             // v2 answers an unknown id with 200 and an empty trace, so a 404
             // here means the route itself is missing.
-            answer = self.http.get_with(&format!("api/traces/{id}"), &[], &accept).await?;
+            answer = self
+                .http
+                .get_with(&format!("api/traces/{id}"), &[], &accept)
+                .await?;
         }
         if answer.status == 404 {
             return Err(self.not_found(id));
@@ -42,6 +48,7 @@ impl TempoClient {
     }
 
     fn not_found(&self, id: TraceId) -> BackendError {
-        self.http.error(ErrorKind::NotFound, format!("trace {id} not found"))
+        self.http
+            .error(ErrorKind::NotFound, format!("trace {id} not found"))
     }
 }

@@ -39,9 +39,8 @@ impl DerivedField {
     /// logfmt (`field=<id>`).
     pub fn from_field(name: &str, field: &str) -> Result<Self, String> {
         let field = regex::escape(field);
-        let pattern = format!(
-            r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{32}}|[0-9a-fA-F]{{16}})\b"#
-        );
+        let pattern =
+            format!(r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{32}}|[0-9a-fA-F]{{16}})\b"#);
         DerivedField::from_regex(name, &pattern)
     }
 }
@@ -66,12 +65,17 @@ impl DerivedFields {
         let mut found: Vec<TraceMatch> = Vec::new();
         for rule in &self.0 {
             for captures in rule.regex.captures_iter(line) {
-                let Some(group) = captures.get(1) else { continue };
+                let Some(group) = captures.get(1) else {
+                    continue;
+                };
                 let Some(trace_id) = TraceId::from_hex(group.as_str()) else {
                     continue;
                 };
                 let range = group.range();
-                if found.iter().all(|m| m.range.end <= range.start || range.end <= m.range.start) {
+                if found
+                    .iter()
+                    .all(|m| m.range.end <= range.start || range.end <= m.range.start)
+                {
                     found.push(TraceMatch { range, trace_id });
                 }
             }
@@ -110,7 +114,11 @@ mod tests {
     const ID: &str = "651ca6325e6d780449e8af504f034ee5";
 
     fn ids(rules: &DerivedFields, line: &str) -> Vec<String> {
-        rules.find(line).iter().map(|m| m.trace_id.to_string()).collect()
+        rules
+            .find(line)
+            .iter()
+            .map(|m| m.trace_id.to_string())
+            .collect()
     }
 
     #[test]
@@ -150,7 +158,10 @@ mod tests {
         assert!(DerivedField::from_regex("bad", r"(").is_err());
         let field = DerivedField::from_field("tid", "tid").ok();
         let rules = DerivedFields::new(field.into_iter().collect());
-        assert_eq!(ids(&rules, &format!("{{\"tid\":\"{ID}\"}}")), vec![ID.to_owned()]);
+        assert_eq!(
+            ids(&rules, &format!("{{\"tid\":\"{ID}\"}}")),
+            vec![ID.to_owned()]
+        );
         assert_eq!(ids(&rules, &format!("tid={ID}")), vec![ID.to_owned()]);
     }
 }

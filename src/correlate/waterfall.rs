@@ -42,7 +42,9 @@ impl Waterfall {
             match span.parent_id.map(|p| index.get(&p)) {
                 None => roots.push((i as u32, false)),
                 Some(None) => roots.push((i as u32, true)),
-                Some(Some(&parent)) if parent as usize != i => children[parent as usize].push(i as u32),
+                Some(Some(&parent)) if parent as usize != i => {
+                    children[parent as usize].push(i as u32)
+                }
                 Some(Some(_)) => roots.push((i as u32, true)), // its own parent
             }
         }
@@ -72,7 +74,12 @@ impl Waterfall {
             }
         }
         let start = spans.iter().map(|s| s.start).min().unwrap_or(0);
-        let end = spans.iter().map(|s| s.end).max().unwrap_or(start).max(start);
+        let end = spans
+            .iter()
+            .map(|s| s.end)
+            .max()
+            .unwrap_or(start)
+            .max(start);
         Waterfall {
             rows: layout.rows,
             start,
@@ -102,13 +109,17 @@ impl Waterfall {
     }
 
     pub fn has_children(&self, row: usize) -> bool {
-        self.rows.get(row).is_some_and(|n| n.subtree_end as usize > row + 1)
+        self.rows
+            .get(row)
+            .is_some_and(|n| n.subtree_end as usize > row + 1)
     }
 
     /// The row of the nearest ancestor, if any.
     pub fn parent_row(&self, row: usize) -> Option<usize> {
         let depth = self.rows.get(row)?.depth;
-        (0..row).rev().find(|&r| self.rows[r].depth < depth)
+        (0..row)
+            .rev()
+            .find(|&r| self.rows[r].depth < depth)
             .filter(|&r| self.rows[r].subtree_end as usize > row)
     }
 }
@@ -189,13 +200,23 @@ mod tests {
     }
 
     fn trace(spans: Vec<Span>) -> Trace {
-        Trace { id: TraceId([1; 16]), spans, partial: None }
+        Trace {
+            id: TraceId([1; 16]),
+            spans,
+            partial: None,
+        }
     }
 
     fn shape(w: &Waterfall, t: &Trace) -> Vec<(String, u32, u32)> {
         w.rows
             .iter()
-            .map(|n| (t.spans[n.span as usize].name.to_string(), n.depth, n.subtree_end))
+            .map(|n| {
+                (
+                    t.spans[n.span as usize].name.to_string(),
+                    n.depth,
+                    n.subtree_end,
+                )
+            })
             .collect()
     }
 
@@ -217,7 +238,10 @@ mod tests {
                 ("op3".into(), 1, 4),
             ]
         );
-        assert_eq!(w.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["front", "api", "db"]);
+        assert_eq!(
+            w.services.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            ["front", "api", "db"]
+        );
         assert_eq!((w.start, w.end), (0, 100));
         assert_eq!(w.visible_rows(&[false, true, false, false]), vec![0, 1, 3]);
         assert_eq!(w.visible_rows(&[true, false, false, false]), vec![0]);

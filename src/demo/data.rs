@@ -20,6 +20,9 @@ const API: usize = 1;
 const AUTH: usize = 2;
 const POSTGRES: usize = 3;
 
+/// `key = value` attributes of a span or event.
+pub type Attributes = Vec<(&'static str, String)>;
+
 pub struct DemoSpan {
     pub id: [u8; 8],
     pub parent: Option<[u8; 8]>,
@@ -29,9 +32,9 @@ pub struct DemoSpan {
     pub kind: &'static str,
     pub start: Nanos,
     pub end: Nanos,
-    pub attributes: Vec<(&'static str, String)>,
+    pub attributes: Attributes,
     pub error: Option<String>,
-    pub events: Vec<(Nanos, &'static str, Vec<(&'static str, String)>)>,
+    pub events: Vec<(Nanos, &'static str, Attributes)>,
 }
 
 pub struct DemoTrace {
@@ -81,7 +84,9 @@ fn hex(bytes: &[u8]) -> String {
 impl DemoData {
     /// Sixty requests over the hour before `now`; the same every run.
     pub fn generate(now: Nanos) -> DemoData {
-        let mut generator = Gen { rng: fastrand::Rng::with_seed(7) };
+        let mut generator = Gen {
+            rng: fastrand::Rng::with_seed(7),
+        };
         let mut logs: Vec<Vec<(Nanos, String)>> = vec![Vec::new(); WORKLOADS.len()];
         let mut traces = Vec::new();
         for request in 0..60i64 {
@@ -113,7 +118,10 @@ impl DemoData {
                     ("service_name", service),
                 ];
                 DemoStream {
-                    labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+                    labels: labels
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), v.to_string()))
+                        .collect(),
                     lines,
                 }
             })
@@ -126,11 +134,21 @@ impl DemoData {
     }
 }
 
-fn request_trace(generator: &mut Gen, start: Nanos, fails: bool, slow: bool, request: i64) -> DemoTrace {
+fn request_trace(
+    generator: &mut Gen,
+    start: Nanos,
+    fails: bool,
+    slow: bool,
+    request: i64,
+) -> DemoTrace {
     let id = generator.trace_id();
     let mut spans = Vec::new();
     let user = format!("user-{}", request % 40);
-    let query_ms = if slow { 250 + generator.rng.i64(0..600) } else { 5 + generator.rng.i64(0..40) };
+    let query_ms = if slow {
+        250 + generator.rng.i64(0..600)
+    } else {
+        5 + generator.rng.i64(0..40)
+    };
     let count_ms = 2 + generator.rng.i64(0..10);
     let root = generator.span_id();
     let api = generator.span_id();
@@ -141,39 +159,153 @@ fn request_trace(generator: &mut Gen, start: Nanos, fails: bool, slow: bool, req
     let t_list = t_verify_end + MS / 2;
     let t_query_end = t_list + query_ms * MS;
     let t_count_end = t_query_end + count_ms * MS;
-    let t_list_end = if fails { t_query_end + MS } else { t_count_end + MS };
+    let t_list_end = if fails {
+        t_query_end + MS
+    } else {
+        t_count_end + MS
+    };
     let t_api_end = t_list_end + 2 * MS;
     let t_end = t_api_end + 2 * MS;
     let status = if fails { "500" } else { "200" };
     let error = |on: bool| on.then(|| "boom".to_owned());
-    let mut span = |id, parent, service, name: &str, kind, start, end, attributes: Vec<(&'static str, String)>, error| {
-        spans.push(DemoSpan { id, parent, service, name: name.into(), kind, start, end, attributes, error, events: Vec::new() });
+    let mut span = |id,
+                    parent,
+                    service,
+                    name: &str,
+                    kind,
+                    start,
+                    end,
+                    attributes: Vec<(&'static str, String)>,
+                    error| {
+        spans.push(DemoSpan {
+            id,
+            parent,
+            service,
+            name: name.into(),
+            kind,
+            start,
+            end,
+            attributes,
+            error,
+            events: Vec::new(),
+        });
     };
-    span(root, None, FRONTEND, "GET /api/articles", "SPAN_KIND_SERVER", start, t_end,
-        vec![("http.request.method", "GET".into()), ("url.path", "/api/articles".into()), ("http.response.status_code", status.into())], error(fails));
-    span(api, Some(root), API, "GET /articles", "SPAN_KIND_SERVER", t_api, t_api_end,
-        vec![("http.request.method", "GET".into()), ("http.route", "/articles".into()), ("http.response.status_code", status.into())], error(fails));
-    span(verify, Some(api), API, "POST /verify", "SPAN_KIND_CLIENT", t_api, t_verify_end,
-        vec![("server.address", "auth.shop.svc".into()), ("http.request.method", "POST".into())], None);
+    span(
+        root,
+        None,
+        FRONTEND,
+        "GET /api/articles",
+        "SPAN_KIND_SERVER",
+        start,
+        t_end,
+        vec![
+            ("http.request.method", "GET".into()),
+            ("url.path", "/api/articles".into()),
+            ("http.response.status_code", status.into()),
+        ],
+        error(fails),
+    );
+    span(
+        api,
+        Some(root),
+        API,
+        "GET /articles",
+        "SPAN_KIND_SERVER",
+        t_api,
+        t_api_end,
+        vec![
+            ("http.request.method", "GET".into()),
+            ("http.route", "/articles".into()),
+            ("http.response.status_code", status.into()),
+        ],
+        error(fails),
+    );
+    span(
+        verify,
+        Some(api),
+        API,
+        "POST /verify",
+        "SPAN_KIND_CLIENT",
+        t_api,
+        t_verify_end,
+        vec![
+            ("server.address", "auth.shop.svc".into()),
+            ("http.request.method", "POST".into()),
+        ],
+        None,
+    );
     let auth_span = generator.span_id();
-    span(auth_span, Some(verify), AUTH, "POST /verify", "SPAN_KIND_SERVER", t_api + MS / 4, t_verify_end - MS / 4,
-        vec![("http.route", "/verify".into()), ("enduser.id", user)], None);
-    span(list, Some(api), API, "ArticlesRepository.List", "SPAN_KIND_INTERNAL", t_list, t_list_end,
-        vec![("code.function", "List".into())], error(fails));
+    span(
+        auth_span,
+        Some(verify),
+        AUTH,
+        "POST /verify",
+        "SPAN_KIND_SERVER",
+        t_api + MS / 4,
+        t_verify_end - MS / 4,
+        vec![("http.route", "/verify".into()), ("enduser.id", user)],
+        None,
+    );
+    span(
+        list,
+        Some(api),
+        API,
+        "ArticlesRepository.List",
+        "SPAN_KIND_INTERNAL",
+        t_list,
+        t_list_end,
+        vec![("code.function", "List".into())],
+        error(fails),
+    );
     let select = generator.span_id();
-    span(select, Some(list), POSTGRES, "SELECT shop.articles", "SPAN_KIND_CLIENT", t_list + MS / 5, t_query_end,
-        vec![("db.system", "postgresql".into()), ("db.name", "shop".into()),
-             ("db.statement", "SELECT a.id, a.title FROM articles a ORDER BY a.id DESC LIMIT 20 OFFSET 0".into())], error(fails));
+    span(
+        select,
+        Some(list),
+        POSTGRES,
+        "SELECT shop.articles",
+        "SPAN_KIND_CLIENT",
+        t_list + MS / 5,
+        t_query_end,
+        vec![
+            ("db.system", "postgresql".into()),
+            ("db.name", "shop".into()),
+            (
+                "db.statement",
+                "SELECT a.id, a.title FROM articles a ORDER BY a.id DESC LIMIT 20 OFFSET 0".into(),
+            ),
+        ],
+        error(fails),
+    );
     if !fails {
         let count = generator.span_id();
-        span(count, Some(list), POSTGRES, "SELECT shop.articles", "SPAN_KIND_CLIENT", t_query_end + MS / 5, t_count_end,
-            vec![("db.system", "postgresql".into()), ("db.name", "shop".into()), ("db.statement", "SELECT count(*) FROM articles".into())], None);
+        span(
+            count,
+            Some(list),
+            POSTGRES,
+            "SELECT shop.articles",
+            "SPAN_KIND_CLIENT",
+            t_query_end + MS / 5,
+            t_count_end,
+            vec![
+                ("db.system", "postgresql".into()),
+                ("db.name", "shop".into()),
+                ("db.statement", "SELECT count(*) FROM articles".into()),
+            ],
+            None,
+        );
     }
     if fails && let Some(list_span) = spans.iter_mut().find(|s| s.id == list) {
-        list_span.events.push((t_query_end, "exception", vec![
-            ("exception.type", "Npgsql.PostgresException".into()),
-            ("exception.message", "57014: canceling statement due to statement timeout".into()),
-        ]));
+        list_span.events.push((
+            t_query_end,
+            "exception",
+            vec![
+                ("exception.type", "Npgsql.PostgresException".into()),
+                (
+                    "exception.message",
+                    "57014: canceling statement due to statement timeout".into(),
+                ),
+            ],
+        ));
     }
     DemoTrace { id, spans }
 }
@@ -181,14 +313,26 @@ fn request_trace(generator: &mut Gen, start: Nanos, fails: bool, slow: bool, req
 fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64) {
     let id = trace.hex_id();
     let span = |service: usize| trace.spans.iter().find(|s| s.service == service);
-    let (Some(root), Some(api), Some(auth)) = (span(FRONTEND), span(API), span(AUTH)) else { return };
+    let (Some(root), Some(api), Some(auth)) = (span(FRONTEND), span(API), span(AUTH)) else {
+        return;
+    };
     let ms = |s: &DemoSpan| (s.end - s.start) as f64 / 1e6;
     let status = if trace.failed() { 500 } else { 200 };
-    let clock = chrono::DateTime::from_timestamp_nanos(api.start).format("%H:%M:%S").to_string();
-    logs[AUTH].push((auth.end, format!(
-        "level=info msg=\"token verified\" trace_id={id} span_id={} user=user-{}", hex(&auth.id), request % 40
-    )));
-    logs[API].push((api.start + MS, format!("[{clock} INF] |{id}| Fetching items with offset 0 and limit 20.")));
+    let clock = chrono::DateTime::from_timestamp_nanos(api.start)
+        .format("%H:%M:%S")
+        .to_string();
+    logs[AUTH].push((
+        auth.end,
+        format!(
+            "level=info msg=\"token verified\" trace_id={id} span_id={} user=user-{}",
+            hex(&auth.id),
+            request % 40
+        ),
+    ));
+    logs[API].push((
+        api.start + MS,
+        format!("[{clock} INF] |{id}| Fetching items with offset 0 and limit 20."),
+    ));
     if let Some(query) = trace.spans.iter().find(|s| s.service == POSTGRES) {
         if trace.failed() {
             logs[API].push((query.end, format!(
@@ -196,10 +340,22 @@ fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64
                 hex(&query.id)
             )));
         } else if ms(query) > 200.0 {
-            logs[API].push((query.end, format!("[{clock} WRN] |{id}| Slow query: SELECT shop.articles took {:.1} ms", ms(query))));
+            logs[API].push((
+                query.end,
+                format!(
+                    "[{clock} WRN] |{id}| Slow query: SELECT shop.articles took {:.1} ms",
+                    ms(query)
+                ),
+            ));
         }
     }
-    logs[API].push((api.end, format!("[{clock} INF] |{id}| HTTP GET /api/articles responded {status} in {:.4} ms", ms(api))));
+    logs[API].push((
+        api.end,
+        format!(
+            "[{clock} INF] |{id}| HTTP GET /api/articles responded {status} in {:.4} ms",
+            ms(api)
+        ),
+    ));
     logs[FRONTEND].push((root.end, format!(
         "[INFO] [trace_id={id} span_id={}] request finished {{\"status\": {status}, \"ms\": {:.1}}}",
         hex(&root.id), ms(root)
@@ -215,11 +371,19 @@ mod tests {
         let data = DemoData::generate(1_800_000_000 * 1_000_000_000);
         assert_eq!(data.traces.len(), 60);
         assert!(data.traces.iter().filter(|t| t.failed()).count() >= 5);
-        let all_lines: Vec<&str> = data.streams.iter().flat_map(|s| s.lines.iter().map(|(_, l)| l.as_str())).collect();
+        let all_lines: Vec<&str> = data
+            .streams
+            .iter()
+            .flat_map(|s| s.lines.iter().map(|(_, l)| l.as_str()))
+            .collect();
         for trace in &data.traces {
             let id = trace.hex_id();
-            assert!(all_lines.iter().filter(|l| l.contains(&id)).count() >= 4, "{id}");
-            let services: std::collections::BTreeSet<usize> = trace.spans.iter().map(|s| s.service).collect();
+            assert!(
+                all_lines.iter().filter(|l| l.contains(&id)).count() >= 4,
+                "{id}"
+            );
+            let services: std::collections::BTreeSet<usize> =
+                trace.spans.iter().map(|s| s.service).collect();
             assert!(services.len() >= 3);
         }
         assert!(all_lines.iter().any(|l| l.contains("Slow query")));

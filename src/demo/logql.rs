@@ -59,7 +59,10 @@ impl LogQuery {
                 break;
             }
         }
-        if !matchers.iter().any(|(_, m)| !matches!(m, Match::NotEqual(_) | Match::NotRegex(_))) {
+        if !matchers
+            .iter()
+            .any(|(_, m)| !matches!(m, Match::NotEqual(_) | Match::NotRegex(_)))
+        {
             return Err(p.error("queries require at least one regexp or equality matcher that does not have an empty-compatible value"));
         }
         let mut filters = Vec::new();
@@ -89,7 +92,11 @@ impl LogQuery {
 
 fn make(op: &str, value: String, anchored: bool) -> Result<Match, String> {
     let regex = |v: &str| {
-        let pattern = if anchored { format!("^(?:{v})$") } else { v.to_owned() };
+        let pattern = if anchored {
+            format!("^(?:{v})$")
+        } else {
+            v.to_owned()
+        };
         Regex::new(&pattern).map_err(|e| format!("invalid regex {v:?}: {e}"))
     };
     Ok(match op {
@@ -133,7 +140,10 @@ impl Parser<'_> {
         } else if self.rest().is_empty() {
             Err(self.error(&format!("syntax error: unexpected $end, expecting {token}")))
         } else {
-            Err(self.error(&format!("syntax error: unexpected {}, expecting {token}", self.rest().chars().next().unwrap_or(' '))))
+            Err(self.error(&format!(
+                "syntax error: unexpected {}, expecting {token}",
+                self.rest().chars().next().unwrap_or(' ')
+            )))
         }
     }
 
@@ -162,7 +172,10 @@ impl Parser<'_> {
     /// A double-quoted string with backslash escapes, or a backtick string.
     fn string(&mut self) -> Result<String, String> {
         if self.eat("`") {
-            let end = self.rest().find('`').ok_or_else(|| self.error("unterminated raw string"))?;
+            let end = self
+                .rest()
+                .find('`')
+                .ok_or_else(|| self.error("unterminated raw string"))?;
             let value = self.rest()[..end].to_owned();
             self.at += end + 1;
             return Ok(value);
@@ -194,7 +207,10 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -210,7 +226,10 @@ mod tests {
     #[test]
     fn errors_read_like_lokis() {
         let e = LogQuery::parse(r#"{namespace="shop""#).err();
-        assert_eq!(e.as_deref(), Some("parse error at line 1, col 18: syntax error: unexpected $end, expecting }"));
+        assert_eq!(
+            e.as_deref(),
+            Some("parse error at line 1, col 18: syntax error: unexpected $end, expecting }")
+        );
         assert!(LogQuery::parse(r#"{app!="x"}"#).is_err());
         assert!(LogQuery::parse("rate(x)").is_err());
     }

@@ -19,15 +19,28 @@ pub fn router(data: Arc<DemoData>) -> Router {
 }
 
 fn plain_error(message: String) -> Response {
-    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response()
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
 }
 
-async fn query_range(State(data): State<Arc<DemoData>>, Query(params): Query<HashMap<String, String>>) -> Response {
+async fn query_range(
+    State(data): State<Arc<DemoData>>,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
     let query = match LogQuery::parse(params.get("query").map_or("", String::as_str)) {
         Ok(q) => q,
         Err(e) => return plain_error(e),
     };
-    let number = |name: &str, default: i64| params.get(name).and_then(|v| v.parse().ok()).unwrap_or(default);
+    let number = |name: &str, default: i64| {
+        params
+            .get(name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
     let end = number("end", i64::MAX);
     let start = number("start", end.saturating_sub(3_600_000_000_000));
     let limit = number("limit", 100);
@@ -50,7 +63,10 @@ async fn query_range(State(data): State<Arc<DemoData>>, Query(params): Query<Has
     picked.truncate(limit.max(0) as usize);
     let mut by_stream: HashMap<usize, Vec<[String; 2]>> = HashMap::new();
     for (t, i, line) in picked {
-        by_stream.entry(i).or_default().push([t.to_string(), line.to_owned()]);
+        by_stream
+            .entry(i)
+            .or_default()
+            .push([t.to_string(), line.to_owned()]);
     }
     let result: Vec<_> = by_stream
         .into_iter()

@@ -1,6 +1,7 @@
 //! The demo's Tempo: trace by id, v2 and v1, ids in base64 as Tempo sends them.
 
 use super::data::{DemoData, DemoTrace, NAMESPACE, WORKLOADS};
+use crate::domain::TraceId;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -19,27 +20,30 @@ pub fn router(data: Arc<DemoData>) -> Router {
         .with_state(data)
 }
 
-fn parse_id(text: &str) -> Result<[u8; 16], Response> {
-    let id = crate::domain::TraceId::from_hex(text).ok_or_else(|| {
-        let message = "trace IDs can only contain hex characters: invalid character".to_owned();
-        (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response()
-    })?;
-    Ok(id.0)
+/// Tempo's answer to an id that is not hex.
+fn bad_id() -> Response {
+    let message = "trace IDs can only contain hex characters: invalid character";
+    (
+        StatusCode::BAD_REQUEST,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        message,
+    )
+        .into_response()
 }
 
 async fn trace_v2(State(data): State<Arc<DemoData>>, Path(id): Path<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Some(TraceId(id)) = TraceId::from_hex(&id) else {
+        return bad_id();
     };
-    let trace = data.trace(&id).map_or(json!({}), |t| json!({ "resourceSpans": resource_spans(t) }));
+    let trace = data
+        .trace(&id)
+        .map_or(json!({}), |t| json!({ "resourceSpans": resource_spans(t) }));
     axum::Json(json!({ "trace": trace })).into_response()
 }
 
 async fn trace_v1(State(data): State<Arc<DemoData>>, Path(id): Path<String>) -> Response {
-    let id = match parse_id(&id) {
-        Ok(id) => id,
-        Err(response) => return response,
+    let Some(TraceId(id)) = TraceId::from_hex(&id) else {
+        return bad_id();
     };
     match data.trace(&id) {
         Some(t) => axum::Json(json!({ "batches": resource_spans(t) })).into_response(),

@@ -9,7 +9,10 @@ pub struct Labels(pub Vec<(SafeText, SafeText)>);
 
 impl Labels {
     pub fn get(&self, name: &str) -> Option<&SafeText> {
-        self.0.iter().find(|(k, _)| k.as_str() == name).map(|(_, v)| v)
+        self.0
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v)
     }
 }
 
@@ -97,7 +100,10 @@ mod tests {
     #[test]
     fn levels_are_found_in_common_formats() {
         assert_eq!(Level::sniff("level=warn msg=\"slow\""), Level::Warn);
-        assert_eq!(Level::sniff("{\"level\": \"error\", \"msg\": \"x\"}"), Level::Error);
+        assert_eq!(
+            Level::sniff("{\"level\": \"error\", \"msg\": \"x\"}"),
+            Level::Error
+        );
         assert_eq!(Level::sniff("[INFO] [trace_id=abc] done"), Level::Info);
         assert_eq!(Level::sniff("[19:22:57 ERR] |abc| boom"), Level::Error);
         assert_eq!(Level::sniff("just some words here"), Level::Unknown);

@@ -134,7 +134,10 @@ fn skip_escape_sequence(chars: &mut Chars<'_>) {
         }
         Some(c) if ('\u{20}'..='\u{7e}').contains(c) => {
             // nF sequences: intermediates (0x20-0x2F) then one final byte.
-            while chars.next_if(|c| ('\u{20}'..='\u{2f}').contains(c)).is_some() {}
+            while chars
+                .next_if(|c| ('\u{20}'..='\u{2f}').contains(c))
+                .is_some()
+            {}
             chars.next_if(|c| ('\u{30}'..='\u{7e}').contains(c));
         }
         _ => {}
@@ -143,7 +146,10 @@ fn skip_escape_sequence(chars: &mut Chars<'_>) {
 
 /// Parameters and intermediates, then one final byte (0x40-0x7E).
 fn skip_csi_body(chars: &mut Chars<'_>) {
-    while chars.next_if(|c| ('\u{20}'..='\u{3f}').contains(c)).is_some() {}
+    while chars
+        .next_if(|c| ('\u{20}'..='\u{3f}').contains(c))
+        .is_some()
+    {}
     chars.next_if(|c| ('\u{40}'..='\u{7e}').contains(c));
 }
 

@@ -55,7 +55,9 @@ fn decode_hex(text: &str, out: &mut [u8]) -> Option<()> {
 }
 
 fn decode_base64<const N: usize>(text: &str) -> Option<[u8; N]> {
-    let bytes = base64::engine::general_purpose::STANDARD.decode(text).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .ok()?;
     bytes.try_into().ok()
 }
 
@@ -172,7 +174,9 @@ mod tests {
         assert_eq!(id, TraceId::parse("ZRymMl5teARJ6K9QTwNO5Q=="));
         assert_eq!(id.map(|i| i.to_string()).as_deref(), Some(hex));
         assert_eq!(
-            TraceId::from_hex("49e8af504f034ee5").map(|i| i.to_string()).as_deref(),
+            TraceId::from_hex("49e8af504f034ee5")
+                .map(|i| i.to_string())
+                .as_deref(),
             Some("000000000000000049e8af504f034ee5")
         );
         assert_eq!(TraceId::parse("not-a-trace-id"), None);
@@ -182,9 +186,14 @@ mod tests {
     #[test]
     fn span_ids_read_hex_and_base64() {
         assert_eq!(
-            SpanId::parse("oOPPn4+j/pQ=").map(|s| s.to_string()).as_deref(),
+            SpanId::parse("oOPPn4+j/pQ=")
+                .map(|s| s.to_string())
+                .as_deref(),
             Some("a0e3cf9f8fa3fe94")
         );
-        assert_eq!(SpanId::parse("a0e3cf9f8fa3fe94"), SpanId::parse("oOPPn4+j/pQ="));
+        assert_eq!(
+            SpanId::parse("a0e3cf9f8fa3fe94"),
+            SpanId::parse("oOPPn4+j/pQ=")
+        );
     }
 }

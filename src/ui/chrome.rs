@@ -20,10 +20,18 @@ fn view_title(view: &View) -> String {
 
 pub fn title(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
-    let warning = state.warnings.first().map(|w| format!(" ⚠ {w} ")).unwrap_or_default();
+    let warning = state
+        .warnings
+        .first()
+        .map(|w| format!(" ⚠ {w} "))
+        .unwrap_or_default();
     let room = (area.width as usize).saturating_sub(width(&warning));
     let path: Vec<String> = state.views.iter().skip(1).map(view_title).collect();
-    let left = format!(" triage · {} │ {}", state.settings.context, path.join(" › "));
+    let left = format!(
+        " triage · {} │ {}",
+        state.settings.context,
+        path.join(" › ")
+    );
     let line = Line::from(vec![
         Span::styled(super::text::pad(&left, room), theme.title()),
         Span::styled(warning, theme.title().patch(theme.error())),
@@ -34,7 +42,8 @@ pub fn title(frame: &mut Frame, area: Rect, state: &State) {
 pub fn status(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
     if let Some(prompt) = &state.input {
-        let [mark, input] = Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        let [mark, input] =
+            Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
         let symbol = match prompt.kind {
             PromptKind::Command => ":",
             PromptKind::Search => "/",
@@ -47,7 +56,11 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
     let room = (area.width as usize).saturating_sub(width(hints) + 1);
     let left = match (&state.message, loading_since(state)) {
         (Some(message), _) => {
-            let style = if message.is_error { theme.error() } else { theme.accent() };
+            let style = if message.is_error {
+                theme.error()
+            } else {
+                theme.accent()
+            };
             Span::styled(fit(&format!(" {}", message.text), room), style)
         }
         (None, Some(since)) => {
@@ -57,7 +70,11 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
         (None, None) => Span::raw(""),
     };
     let gap = room.saturating_sub(width(&left.content));
-    let line = Line::from(vec![left, Span::raw(" ".repeat(gap + 1)), Span::styled(hints, theme.dim())]);
+    let line = Line::from(vec![
+        left,
+        Span::raw(" ".repeat(gap + 1)),
+        Span::styled(hints, theme.dim()),
+    ]);
     frame.render_widget(Paragraph::new(line), area);
 }
 

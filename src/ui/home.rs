@@ -12,9 +12,15 @@ pub const ROWS: usize = 12;
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
     let mut lines = vec![
-        Line::styled(" triage: follow an incident across logs and traces", theme.accent()),
+        Line::styled(
+            " triage: follow an incident across logs and traces",
+            theme.accent(),
+        ),
         Line::raw(""),
-        Line::from(vec![Span::styled(" context  ", theme.dim()), Span::raw(state.settings.context.clone())]),
+        Line::from(vec![
+            Span::styled(" context  ", theme.dim()),
+            Span::raw(state.settings.context.clone()),
+        ]),
     ];
     for (name, url) in &state.settings.backends {
         lines.push(Line::from(vec![

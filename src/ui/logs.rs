@@ -26,8 +26,15 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
                 clock(view.range.end, state.settings.utc)
             ),
         };
-        let style = if matches!(view.older, Older::Failed(_)) { theme.error() } else { theme.dim() };
-        frame.render_widget(Paragraph::new(text).style(style).wrap(Wrap { trim: false }), area);
+        let style = if matches!(view.older, Older::Failed(_)) {
+            theme.error()
+        } else {
+            theme.dim()
+        };
+        frame.render_widget(
+            Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
+            area,
+        );
         return;
     }
     let rows = area.height as usize;
@@ -38,7 +45,13 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
             lines.push(end_of_lines(view, state));
             break;
         };
-        lines.extend(row_lines(row, position == view.selected, view, state, area.width));
+        lines.extend(row_lines(
+            row,
+            position == view.selected,
+            view,
+            state,
+            area.width,
+        ));
         position += 1;
     }
     lines.truncate(rows);
@@ -55,7 +68,9 @@ pub fn clock(timestamp: Nanos, utc: bool) -> String {
     if utc {
         time.format("%H:%M:%S%.3f").to_string()
     } else {
-        time.with_timezone(&chrono::Local).format("%H:%M:%S%.3f").to_string()
+        time.with_timezone(&chrono::Local)
+            .format("%H:%M:%S%.3f")
+            .to_string()
     }
 }
 
@@ -68,18 +83,42 @@ fn level_style(level: Level, theme: &Theme) -> Style {
     }
 }
 
-fn row_lines<'a>(row: &'a LogRow, selected: bool, view: &LogsView, state: &State, screen_width: u16) -> Vec<Line<'a>> {
+fn row_lines<'a>(
+    row: &'a LogRow,
+    selected: bool,
+    view: &LogsView,
+    state: &State,
+    screen_width: u16,
+) -> Vec<Line<'a>> {
     let theme = &state.settings.theme;
     let text = row.line.line.as_str();
-    let mut layers: Vec<_> = row.traces.iter().map(|m| (m.range.clone(), theme.trace_id())).collect();
+    let mut layers: Vec<_> = row
+        .traces
+        .iter()
+        .map(|m| (m.range.clone(), theme.trace_id()))
+        .collect();
     if let Some(Ok(regex)) = view.search.as_ref().map(|s| &s.regex) {
-        layers.extend(regex.find_iter(text).map(|m| (m.range(), theme.search_match())));
+        layers.extend(
+            regex
+                .find_iter(text)
+                .map(|m| (m.range(), theme.search_match())),
+        );
     }
     let body = highlight(text, level_style(row.level, theme), &layers);
     let source = row.line.source();
-    let source_colour = theme.series(source.bytes().fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)));
+    let source_colour = theme.series(
+        source
+            .bytes()
+            .fold(0usize, |h, b| h.wrapping_mul(31).wrapping_add(b as usize)),
+    );
     let prefix = vec![
-        Span::styled(pad(&clock(row.line.timestamp, state.settings.utc), LOG_TIME_WIDTH), theme.dim()),
+        Span::styled(
+            pad(
+                &clock(row.line.timestamp, state.settings.utc),
+                LOG_TIME_WIDTH,
+            ),
+            theme.dim(),
+        ),
         Span::styled(pad(source, view.source_width + 1), source_colour),
     ];
     let room = (screen_width as usize).saturating_sub(log_prefix_width(view.source_width));
@@ -89,7 +128,11 @@ fn row_lines<'a>(row: &'a LogRow, selected: bool, view: &LogsView, state: &State
             .into_iter()
             .enumerate()
             .map(|(i, line)| {
-                let lead = if i == 0 { prefix.clone() } else { vec![Span::raw(indent.clone())] };
+                let lead = if i == 0 {
+                    prefix.clone()
+                } else {
+                    vec![Span::raw(indent.clone())]
+                };
                 Line::from([lead, line.spans].concat())
             })
             .collect()
@@ -97,7 +140,10 @@ fn row_lines<'a>(row: &'a LogRow, selected: bool, view: &LogsView, state: &State
         vec![Line::from([prefix, body].concat())]
     };
     if selected {
-        lines = lines.into_iter().map(|l| l.style(theme.selection())).collect();
+        lines = lines
+            .into_iter()
+            .map(|l| l.style(theme.selection()))
+            .collect();
     }
     lines
 }
@@ -106,11 +152,19 @@ fn end_of_lines(view: &LogsView, state: &State) -> Line<'static> {
     let theme = &state.settings.theme;
     match &view.older {
         Older::Loading { .. } => Line::styled(" loading older lines…", theme.dim()),
-        Older::More => Line::styled(" more lines older than these: move down to load", theme.dim()),
-        Older::Exhausted => Line::styled(
-            format!(" — start of the range ({}) —", clock(view.range.start, state.settings.utc)),
+        Older::More => Line::styled(
+            " more lines older than these: move down to load",
             theme.dim(),
         ),
-        Older::Failed(e) => Line::styled(format!(" older lines failed:{}", failure(e)), theme.error()),
+        Older::Exhausted => Line::styled(
+            format!(
+                " — start of the range ({}) —",
+                clock(view.range.start, state.settings.utc)
+            ),
+            theme.dim(),
+        ),
+        Older::Failed(e) => {
+            Line::styled(format!(" older lines failed:{}", failure(e)), theme.error())
+        }
     }
 }

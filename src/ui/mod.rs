@@ -26,8 +26,12 @@ pub fn draw(frame: &mut Frame, state: &State) {
         frame.render_widget(Paragraph::new("enlarge the terminal"), area);
         return;
     }
-    let [title, body, status] =
-        Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+    let [title, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
     chrome::title(frame, title, state);
     match state.current() {
         View::Home => home::draw(frame, body, state),

@@ -7,7 +7,11 @@ use unicode_width::UnicodeWidthChar;
 
 /// `text` in `base` style, with each (range, style) laid on top in order;
 /// later layers win where they overlap.
-pub fn highlight<'a>(text: &'a str, base: Style, layers: &[(Range<usize>, Style)]) -> Vec<Span<'a>> {
+pub fn highlight<'a>(
+    text: &'a str,
+    base: Style,
+    layers: &[(Range<usize>, Style)],
+) -> Vec<Span<'a>> {
     let mut cuts: Vec<usize> = vec![0, text.len()];
     for (range, _) in layers {
         cuts.push(range.start.min(text.len()));
@@ -55,7 +59,8 @@ fn push_piece(lines: &mut [Line<'_>], content: &str, start: usize, end: usize, s
     if start < end
         && let Some(line) = lines.last_mut()
     {
-        line.spans.push(Span::styled(content[start..end].to_owned(), style));
+        line.spans
+            .push(Span::styled(content[start..end].to_owned(), style));
     }
 }
 

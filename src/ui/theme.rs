@@ -75,7 +75,9 @@ impl Theme {
         Style::new().fg(self.accent.0)
     }
     pub fn title(&self) -> Style {
-        Style::new().bg(self.title_bg.0).add_modifier(Modifier::BOLD)
+        Style::new()
+            .bg(self.title_bg.0)
+            .add_modifier(Modifier::BOLD)
     }
     pub fn selection(&self) -> Style {
         Style::new().bg(self.selection_bg.0)
@@ -84,7 +86,9 @@ impl Theme {
         Style::new().fg(Color::Black).bg(self.search_match.0)
     }
     pub fn trace_id(&self) -> Style {
-        Style::new().fg(self.trace_id.0).add_modifier(Modifier::UNDERLINED)
+        Style::new()
+            .fg(self.trace_id.0)
+            .add_modifier(Modifier::UNDERLINED)
     }
     pub fn error(&self) -> Style {
         Style::new().fg(self.error.0)

@@ -36,12 +36,22 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
         }
         Loadable::Failed(e) => {
             let text = format!(" {}", crate::app::update::describe(e));
-            frame.render_widget(Paragraph::new(text).style(theme.error()).wrap(Wrap { trim: false }), area);
+            frame.render_widget(
+                Paragraph::new(text)
+                    .style(theme.error())
+                    .wrap(Wrap { trim: false }),
+                area,
+            );
             return;
         }
     };
-    let detail_height = if model.detail { detail_rows(state.height) as u16 } else { 0 };
-    let [list, detail] = Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(area);
+    let detail_height = if model.detail {
+        detail_rows(state.height) as u16
+    } else {
+        0
+    };
+    let [list, detail] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(area);
     let columns = Columns::new(list.width as usize);
     let mut lines = vec![summary(model, theme), ruler(model, &columns, theme)];
     let rows = trace_list_rows(state.height, model.detail);
@@ -51,7 +61,9 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
     }
     frame.render_widget(Paragraph::new(lines), list);
     if model.detail
-        && let Some(span) = model.selected_row().map(|r| &model.trace.spans[model.waterfall.rows[r].span as usize])
+        && let Some(span) = model
+            .selected_row()
+            .map(|r| &model.trace.spans[model.waterfall.rows[r].span as usize])
     {
         draw_detail(frame, detail, span, model, theme);
     }
@@ -122,7 +134,12 @@ fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> 
     )
 }
 
-fn span_row<'a>(model: &'a TraceModel, position: usize, columns: &Columns, theme: &Theme) -> Line<'a> {
+fn span_row<'a>(
+    model: &'a TraceModel,
+    position: usize,
+    columns: &Columns,
+    theme: &Theme,
+) -> Line<'a> {
     let row = model.visible[position] as usize;
     let node = model.waterfall.rows[row];
     let span = &model.trace.spans[node.span as usize];
@@ -133,11 +150,17 @@ fn span_row<'a>(model: &'a TraceModel, position: usize, columns: &Columns, theme
     };
     let indent = " ".repeat((node.depth as usize * 2).min(columns.tree / 2));
     let service_style = theme.series(node.service as usize);
-    let name_style = if span.is_error() { theme.error() } else { theme.text() };
+    let name_style = if span.is_error() {
+        theme.error()
+    } else {
+        theme.text()
+    };
     let lead = format!(" {indent}{marker}");
     let service = format!("{} ", span.service);
     let error_mark = if span.is_error() { "! " } else { "" };
-    let room = columns.tree.saturating_sub(crate::domain::text::width(&lead));
+    let room = columns
+        .tree
+        .saturating_sub(crate::domain::text::width(&lead));
     let label = fit(&format!("{service}{error_mark}{}", span.name), room);
     let (service_part, name_part) = split_at_width(&label, service.chars().count());
     let used = crate::domain::text::width(&lead) + crate::domain::text::width(&label);
@@ -146,16 +169,30 @@ fn span_row<'a>(model: &'a TraceModel, position: usize, columns: &Columns, theme
         Span::styled(service_part, service_style),
         Span::styled(name_part, name_style),
         Span::raw(" ".repeat(columns.tree.saturating_sub(used))),
-        Span::styled(format!("{:>DURATION_WIDTH$} ", format_duration(span.duration())), theme.dim()),
+        Span::styled(
+            format!("{:>DURATION_WIDTH$} ", format_duration(span.duration())),
+            theme.dim(),
+        ),
     ];
-    let bar_style = if span.is_error() { theme.error() } else { service_style };
+    let bar_style = if span.is_error() {
+        theme.error()
+    } else {
+        service_style
+    };
     spans.extend(bar(span, model, columns.bar, bar_style));
     let line = Line::from(spans);
-    if position == model.selected { line.style(theme.selection()) } else { line }
+    if position == model.selected {
+        line.style(theme.selection())
+    } else {
+        line
+    }
 }
 
 fn split_at_width(text: &str, chars: usize) -> (String, String) {
-    let at = text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i);
+    let at = text
+        .char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i);
     (text[..at].to_owned(), text[at..].to_owned())
 }
 
@@ -176,7 +213,10 @@ fn bar(span: &TraceSpan, model: &TraceModel, width: usize, style: Style) -> Vec<
 fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceModel, theme: &Theme) {
     let offset = |t: i64| format!("+{}", format_duration(t - model.waterfall.start));
     let field = |name: &str, value: String| {
-        Line::from(vec![Span::styled(format!(" {name:<9}"), theme.dim()), Span::raw(value)])
+        Line::from(vec![
+            Span::styled(format!(" {name:<9}"), theme.dim()),
+            Span::raw(value),
+        ])
     };
     let (status, status_style) = match &span.status {
         SpanStatus::Unset => ("unset".to_owned(), theme.dim()),
@@ -196,14 +236,25 @@ fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceMod
         ),
         field(
             "time",
-            format!("{} for {}   kind {:?}", offset(span.start), format_duration(span.duration()), span.kind),
+            format!(
+                "{} for {}   kind {:?}",
+                offset(span.start),
+                format_duration(span.duration()),
+                span.kind
+            ),
         ),
-        Line::from(vec![Span::styled(" status   ", theme.dim()), Span::styled(status, status_style)]),
+        Line::from(vec![
+            Span::styled(" status   ", theme.dim()),
+            Span::styled(status, status_style),
+        ]),
     ];
     let attribute_lines = |title: &str, attributes: &[Attribute]| {
         let mut out = vec![Line::styled(format!(" {title}"), theme.accent())];
         out.extend(attributes.iter().map(|a| {
-            Line::from(vec![Span::styled(format!("   {} = ", a.key), theme.dim()), Span::raw(a.value.to_string())])
+            Line::from(vec![
+                Span::styled(format!("   {} = ", a.key), theme.dim()),
+                Span::raw(a.value.to_string()),
+            ])
         }));
         out
     };
@@ -211,11 +262,27 @@ fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceMod
     if !span.events.is_empty() {
         lines.push(Line::styled(" events", theme.accent()));
         for event in &span.events {
-            let attributes: Vec<String> = event.attributes.iter().map(|a| format!("{}={}", a.key, a.value)).collect();
-            lines.push(Line::raw(format!("   {} {} {}", offset(event.time), event.name, attributes.join(" "))));
+            let attributes: Vec<String> = event
+                .attributes
+                .iter()
+                .map(|a| format!("{}={}", a.key, a.value))
+                .collect();
+            lines.push(Line::raw(format!(
+                "   {} {} {}",
+                offset(event.time),
+                event.name,
+                attributes.join(" ")
+            )));
         }
     }
     lines.extend(attribute_lines("resource", &span.resource));
-    let block = Block::new().borders(Borders::TOP).title(" span detail (d closes) ");
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), area);
+    let block = Block::new()
+        .borders(Borders::TOP)
+        .title(" span detail (d closes) ");
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        area,
+    );
 }

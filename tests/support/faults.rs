@@ -27,7 +27,9 @@ pub async fn start(fault: Fault) -> String {
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let fault = fault.clone();
             tokio::spawn(async move {
                 let mut request = vec![0u8; 16 * 1024];

@@ -5,10 +5,10 @@
 pub mod faults;
 pub mod replay;
 
+use std::time::Duration;
 use triage::app::state::View;
 use triage::app::{self, Action, Clients, Effect, Msg, Settings, State};
 use triage::config::Config;
-use std::time::Duration;
 
 pub const FAILING_TRACE: &str = "651ca6325e6d780449e8af504f034ee5";
 
@@ -17,7 +17,10 @@ pub const RECORDED_AT: i64 = 1_795_288_921_000_000_000;
 
 /// A state at a fixed size and time, in UTC, so screens are reproducible.
 pub fn state(width: u16, height: u16) -> State {
-    let settings = Settings { utc: true, ..Settings::default() };
+    let settings = Settings {
+        utc: true,
+        ..Settings::default()
+    };
     State::new(settings, width, height, RECORDED_AT)
 }
 

@@ -37,7 +37,9 @@ fn load_index(dir: &Path) -> std::io::Result<Vec<Recording>> {
             let (path, query) = cols.get(1)?.split_once('?').unwrap_or((cols.get(1)?, ""));
             Some(Recording {
                 path: path.to_owned(),
-                params: url::form_urlencoded::parse(query.as_bytes()).into_owned().collect(),
+                params: url::form_urlencoded::parse(query.as_bytes())
+                    .into_owned()
+                    .collect(),
                 status: cols.get(2)?.parse().ok()?,
                 content_type: cols.get(3).unwrap_or(&"").to_string(),
                 accept: cols.get(4).unwrap_or(&"").to_string(),
@@ -55,12 +57,15 @@ pub struct Options {
 
 /// Serves the recordings on a free loopback port; returns its base URL.
 pub async fn start(options: Options) -> String {
-    let recordings = Arc::new(load_index(&fixtures_dir()).expect("../shared/fixtures/INDEX.tsv is readable"));
+    let recordings =
+        Arc::new(load_index(&fixtures_dir()).expect("../shared/fixtures/INDEX.tsv is readable"));
     let app = Router::new().fallback(move |request: Request<Body>| {
         let recordings = Arc::clone(&recordings);
         async move { answer(&recordings, options, &request) }
     });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
     let url = format!("http://{}", listener.local_addr().expect("local address"));
     tokio::spawn(async move { axum::serve(listener, app).await.expect("replay server") });
     url
@@ -74,7 +79,11 @@ fn answer(recordings: &[Recording], options: Options, request: &Request<Body>) -
     let params: Vec<(String, String)> = request
         .uri()
         .query()
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect()
+        })
         .unwrap_or_default();
     let wants_protobuf = accepts_protobuf(request.headers());
     // The best score wins; on a tie, the recording listed first.
@@ -91,7 +100,10 @@ fn answer(recordings: &[Recording], options: Options, request: &Request<Body>) -
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = StatusCode::from_u16(recording.status).expect("recorded status");
     if !recording.content_type.is_empty() {
-        let value = recording.content_type.parse().expect("recorded content type");
+        let value = recording
+            .content_type
+            .parse()
+            .expect("recorded content type");
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
     response
@@ -107,7 +119,9 @@ fn accepts_protobuf(headers: &HeaderMap) -> bool {
 /// `None` when a query parameter the recording was made with differs;
 /// otherwise how many other parameters agree.
 fn score(recording: &Recording, params: &[(String, String)]) -> Option<usize> {
-    let get = |list: &[(String, String)], key: &str| list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    let get = |list: &[(String, String)], key: &str| {
+        list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
     for key in ["query", "q"] {
         if get(&recording.params, key) != get(params, key) {
             return None;

@@ -1,0 +1,123 @@
+//! The binary as a user or a script runs it: `--print` against the
+//! recorded answers of real servers.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
+
+mod support;
+
+use std::process::{Command, Output};
+use support::FAILING_TRACE;
+
+/// Runs triage with no config file or log of the user's own.
+fn triage(args: &[&str]) -> Output {
+    let home = std::env::temp_dir().join(format!("triage-cli-test-{}", std::process::id()));
+    Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env_remove("TRIAGE_LOKI_URL")
+        .env_remove("TRIAGE_TEMPO_URL")
+        .output()
+        .expect("triage runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trace_print_draws_the_waterfall_as_text() {
+    let url = support::replay::start(Default::default()).await;
+    let output = triage(&[
+        "trace",
+        FAILING_TRACE,
+        "--print",
+        "--width",
+        "120",
+        "--tempo",
+        &url,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.iter().all(|l| l.chars().count() <= 120));
+    assert!(
+        lines[1].contains("651ca6325e6d780449e8af504f034ee5 · 7 spans · 4 services · 115.0ms"),
+        "{text}"
+    );
+    // Every span has its row, with its bar.
+    assert_eq!(
+        lines.iter().filter(|l| l.contains('█')).count(),
+        7,
+        "{text}"
+    );
+    assert!(text.contains("postgres ! SELECT shop.articles"));
+    assert!(
+        !text.contains('\u{1b}'),
+        "plain text has no escape sequences"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn logs_print_lists_the_recorded_lines() {
+    let url = support::replay::start(Default::default()).await;
+    let output = triage(&[
+        "logs",
+        r#"{namespace="shop"}"#,
+        "--print",
+        "--utc",
+        "--loki",
+        &url,
+        "--tempo",
+        &url,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = stdout(&output);
+    // All 200 recorded lines, the title, the end marker and the status row.
+    assert_eq!(text.lines().count(), 203, "{text}");
+    assert!(text.contains(
+        "19:20:08.461 frontend-7d9f8b6c5-x2kqp [INFO] [trace_id=4ca2f529eefb8f1973c132c3780119ee"
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_print_says_why_and_exits_non_zero() {
+    let url = support::replay::start(Default::default()).await;
+    let output = triage(&[
+        "trace",
+        "0123456789abcdef0123456789abcdef",
+        "--print",
+        "--tempo",
+        &url,
+    ]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("trace 0123456789abcdef0123456789abcdef not found"),
+        "{stderr}"
+    );
+    let output = triage(&["trace", "not-a-trace-id", "--print", "--tempo", &url]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a trace id: not-a-trace-id"));
+}
+
+#[test]
+fn a_bad_config_file_is_named() {
+    let dir = std::env::temp_dir().join(format!("triage-cli-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("config.toml");
+    std::fs::write(&file, "[contexts.prod.loki]\nurl = 3\n").unwrap();
+    let output = triage(&["--config", file.to_str().unwrap(), "--print"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("config.toml") && stderr.contains("invalid type"),
+        "{stderr}"
+    );
+}
