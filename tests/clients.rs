@@ -221,3 +221,76 @@ async fn every_recorded_exemplar_trace_is_readable() {
     }
     assert_eq!(read, 6);
 }
+
+/// Answers an empty Loki result and hands back the headers it was sent.
+async fn header_echo() -> (String, tokio::sync::mpsc::Receiver<axum::http::HeaderMap>) {
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let app = axum::Router::new().fallback(move |headers: axum::http::HeaderMap| {
+        let tx = tx.clone();
+        async move {
+            let _ = tx.send(headers).await;
+            r#"{"status":"success","data":{"resultType":"streams","result":[]}}"#
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, rx)
+}
+
+#[tokio::test]
+async fn credentials_tenant_and_headers_are_sent() {
+    use triage::backend::Auth;
+    use triage::secret::Secret;
+    let (url, mut seen) = header_echo().await;
+    let endpoint = Endpoint {
+        auth: Auth::Basic {
+            user: "ops".into(),
+            password: Secret::new("s3cret"),
+        },
+        tenant: Some(Secret::new("team-a")),
+        headers: vec![("X-Extra".into(), Secret::new("yes"))],
+        ..Endpoint::new(format!("{url}/loki-prefix"))
+    };
+    LokiClient::new(&endpoint)
+        .unwrap()
+        .query_range(&query("{a=\"b\"}", 10))
+        .await
+        .unwrap();
+    let headers = seen.recv().await.unwrap();
+    assert_eq!(headers["authorization"], "Basic b3BzOnMzY3JldA=="); // ops:s3cret
+    assert_eq!(headers["x-scope-orgid"], "team-a");
+    assert_eq!(headers["x-extra"], "yes");
+
+    let bearer = Endpoint {
+        auth: Auth::Bearer(Secret::new("tok")),
+        ..Endpoint::new(url)
+    };
+    LokiClient::new(&bearer)
+        .unwrap()
+        .query_range(&query("{a=\"b\"}", 10))
+        .await
+        .unwrap();
+    assert_eq!(seen.recv().await.unwrap()["authorization"], "Bearer tok");
+}
+
+#[tokio::test]
+async fn a_partial_trace_says_so() {
+    let body = std::fs::read(
+        replay::fixtures_dir().join(format!("tempo/trace_v2_error_{FAILING_TRACE}.json")),
+    )
+    .unwrap();
+    let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    json["status"] = "PARTIAL".into();
+    json["message"] = "some blocks could not be read".into();
+    let decoded =
+        triage::backend::otlp_json::decode_trace(failing_id(), &serde_json::to_vec(&json).unwrap());
+    let Ok(triage::backend::otlp_json::Decoded::Found(trace)) = decoded else {
+        panic!("not decoded")
+    };
+    assert_eq!(
+        trace.partial.as_deref(),
+        Some("some blocks could not be read")
+    );
+    assert_eq!(trace.spans.len(), 7);
+}

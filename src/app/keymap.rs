@@ -52,7 +52,7 @@ pub const BINDINGS: &[Binding] = &[
         label: ":",
         action: Action::OpenCommand,
         scope: Scope::Global,
-        help: "command: :logs <logql>  :trace <id>  :q",
+        help: "command line: :logs LOGQL, :trace ID, :q",
     },
     Binding {
         keys: &[key(KeyCode::Esc), key(KeyCode::Backspace)],
