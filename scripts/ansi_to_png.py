@@ -73,7 +73,7 @@ def apply_sgr(params, st):
 def block(c, x0, y0, x1, y1):
     """Cell-exact box for the block elements U+2580-2595 (font glyphs at
     fractional offsets leave seams between neighbours), else None."""
-    n, w, h = ord(c) - 0x2580, x1 - x0, y1 - y0
+    n, w, h = ord(c[0]) - 0x2580 if len(c) == 1 else -1, x1 - x0, y1 - y0
     if n == 0:
         return (x0, y0, x1, y0 + h // 2)  # upper half
     if 1 <= n <= 8:

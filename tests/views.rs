@@ -173,3 +173,38 @@ async fn every_size_draws_without_panic() {
         }
     }
 }
+
+#[test]
+fn warnings_stay_in_the_title_row() {
+    let mut s = state(100, 6);
+    s.warnings = vec!["TLS verification is OFF for Loki (https://loki)".into()];
+    let first_row = screen(&s).lines().next().unwrap_or_default().to_owned();
+    assert!(
+        first_row.ends_with("⚠ TLS verification is OFF for Loki (https://loki)"),
+        "{first_row}"
+    );
+}
+
+#[test]
+fn hostile_log_text_reaches_the_screen_inert() {
+    use std::sync::Arc;
+    use triage::app::state::{LogsView, View};
+    use triage::domain::{Labels, LogLine, TimeRange};
+    let hostile = "ok \u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{9b}31m evil\u{202e}txt\u{200b} \u{1b}]8;;http://x\u{1b}\\link";
+    let line = LogLine {
+        timestamp: support::RECORDED_AT,
+        labels: Arc::new(Labels(vec![("pod".into(), "\u{1b}[31mpod".into())])),
+        line: hostile.into(),
+    };
+    let mut view = LogsView::new("{a=\"b\"}".into(), TimeRange { start: 0, end: 1 });
+    view.append(vec![line], &Default::default());
+    let mut s = state(100, 6);
+    s.views.push(View::Logs(view));
+    let text = screen(&s);
+    assert!(text.contains("ok ␛␛␛ evil�txt� ␛link"), "{text}");
+    assert!(text.contains("␛pod"), "{text}");
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{text:?}"
+    );
+}

@@ -136,14 +136,6 @@ impl Runner {
     pub fn finished(&mut self, id: RequestId) {
         self.running.remove(&id);
     }
-
-    pub fn clients(&self) -> &Clients {
-        &self.clients
-    }
-
-    pub fn deadline(&self) -> Duration {
-        self.deadline
-    }
 }
 
 impl Drop for Runner {

@@ -138,10 +138,6 @@ impl State {
         self.views.last().unwrap_or(&View::Home)
     }
 
-    pub fn current_mut(&mut self) -> Option<&mut View> {
-        self.views.last_mut()
-    }
-
     pub fn next_request_id(&mut self) -> RequestId {
         let id = RequestId(self.next_request);
         self.next_request += 1;

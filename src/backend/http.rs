@@ -118,10 +118,6 @@ impl HttpClient {
         })
     }
 
-    pub fn source(&self) -> Source {
-        self.source
-    }
-
     /// The base URL, safe to show.
     pub fn base_url(&self) -> &str {
         self.base.as_str()

@@ -50,10 +50,6 @@ impl DerivedField {
 pub struct DerivedFields(Vec<DerivedField>);
 
 impl DerivedFields {
-    pub fn new(rules: Vec<DerivedField>) -> Self {
-        DerivedFields(rules)
-    }
-
     /// The user's rules first, then the defaults.
     pub fn with_defaults(mut user_rules: Vec<DerivedField>) -> Self {
         user_rules.extend(default_rules());
@@ -157,7 +153,7 @@ mod tests {
         assert!(DerivedField::from_regex("bad", r"[0-9a-f]{32}").is_err());
         assert!(DerivedField::from_regex("bad", r"(").is_err());
         let field = DerivedField::from_field("tid", "tid").ok();
-        let rules = DerivedFields::new(field.into_iter().collect());
+        let rules = DerivedFields::with_defaults(field.into_iter().collect());
         assert_eq!(
             ids(&rules, &format!("{{\"tid\":\"{ID}\"}}")),
             vec![ID.to_owned()]

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Regenerate the README screenshots from `triage demo`:
+#   screenshots/logs.png   the logs view
+#   screenshots/trace.png  the trace of a failed request, span detail open
+#
+# Runs the demo in a detached 160x45 tmux session on a private socket,
+# captures the pane with its colours and renders it with ansi_to_png.py.
+# Installs tmux, Pillow and the DejaVu fonts if they are missing.
+#
+# Usage: scripts/screenshots.sh
+#   TRIAGE_BIN=path/to/triage  use that binary instead of `cargo build --release`
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+OUT=screenshots
+FONT=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf
+SOCK="triage-screenshots-$$"
+SESSION=shots
+COLS=160
+ROWS=45
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null; then SUDO=sudo; fi
+apt_updated=""
+apt_install() {
+    if [ -z "$apt_updated" ]; then $SUDO apt-get update; apt_updated=1; fi
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y "$@"
+}
+
+command -v tmux >/dev/null || apt_install tmux
+[ -f "$FONT" ] && [ -f "${FONT%.ttf}-Bold.ttf" ] || apt_install fonts-dejavu-core
+if ! python3 -c 'import PIL' 2>/dev/null; then
+    python3 -m pip install --quiet pillow ||
+        python3 -m pip install --quiet --user --break-system-packages pillow
+fi
+
+if [ -z "${TRIAGE_BIN:-}" ]; then
+    cargo build --release
+    TRIAGE_BIN=target/release/triage
+fi
+TRIAGE_BIN=$(realpath "$TRIAGE_BIN")
+
+work=$(mktemp -d)
+t() { tmux -L "$SOCK" -f "$work/tmux.conf" "$@"; }
+cleanup() { t kill-server 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+screen() { t capture-pane -t "$SESSION" -p; }
+
+# wait_for REGEX: until the screen shows REGEX, then until it stops changing.
+wait_for() {
+    local i prev="" cur
+    for i in $(seq 100); do
+        screen | grep -qE "$1" && break
+        [ "$i" -eq 100 ] && { echo "timed out waiting for /$1/; screen:" >&2; screen >&2; exit 1; }
+        sleep 0.2
+    done
+    for i in $(seq 25); do
+        sleep 0.2
+        cur=$(screen)
+        [ "$cur" = "$prev" ] && return
+        prev=$cur
+    done
+}
+
+keys() { # keys KEY COUNT: press KEY COUNT times, one at a time
+    local i
+    for i in $(seq "$2"); do t send-keys -t "$SESSION" "$1"; sleep 0.05; done
+}
+
+shot() { # shot NAME: capture the pane (colours, trailing cells) and render it
+    t capture-pane -t "$SESSION" -p -e -N >"$work/$1.ansi"
+    python3 scripts/ansi_to_png.py "$work/$1.ansi" "$OUT/$1.png"
+    echo "wrote $OUT/$1.png"
+}
+
+mkdir -p "$OUT"
+# No status line, so the pane is the whole 160x45 window; an empty config
+# directory, so a user's config or theme can't change the pictures.
+echo 'set -g status off' >"$work/tmux.conf"
+mkdir -p "$work/config"
+t new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
+    env -u TRIAGE_CONFIG -u TRIAGE_CONTEXT XDG_CONFIG_HOME="$work/config" \
+    TERM=xterm-256color COLORTERM=truecolor "$TRIAGE_BIN" demo
+
+# Logs: wait for log lines (they start with a time, e.g. 19:38:24.498).
+wait_for '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} '
+shot logs
+
+# Trace: select the "query failed" line. Row 1 is the title and the first
+# log line (row 2) starts selected, so press j (row - 2) times.
+row=$(screen | grep -n 'query failed' | head -1 | cut -d: -f1)
+[ -n "$row" ] || { echo 'no "query failed" line on screen' >&2; exit 1; }
+keys j $((row - 2))
+sleep 0.3
+keys Enter 1
+wait_for 'ArticlesRepository\.List'
+# Spans: frontend, api, api POST /verify, auth, ArticlesRepository.List.
+keys j 4
+sleep 0.3
+keys d 1
+wait_for '^ *name +ArticlesRepository\.List'
+shot trace
+
+keys q 1
+sleep 0.3
+t kill-session -t "$SESSION" 2>/dev/null || true
