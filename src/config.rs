@@ -453,4 +453,17 @@ mod tests {
         assert!(read_secret("t", Some("A"), Some(&file), None).is_err());
         Ok(())
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_config_others_can_read_is_warned_about() -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("triage-perm-{}.toml", std::process::id()));
+        std::fs::write(&path, "")?;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+        assert!(permission_warning(&path).is_some_and(|w| w.contains("mode 644")));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+        assert_eq!(permission_warning(&path), None);
+        std::fs::remove_file(&path)
+    }
 }
