@@ -3,7 +3,7 @@
 #   screenshots/logs.png   the logs view
 #   screenshots/trace.png  the trace of a failed request, span detail open
 #
-# Runs the demo in a detached 160x45 tmux session on a private socket,
+# Runs the demo in a detached 160x45 session of a private tmux server,
 # captures the pane with its colours and renders it with ansi_to_png.py.
 # Installs tmux, Pillow and the DejaVu fonts if they are missing.
 #
@@ -14,7 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=screenshots
 FONT=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf
-SOCK="triage-screenshots-$$"
 SESSION=shots
 COLS=160
 ROWS=45
@@ -41,7 +40,7 @@ fi
 TRIAGE_BIN=$(realpath "$TRIAGE_BIN")
 
 work=$(mktemp -d)
-t() { tmux -L "$SOCK" -f "$work/tmux.conf" "$@"; }
+t() { tmux -S "$work/tmux.sock" -f "$work/tmux.conf" "$@"; }  # a private server
 cleanup() { t kill-server 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 
@@ -51,7 +50,7 @@ screen() { t capture-pane -t "$SESSION" -p; }
 wait_for() {
     local i prev="" cur
     for i in $(seq 100); do
-        screen | grep -qE "$1" && break
+        grep -qE "$1" <<<"$(screen)" && break
         [ "$i" -eq 100 ] && { echo "timed out waiting for /$1/; screen:" >&2; screen >&2; exit 1; }
         sleep 0.2
     done
@@ -63,7 +62,9 @@ wait_for() {
     done
 }
 
-keys() { # keys KEY COUNT: press KEY COUNT times, one at a time
+# keys KEY COUNT: press KEY COUNT times, one send-keys call each with a pause
+# between, so that e.g. Escape then a key isn't read as Alt+key.
+keys() {
     local i
     for i in $(seq "$2"); do t send-keys -t "$SESSION" "$1"; sleep 0.05; done
 }
@@ -80,7 +81,8 @@ mkdir -p "$OUT"
 echo 'set -g status off' >"$work/tmux.conf"
 mkdir -p "$work/config"
 t new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
-    env -u TRIAGE_CONFIG -u TRIAGE_CONTEXT XDG_CONFIG_HOME="$work/config" \
+    env -u TRIAGE_CONFIG -u TRIAGE_CONTEXT -u TRIAGE_LOKI_URL -u TRIAGE_TEMPO_URL \
+    -u TRIAGE_PROMETHEUS_URL XDG_CONFIG_HOME="$work/config" \
     TERM=xterm-256color COLORTERM=truecolor "$TRIAGE_BIN" demo
 
 # Logs: wait for log lines (they start with a time, e.g. 19:38:24.498).
@@ -89,7 +91,7 @@ shot logs
 
 # Trace: select the "query failed" line. Row 1 is the title and the first
 # log line (row 2) starts selected, so press j (row - 2) times.
-row=$(screen | grep -n 'query failed' | head -1 | cut -d: -f1)
+row=$(grep -n -m1 'query failed' <<<"$(screen)" | cut -d: -f1 || true)
 [ -n "$row" ] || { echo 'no "query failed" line on screen' >&2; exit 1; }
 keys j $((row - 2))
 sleep 0.3
