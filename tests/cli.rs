@@ -20,14 +20,21 @@ fn triage(args: &[&str]) -> Output {
         .expect("triage runs")
 }
 
-fn stdout(output: &Output) -> String {
+/// Runs triage, expects success, and returns what it printed.
+fn printed(args: &[&str]) -> String {
+    let output = triage(args);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trace_print_draws_the_waterfall_as_text() {
     let url = support::replay::start(Default::default()).await;
-    let output = triage(&[
+    let text = printed(&[
         "trace",
         FAILING_TRACE,
         "--print",
@@ -36,12 +43,6 @@ async fn trace_print_draws_the_waterfall_as_text() {
         "--tempo",
         &url,
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stdout(&output);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.iter().all(|l| l.chars().count() <= 120));
     assert!(
@@ -64,7 +65,7 @@ async fn trace_print_draws_the_waterfall_as_text() {
 #[tokio::test(flavor = "multi_thread")]
 async fn logs_print_lists_the_recorded_lines() {
     let url = support::replay::start(Default::default()).await;
-    let output = triage(&[
+    let text = printed(&[
         "logs",
         r#"{namespace="shop"}"#,
         "--print",
@@ -74,12 +75,6 @@ async fn logs_print_lists_the_recorded_lines() {
         "--tempo",
         &url,
     ]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = stdout(&output);
     // All 200 recorded lines, the title, the end marker and the status row.
     assert_eq!(text.lines().count(), 203, "{text}");
     assert!(text.contains(
