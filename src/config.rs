@@ -185,17 +185,24 @@ fn resolve(
     overrides: &Overrides,
     mut warnings: Vec<String>,
 ) -> Result<Config, ConfigError> {
-    let name = overrides
-        .context
-        .clone()
-        .or(file.context.clone())
-        .or_else(|| file.contexts.keys().next().cloned())
-        .unwrap_or_else(|| "default".into());
     let mut contexts = file.contexts;
-    let context = match contexts.remove(&name) {
-        Some(context) => context,
-        None if overrides.context.is_some() => return Err(ConfigError::UnknownContext(name)),
-        None => ContextFile::default(),
+    let chosen = overrides.context.clone().or(file.context.clone());
+    let (name, context) = match chosen {
+        // A named context must exist: a typo must not quietly mean "none".
+        Some(name) => match contexts.remove(&name) {
+            Some(context) => (name, context),
+            None => return Err(ConfigError::UnknownContext(name)),
+        },
+        None if contexts.len() > 1 => {
+            let names: Vec<&str> = contexts.keys().map(String::as_str).collect();
+            return Err(ConfigError::Invalid(format!(
+                "the config file has several contexts ({}): choose one with --context or `context = \"...\"`",
+                names.join(", ")
+            )));
+        }
+        None => contexts
+            .pop_first()
+            .unwrap_or_else(|| ("default".into(), ContextFile::default())),
     };
     let mut endpoint = |backend: Option<BackendFile>, url: &Option<String>, what: &str| {
         let mut endpoint = backend.map(|b| endpoint(b, what)).transpose()?;
@@ -350,7 +357,7 @@ fn permission_warning(path: &Path) -> Option<String> {
     let mode = std::fs::metadata(path).ok()?.permissions().mode();
     (mode & 0o077 != 0).then(|| {
         format!(
-            "{} is readable by others (mode {:o}); chmod 600 it if it names credentials",
+            "{} can be read by group or others (mode {:o}); chmod 600 it if it names credentials",
             path.display(),
             mode & 0o777
         )
@@ -429,6 +436,20 @@ mod tests {
             parse("", &overrides),
             Err(ConfigError::UnknownContext(_))
         ));
+        let typo = "context = \"prdo\"\n[contexts.prod.loki]\nurl = \"http://x\"";
+        assert!(
+            matches!(parse(typo, &Overrides::default()), Err(ConfigError::UnknownContext(n)) if n == "prdo")
+        );
+        let two = "[contexts.a.loki]\nurl = \"http://a\"\n[contexts.b.loki]\nurl = \"http://b\"";
+        assert!(parse(two, &Overrides::default()).is_err());
+        let one = "[contexts.only.loki]\nurl = \"http://a\"";
+        assert_eq!(
+            parse(one, &Overrides::default())
+                .map(|c| c.context)
+                .ok()
+                .as_deref(),
+            Some("only")
+        );
         let bad = "[[derived_fields]]\nname = \"x\"\nregex = \"no group\"";
         assert!(parse(bad, &Overrides::default()).is_err());
         assert!(parse("lokii = 1", &Overrides::default()).is_err());

@@ -30,14 +30,11 @@ impl fmt::Display for Secret {
 }
 
 /// A URL as it may be shown: any `user:password@` replaced by `***@`.
+/// Everything up to the last `@` goes, so a password holding `/`, `?` or
+/// `@` cannot survive; a path with an `@` is over-redacted, which is safe.
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url.to_owned();
-    };
-    let authority_end = url[scheme_end..]
-        .find(['/', '?', '#'])
-        .map_or(url.len(), |i| scheme_end + i);
-    match url[scheme_end..authority_end].rfind('@') {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    match url[scheme_end..].rfind('@') {
         Some(at) => format!("{}***@{}", &url[..scheme_end], &url[scheme_end + at + 1..]),
         None => url.to_owned(),
     }
@@ -60,7 +57,8 @@ mod tests {
             redact_url("https://u:p@loki:3100/x"),
             "https://***@loki:3100/x"
         );
-        assert_eq!(redact_url("http://loki:3100/a@b"), "http://loki:3100/a@b");
-        assert_eq!(redact_url("loki"), "loki");
+        assert_eq!(redact_url("https://u:p/a?b#c@loki/x"), "https://***@loki/x");
+        assert_eq!(redact_url("u:p@loki:3100"), "***@loki:3100");
+        assert_eq!(redact_url("http://loki:3100/x"), "http://loki:3100/x");
     }
 }

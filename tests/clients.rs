@@ -294,3 +294,53 @@ async fn a_partial_trace_says_so() {
     );
     assert_eq!(trace.spans.len(), 7);
 }
+
+#[tokio::test]
+async fn credentials_in_the_url_are_decoded_and_sent_as_basic_auth() {
+    let (url, mut seen) = header_echo().await;
+    let with_credentials = url.replace("http://", "http://ops:p%40ss%2Fword@");
+    LokiClient::new(&Endpoint::new(with_credentials))
+        .unwrap()
+        .query_range(&query("{a=\"b\"}", 10))
+        .await
+        .unwrap();
+    use base64::Engine;
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("ops:p@ss/word")
+    );
+    assert_eq!(
+        seen.recv().await.unwrap()["authorization"],
+        expected.as_str()
+    );
+}
+
+#[tokio::test]
+async fn redirects_are_reported_not_followed() {
+    let url = support::faults::start(support::faults::Fault::Redirect(
+        "https://sso.example/login?next=x".into(),
+    ))
+    .await;
+    let err = LokiClient::new(&Endpoint::new(url))
+        .unwrap()
+        .query_range(&query("{a=\"b\"}", 10))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status, Some(302));
+    assert!(
+        err.message
+            .contains("redirected to https://sso.example/login?next=x; not followed"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_url_that_is_not_tempo_says_so() {
+    let url = replay::start(Options::default()).await;
+    let err = TempoClient::new(&Endpoint::new(format!("{url}/grafana")))
+        .unwrap()
+        .trace(failing_id())
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("no Tempo API here"), "{err}");
+}

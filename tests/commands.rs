@@ -57,25 +57,44 @@ async fn escape_leaves_the_command_line_without_running_it() {
 #[test]
 fn keys_reach_the_actions_the_help_lists() {
     use crossterm::event::KeyModifiers;
+    use triage::app::keymap::Scope;
     use triage::app::keymap::{BINDINGS, action_for};
-    let s = state(80, 10);
-    // Every binding's keys mean its action where it applies (home: global ones).
-    for binding in BINDINGS
-        .iter()
-        .filter(|b| b.scope == triage::app::keymap::Scope::Global)
-    {
-        for &(code, modifiers) in binding.keys {
-            assert_eq!(
-                action_for(&s, KeyEvent::new(code, modifiers)),
-                Some(binding.action),
-                "{}",
-                binding.label
-            );
+    use triage::app::state::{LogsView, View};
+    use triage::domain::TimeRange;
+    let home = state(80, 10);
+    let mut logs = state(80, 10);
+    logs.views.push(View::Logs(LogsView::new(
+        "{a=\"b\"}".into(),
+        TimeRange { start: 0, end: 1 },
+    )));
+    let mut trace = state(80, 10);
+    let mut effects = Vec::new();
+    triage::app::update::open_trace(&mut trace, triage::domain::TraceId([1; 16]), &mut effects);
+    // Every binding's keys mean its action in its view; a view's own
+    // binding wins over a global one on the same key.
+    for (scope, s) in [
+        (Scope::Global, &home),
+        (Scope::Logs, &logs),
+        (Scope::Trace, &trace),
+    ] {
+        for binding in BINDINGS.iter().filter(|b| b.scope == scope) {
+            for &(code, modifiers) in binding.keys {
+                let action = action_for(s, KeyEvent::new(code, modifiers));
+                assert_eq!(
+                    action,
+                    Some(binding.action),
+                    "{} in {scope:?}",
+                    binding.label
+                );
+            }
         }
     }
     // Terminals that report SHIFT with an upper-case letter still match.
     assert_eq!(
-        action_for(&s, KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+        action_for(
+            &home,
+            KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT)
+        ),
         Some(Action::Bottom)
     );
 }

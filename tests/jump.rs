@@ -115,11 +115,18 @@ async fn a_late_answer_for_a_view_left_behind_is_dropped() {
     let late = app::runner::execute(&c, fetch[0].clone(), std::time::Duration::from_secs(5))
         .await
         .unwrap();
+    // The same trace opened again waits for a new request: the old answer
+    // is not its answer, even for the same trace id.
+    let again = app::update(&mut s, Msg::Action(Action::Open), app::now());
+    assert_ne!(again, fetch);
     s.dirty = false;
     let effects = app::update(&mut s, late, app::now());
     assert!(effects.is_empty());
     assert!(!s.dirty, "a stale answer must not change the screen");
-    assert!(matches!(s.current(), View::Logs(_)));
+    let View::Trace(view) = s.current() else {
+        panic!("not on the trace")
+    };
+    assert!(matches!(view.load, Loadable::Loading { .. }));
 }
 
 #[tokio::test]

@@ -74,8 +74,19 @@ async fn logs_search_moves_to_matches_and_filters() {
             .line
             .contains("query failed")
     );
+    let line = support::logs_view(&s).rows[second].line.clone();
     press(&mut s, &c, &[Action::ToggleFilter]).await;
+    // The cursor stays on the same line, now among the matching ones only.
+    let view = support::logs_view(&s);
+    assert_eq!(view.selected_row().map(|r| &r.line), Some(&line));
+    assert_eq!(view.selected, 1);
     insta::assert_snapshot!(screen(&s));
+    press(&mut s, &c, &[Action::ToggleFilter]).await;
+    let view = support::logs_view(&s);
+    assert_eq!(
+        (view.selected, view.selected_row().map(|r| &r.line)),
+        (second, Some(&line))
+    );
 }
 
 #[tokio::test]
@@ -136,8 +147,8 @@ fn home_screen() {
 
 #[tokio::test]
 async fn trace_ids_are_underlined_and_errors_coloured() {
-    let (s, _) = logs(160, 10, r#"{namespace="shop"}"#).await;
-    let mut terminal = Terminal::new(TestBackend::new(160, 10)).unwrap();
+    let (s, _) = logs(160, 60, r#"{namespace="shop"}"#).await;
+    let mut terminal = Terminal::new(TestBackend::new(160, 60)).unwrap();
     terminal.draw(|f| triage::ui::draw(f, &s)).unwrap();
     let buffer = terminal.backend().buffer();
     let text = screen(&s);
@@ -153,6 +164,18 @@ async fn trace_ids_are_underlined_and_errors_coloured() {
             .modifier
             .contains(Modifier::UNDERLINED)
     );
+    // An error line is drawn in the error colour, an info line is not.
+    let theme = triage::ui::theme::Theme::default();
+    let colour_of = |needle: &str| {
+        let row = text.lines().position(|l| l.contains(needle)).unwrap();
+        let column = text.lines().nth(row).unwrap().find(needle).unwrap();
+        buffer[(column as u16, row as u16)].fg
+    };
+    assert_eq!(
+        colour_of("{\"level\": \"error\""),
+        theme.error().fg.unwrap()
+    );
+    assert_ne!(colour_of("level=info"), theme.error().fg.unwrap());
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@ pub enum Action {
     Quit,
     ToggleHelp,
     Back,
+    /// Ask the backend again: the same query ending now, the same trace.
+    Reload,
     OpenCommand,
     OpenSearch,
     Up,

@@ -19,5 +19,4 @@ pub enum Effect {
     },
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),
-    Quit,
 }

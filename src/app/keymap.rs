@@ -62,6 +62,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "back to where you came from",
     },
     Binding {
+        keys: &[ch('r'), (KeyCode::Char('r'), CTRL)],
+        label: "r Ctrl-r",
+        action: Action::Reload,
+        scope: Scope::Global,
+        help: "reload: the query again up to now, or the trace again",
+    },
+    Binding {
         keys: &[ch('j'), key(KeyCode::Down)],
         label: "j ↓",
         action: Action::Down,

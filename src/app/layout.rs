@@ -1,7 +1,7 @@
 //! The screen's geometry, shared by `update` (to keep the cursor in view)
 //! and the views (to draw): a title row, the body, a status row.
 
-use crate::domain::text::width;
+use crate::domain::text::wrap_points;
 
 /// Rows above and below the body.
 pub const CHROME_ROWS: u16 = 2;
@@ -14,16 +14,18 @@ pub fn body_rows(height: u16) -> usize {
     height.saturating_sub(CHROME_ROWS) as usize
 }
 
+/// Rows above the spans: the trace's summary and the time ruler.
+pub const TRACE_HEADER_ROWS: usize = 2;
+
 /// Rows of the span list; the detail pane, when open, takes the rest.
 pub fn trace_list_rows(height: u16, detail: bool) -> usize {
     let body = body_rows(height);
-    let header = 2; // the summary and the time ruler
     let list = if detail {
         body - detail_rows(height)
     } else {
         body
     };
-    list.saturating_sub(header)
+    list.saturating_sub(TRACE_HEADER_ROWS)
 }
 
 pub fn detail_rows(height: u16) -> usize {
@@ -37,11 +39,9 @@ pub fn log_prefix_width(source_width: usize) -> usize {
 
 /// Rows one log line takes: one, or as many as it wraps into.
 pub fn log_line_rows(text: &str, screen_width: u16, source_width: usize, wrap: bool) -> usize {
-    let room = (screen_width as usize)
-        .saturating_sub(log_prefix_width(source_width))
-        .max(1);
+    let room = (screen_width as usize).saturating_sub(log_prefix_width(source_width));
     if wrap {
-        width(text).div_ceil(room).max(1)
+        1 + wrap_points(text, room).count()
     } else {
         1
     }

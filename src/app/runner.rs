@@ -62,7 +62,7 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Tempo, work).await;
             Some(Msg::TraceLoaded { id, result })
         }
-        Effect::Cancel(_) | Effect::Quit => None,
+        Effect::Cancel(_) => None,
     }
 }
 
@@ -110,7 +110,6 @@ impl Runner {
                 }
                 return;
             }
-            Effect::Quit => return,
         };
         let token = CancellationToken::new();
         self.running.insert(id, token.clone());

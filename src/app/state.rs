@@ -5,7 +5,7 @@ use super::layout;
 use crate::backend::{BackendError, Direction, LogQuery};
 use crate::correlate::{DerivedFields, TraceMatch, Waterfall};
 use crate::domain::text::width;
-use crate::domain::{Level, LogLine, Nanos, TimeRange, Trace, TraceId};
+use crate::domain::{Level, LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 use crate::ui::theme::Theme;
 use ratatui_textarea::TextArea;
 use regex::Regex;
@@ -174,18 +174,48 @@ pub enum Older {
 pub struct Search {
     pub pattern: String,
     pub regex: Result<Regex, String>,
-    /// Where the cursor was when the prompt opened, to return on Esc.
+    /// The row (index into `rows`) the cursor was on when the prompt
+    /// opened, and the search before it: what Esc goes back to.
     pub origin: usize,
+    pub previous: Option<String>,
 }
 
 impl Search {
+    pub fn new(pattern: String, origin: usize, previous: Option<String>) -> Self {
+        Search {
+            regex: compile(&pattern),
+            pattern,
+            origin,
+            previous,
+        }
+    }
+
     pub fn matches(&self, text: &str) -> bool {
         self.regex.as_ref().is_ok_and(|r| r.is_match(text))
     }
 }
 
+fn compile(pattern: &str) -> Result<Regex, String> {
+    // Lower-case patterns match either case, as with smartcase in vim.
+    let case_insensitive = !pattern.chars().any(char::is_uppercase);
+    regex::RegexBuilder::new(pattern)
+        .case_insensitive(case_insensitive)
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|e| {
+            e.to_string()
+                .lines()
+                .last()
+                .unwrap_or("bad regex")
+                .to_owned()
+        })
+}
+
 pub struct LogsView {
+    /// Sent to Loki as written.
     pub logql: String,
+    /// The query as shown: typed or pasted text can hold anything.
+    pub title: SafeText,
     pub range: TimeRange,
     /// Newest first.
     pub rows: Vec<LogRow>,
@@ -202,11 +232,15 @@ pub struct LogsView {
     /// Indices of the rows that match, when `filter` is on.
     pub filtered: Vec<u32>,
     pub source_width: usize,
+    /// The last page was all lines of the oldest instant, already held:
+    /// the next page starts before that instant.
+    pub skip_instant: bool,
 }
 
 impl LogsView {
     pub fn new(logql: String, range: TimeRange) -> Self {
         LogsView {
+            title: SafeText::new(&logql),
             logql,
             range,
             rows: Vec::new(),
@@ -219,6 +253,7 @@ impl LogsView {
             filter: false,
             filtered: Vec::new(),
             source_width: 0,
+            skip_instant: false,
         }
     }
 
@@ -234,7 +269,8 @@ impl LogsView {
         let end = match self.rows.last() {
             // Inclusive of the oldest timestamp: lines that share it may
             // have been cut by the limit. Duplicates are dropped on arrival.
-            Some(oldest) => oldest.line.timestamp.saturating_add(1),
+            Some(oldest) if !self.skip_instant => oldest.line.timestamp.saturating_add(1),
+            Some(oldest) => oldest.line.timestamp,
             None => self.range.end,
         };
         LogQuery {
@@ -248,17 +284,27 @@ impl LogsView {
         }
     }
 
-    /// Adds a page of older lines, skipping those already held.
-    pub fn append(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) {
-        let boundary = self.rows.last().map(|r| r.line.timestamp);
+    /// Adds a page of older lines, skipping those already held; returns
+    /// how many were new.
+    pub fn append(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) -> usize {
         let first_new = self.rows.len();
+        let boundary = self.rows.last().map(|r| r.line.timestamp);
+        // Rows held at the oldest instant, each able to absorb one equal
+        // line of the new page (Loki may repeat them; equal lines are legal).
+        let mut held: Vec<usize> = (0..first_new)
+            .rev()
+            .take_while(|&i| Some(self.rows[i].line.timestamp) == boundary)
+            .collect();
         for line in lines {
             // Older pages hold nothing newer than the oldest line held; a
             // server that sends it anyway must not make duplicates.
-            let newer = boundary.is_some_and(|b| line.timestamp > b);
-            if newer
-                || (Some(line.timestamp) == boundary && self.holds_at_boundary(&line, first_new))
+            if boundary.is_some_and(|b| line.timestamp > b) {
+                continue;
+            }
+            if Some(line.timestamp) == boundary
+                && let Some(at) = held.iter().position(|&i| self.rows[i].line == line)
             {
+                held.swap_remove(at);
                 continue;
             }
             self.source_width = self
@@ -275,14 +321,7 @@ impl LogsView {
         if self.filter {
             self.extend_filter(first_new);
         }
-    }
-
-    fn holds_at_boundary(&self, line: &LogLine, held: usize) -> bool {
-        self.rows[..held]
-            .iter()
-            .rev()
-            .take_while(|r| r.line.timestamp == line.timestamp)
-            .any(|r| r.line.line == line.line && *r.line.labels == *line.labels)
+        self.rows.len() - first_new
     }
 
     /// How many rows are shown: all, or the matching ones.
@@ -308,18 +347,26 @@ impl LogsView {
         self.shown_row(self.selected)
     }
 
-    /// Recomputes which rows the filter shows, keeping the cursor on the
-    /// same line where it can.
-    pub fn refilter(&mut self) {
-        let selected_index = self.row_index(self.selected);
+    /// Changes what is shown (the filter, the search it filters by),
+    /// keeping the cursor on the same line where it can.
+    pub fn reshow(&mut self, change: impl FnOnce(&mut Self)) {
+        let row = self.row_index(self.selected);
+        change(self);
         self.filtered.clear();
-        self.extend_filter(0);
-        self.selected = match selected_index {
-            Some(index) if self.filter => self.filtered.partition_point(|&i| (i as usize) < index),
-            Some(index) => index,
-            None => 0,
-        };
+        if self.filter {
+            self.extend_filter(0);
+        }
+        self.selected = row.map_or(0, |row| self.position_of(row));
         self.clamp();
+    }
+
+    /// The shown position of a row, or of the next shown row after it.
+    pub fn position_of(&self, row: usize) -> usize {
+        if self.filter {
+            self.filtered.partition_point(|&i| (i as usize) < row)
+        } else {
+            row
+        }
     }
 
     fn extend_filter(&mut self, from: usize) {
@@ -367,6 +414,11 @@ impl LogsView {
 
     /// Moves `top` so the selected line is on screen.
     pub fn scroll_into_view(&mut self, screen_width: u16, rows: usize) {
+        if !self.wrap {
+            // No empty rows below the end while lines above are hidden (the
+            // list may have shrunk); the +1 is the row after the last line.
+            self.top = self.top.min((self.shown_len() + 1).saturating_sub(rows));
+        }
         if self.selected < self.top {
             self.top = self.selected;
             return;
@@ -469,5 +521,100 @@ impl TraceModel {
         } else if self.selected >= self.top + rows {
             self.top = self.selected + 1 - rows;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Labels;
+    use std::sync::Arc;
+
+    fn line(timestamp: Nanos, text: &str) -> LogLine {
+        LogLine {
+            timestamp,
+            labels: Arc::new(Labels(vec![("app".into(), "api".into())])),
+            line: text.into(),
+        }
+    }
+
+    fn texts(view: &LogsView) -> Vec<String> {
+        view.rows
+            .iter()
+            .map(|r| format!("{}:{}", r.line.timestamp, r.line.line))
+            .collect()
+    }
+
+    #[test]
+    fn a_page_repeats_the_boundary_instant_and_only_held_copies_are_dropped() {
+        let rules = DerivedFields::default();
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        assert_eq!(
+            view.append(vec![line(9, "a"), line(5, "x"), line(5, "x")], &rules),
+            3
+        );
+        assert_eq!(
+            view.next_page(10).range.end,
+            6,
+            "the next page includes the oldest instant"
+        );
+        // Loki sends the instant again, with a third equal line the first
+        // page's limit cut off, and a line newer than asked for.
+        let added = view.append(
+            vec![
+                line(7, "newer"),
+                line(5, "x"),
+                line(5, "x"),
+                line(5, "x"),
+                line(4, "y"),
+            ],
+            &rules,
+        );
+        assert_eq!(added, 2);
+        assert_eq!(texts(&view), ["9:a", "5:x", "5:x", "5:x", "4:y"]);
+    }
+
+    #[test]
+    fn after_a_page_of_one_instant_the_next_page_steps_past_it() {
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        view.append(vec![line(5, "x")], &DerivedFields::default());
+        view.skip_instant = true;
+        assert_eq!(view.next_page(10).range.end, 5);
+    }
+
+    #[test]
+    fn the_filter_keeps_the_cursor_on_its_line() {
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        let page = (0..10)
+            .rev()
+            .map(|t| line(t, if t % 3 == 0 { "match" } else { "other" }))
+            .collect();
+        view.append(page, &DerivedFields::default());
+        view.search = Some(Search::new("match".into(), 0, None));
+        view.selected = 6; // timestamp 3, a match
+        view.reshow(|v| v.filter = true);
+        assert_eq!(view.shown_len(), 4);
+        assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(3));
+        view.reshow(|v| v.filter = false);
+        assert_eq!(view.selected, 6);
+        view.selected = 7; // timestamp 2, not a match: the next match below
+        view.reshow(|v| v.filter = true);
+        assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(0));
+    }
+
+    #[test]
+    fn wrapped_lines_scroll_by_the_rows_they_take() {
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        let long = "x".repeat(100);
+        view.append(
+            (0..5).rev().map(|t| line(t, &long)).collect(),
+            &DerivedFields::default(),
+        );
+        view.wrap = true;
+        view.selected = 2;
+        // 100 cells in a 50-cell room: 2 rows a line; 4 rows show 2 lines.
+        let width = (layout::log_prefix_width(view.source_width) + 50) as u16;
+        view.scroll_into_view(width, 4);
+        assert_eq!(view.top, 1);
     }
 }

@@ -12,7 +12,6 @@ use super::state::{
 use crate::backend::{BackendError, ErrorKind};
 use crate::domain::{LogLine, Nanos, TimeRange, Trace, TraceId};
 use ratatui_textarea::TextArea;
-use regex::Regex;
 
 /// Rows from the end of the loaded lines at which the next page is asked for.
 const PREFETCH_ROWS: usize = 50;
@@ -26,6 +25,7 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
                 state.message = None;
             }
             act(state, action, &mut effects);
+            keep_cursor_in_view(state);
             state.dirty = true;
         }
         Msg::Resize { width, height } => {
@@ -43,45 +43,46 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
 
 /// Opens a log query as a new view and asks for its first page.
 pub fn open_logs(state: &mut State, logql: String, effects: &mut Vec<Effect>) {
-    let range = TimeRange::last(state.settings.since, state.now);
-    let mut view = LogsView::new(logql, range);
-    let id = state.next_request_id();
-    let query = view.next_page(state.settings.page_size);
-    view.older = Older::Loading {
-        id,
-        since: state.now,
-    };
+    let view = LogsView::new(logql, TimeRange::last(state.settings.since, state.now));
     state.views.push(View::Logs(view));
-    effects.push(Effect::FetchLogs { id, query });
+    fetch_page(state, effects);
 }
 
 /// Opens a trace as a new view and asks for it.
 pub fn open_trace(state: &mut State, trace_id: TraceId, effects: &mut Vec<Effect>) {
     let id = state.next_request_id();
-    state.views.push(View::Trace(TraceView {
-        trace_id,
-        load: Loadable::Loading {
-            id,
-            since: state.now,
-        },
-    }));
+    let load = Loadable::Loading {
+        id,
+        since: state.now,
+    };
+    state.views.push(View::Trace(TraceView { trace_id, load }));
     effects.push(Effect::FetchTrace { id, trace_id });
+}
+
+/// Asks for the next page of the current logs view.
+fn fetch_page(state: &mut State, effects: &mut Vec<Effect>) {
+    let (id, now, page_size) = (state.next_request_id(), state.now, state.settings.page_size);
+    if let Some(View::Logs(logs)) = state.views.last_mut() {
+        effects.push(Effect::FetchLogs {
+            id,
+            query: logs.next_page(page_size),
+        });
+        logs.older = Older::Loading { id, since: now };
+    }
 }
 
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     match action {
-        Action::Quit => {
-            state.quit = true;
-            effects.push(Effect::Quit);
-        }
+        Action::Quit => state.quit = true,
         Action::ToggleHelp => state.help = !state.help,
         Action::Back => back(state, effects),
+        Action::Reload => reload(state, effects),
         Action::OpenCommand => state.input = Some(prompt(PromptKind::Command, "")),
         Action::OpenSearch => open_search(state),
         Action::Input(key) => typed(state, key),
         Action::Submit => submit(state, effects),
         Action::CancelInput => cancel_input(state),
-        _ => match state.views.last_mut() {
+        _ => match state.views.last() {
             Some(View::Logs(_)) => logs_action(state, action, effects),
             Some(View::Trace(_)) => trace_action(state, action),
             _ => {}
@@ -99,6 +100,23 @@ fn back(state: &mut State, effects: &mut Vec<Effect>) {
     }
 }
 
+/// Asks again: a log query over the same span of time ending now, or the
+/// same trace. The view is replaced, so a late answer to the old request
+/// finds nobody waiting.
+fn reload(state: &mut State, effects: &mut Vec<Effect>) {
+    if let Some(id) = state.current().pending() {
+        effects.push(Effect::Cancel(id));
+    }
+    let Some(view) = state.views.pop() else {
+        return;
+    };
+    match view {
+        View::Logs(logs) => open_logs(state, logs.logql, effects),
+        View::Trace(trace) => open_trace(state, trace.trace_id, effects),
+        View::Home => state.views.push(View::Home),
+    }
+}
+
 fn prompt(kind: PromptKind, text: &str) -> Prompt {
     let mut textarea = TextArea::new(vec![text.to_owned()]);
     textarea.move_cursor(ratatui_textarea::CursorMove::End);
@@ -113,34 +131,11 @@ fn open_search(state: &mut State) {
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
     };
-    let pattern = logs
-        .search
-        .as_ref()
-        .map(|s| s.pattern.clone())
-        .unwrap_or_default();
-    let origin = logs.selected;
-    logs.search = Some(Search {
-        regex: compile(&pattern),
-        pattern: pattern.clone(),
-        origin,
-    });
+    let previous = logs.search.as_ref().map(|s| s.pattern.clone());
+    let origin = logs.row_index(logs.selected).unwrap_or(0);
+    let pattern = previous.clone().unwrap_or_default();
+    logs.search = Some(Search::new(pattern.clone(), origin, previous));
     state.input = Some(prompt(PromptKind::Search, &pattern));
-}
-
-fn compile(pattern: &str) -> Result<Regex, String> {
-    // Lower-case patterns match either case, as in less and vim's smartcase.
-    let case_insensitive = !pattern.chars().any(char::is_uppercase);
-    regex::RegexBuilder::new(pattern)
-        .case_insensitive(case_insensitive)
-        .size_limit(1 << 20)
-        .build()
-        .map_err(|e| {
-            e.to_string()
-                .lines()
-                .last()
-                .unwrap_or("bad regex")
-                .to_owned()
-        })
 }
 
 fn typed(state: &mut State, key: crossterm::event::KeyEvent) {
@@ -154,26 +149,23 @@ fn typed(state: &mut State, key: crossterm::event::KeyEvent) {
     // Incremental: every keystroke moves to the first match from where the
     // search started.
     let pattern = prompt_text(prompt);
-    let (width, rows) = (state.width, layout::body_rows(state.height));
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
     };
-    let origin = logs.search.as_ref().map_or(logs.selected, |s| s.origin);
-    logs.search = Some(Search {
-        regex: compile(&pattern),
-        pattern,
-        origin,
-    });
-    if logs.filter {
-        logs.refilter();
-    }
+    let Some(Search {
+        origin, previous, ..
+    }) = logs.search.take()
+    else {
+        return;
+    };
+    logs.reshow(|l| l.search = Some(Search::new(pattern, origin, previous)));
+    let from = logs.position_of(origin);
     if let Some(hit) = logs
-        .find_match(origin, true)
-        .or_else(|| logs.find_match(origin, false))
+        .find_match(from, true)
+        .or_else(|| logs.find_match(from, false))
     {
         logs.selected = hit;
     }
-    logs.scroll_into_view(width, rows);
 }
 
 fn submit(state: &mut State, effects: &mut Vec<Effect>) {
@@ -184,34 +176,46 @@ fn submit(state: &mut State, effects: &mut Vec<Effect>) {
     match prompt.kind {
         PromptKind::Command => run_command(state, text.trim(), effects),
         PromptKind::Search => {
-            if let Some(View::Logs(logs)) = state.views.last_mut() {
-                if text.is_empty() {
-                    logs.search = None;
-                    logs.filter = false;
-                    logs.refilter();
-                } else if let Some(Search { regex: Err(e), .. }) = &logs.search {
-                    state.message = Some(error(format!("search: {e}")));
-                } else if logs.find_match(0, true).is_none() {
-                    state.message = Some(info(format!("no loaded line matches /{text}/")));
-                }
+            let Some(View::Logs(logs)) = state.views.last_mut() else {
+                return;
+            };
+            if text.is_empty() {
+                logs.reshow(|l| {
+                    l.search = None;
+                    l.filter = false;
+                });
+            } else if let Some(Search { regex: Err(e), .. }) = &logs.search {
+                state.message = Some(error(format!("search: {e}")));
+            } else if logs.find_match(0, true).is_none() {
+                state.message = Some(info(format!("no loaded line matches /{text}/")));
             }
         }
     }
 }
 
+/// Esc in a prompt: a search goes back to the search and line before it.
 fn cancel_input(state: &mut State) {
     let Some(prompt) = state.input.take() else {
         return;
     };
-    if prompt.kind == PromptKind::Search
-        && let Some(View::Logs(logs)) = state.views.last_mut()
-    {
-        let origin = logs.search.take().map_or(logs.selected, |s| s.origin);
-        logs.filter = false;
-        logs.refilter();
-        logs.selected = origin;
-        logs.clamp();
+    let Some(View::Logs(logs)) = state.views.last_mut() else {
+        return;
+    };
+    if prompt.kind != PromptKind::Search {
+        return;
     }
+    let Some(Search {
+        origin, previous, ..
+    }) = logs.search.take()
+    else {
+        return;
+    };
+    logs.reshow(|l| {
+        l.search = previous.map(|p| Search::new(p, origin, None));
+        l.filter &= l.search.is_some();
+    });
+    logs.selected = logs.position_of(origin);
+    logs.clamp();
 }
 
 fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
@@ -221,7 +225,7 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
     let rest = rest.trim();
     match verb {
         "" => {}
-        "q" | "q!" | "quit" => act(state, Action::Quit, effects),
+        "q" | "q!" | "quit" => state.quit = true,
         "help" => state.help = true,
         "logs" | "l" if !rest.is_empty() => open_logs(state, rest.to_owned(), effects),
         "trace" | "t" if !rest.is_empty() => match TraceId::parse(rest) {
@@ -234,10 +238,10 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
         },
         "logs" | "l" => {
             state.message = Some(error(
-                "usage: :logs <logql>, e.g. :logs {app=\"api\"} |= \"error\"",
+                "usage: :logs LOGQL, e.g. :logs {app=\"api\"} |= \"error\"",
             ))
         }
-        "trace" | "t" => state.message = Some(error("usage: :trace <trace id>")),
+        "trace" | "t" => state.message = Some(error("usage: :trace TRACE-ID")),
         _ => {
             state.message = Some(error(format!(
                 "unknown command :{verb} (try :logs, :trace, :q)"
@@ -246,30 +250,38 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
     }
 }
 
+/// Where a movement takes a cursor in a list of `len` rows, `page` to a screen.
+fn moved(selected: usize, len: usize, page: usize, action: Action) -> Option<usize> {
+    let last = len.saturating_sub(1);
+    let page = page.max(1);
+    Some(match action {
+        Action::Down => (selected + 1).min(last),
+        Action::Up => selected.saturating_sub(1),
+        Action::PageDown => (selected + page).min(last),
+        Action::PageUp => selected.saturating_sub(page),
+        Action::Top => 0,
+        Action::Bottom => last,
+        _ => return None,
+    })
+}
+
 fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
-    let (width, rows) = (state.width, layout::body_rows(state.height));
+    let rows = layout::body_rows(state.height);
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
     };
-    let last = logs.shown_len().saturating_sub(1);
+    if let Some(to) = moved(logs.selected, logs.shown_len(), rows, action) {
+        logs.selected = to;
+        return fetch_older_if_near_end(state, effects);
+    }
     match action {
-        Action::Down => logs.selected = (logs.selected + 1).min(last),
-        Action::Up => logs.selected = logs.selected.saturating_sub(1),
-        Action::PageDown => logs.selected = (logs.selected + rows.max(1)).min(last),
-        Action::PageUp => logs.selected = logs.selected.saturating_sub(rows.max(1)),
-        Action::Top => logs.selected = 0,
-        Action::Bottom => logs.selected = last,
         Action::ToggleWrap => logs.wrap = !logs.wrap,
-        Action::ToggleFilter => {
-            if logs.search.is_none() {
-                state.message = Some(info(
-                    "search first (/), then f shows only the matching lines",
-                ));
-                return;
-            }
-            logs.filter = !logs.filter;
-            logs.refilter();
+        Action::ToggleFilter if logs.search.is_none() => {
+            state.message = Some(info(
+                "search first (/), then f shows only the matching lines",
+            ));
         }
+        Action::ToggleFilter => logs.reshow(|l| l.filter = !l.filter),
         Action::NextMatch | Action::PrevMatch => {
             let forward = action == Action::NextMatch;
             let from = if forward {
@@ -285,43 +297,26 @@ fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
                 _ => state.message = Some(info("no more matches in the loaded lines")),
             }
         }
-        Action::Open => {
-            let target = logs
-                .selected_row()
-                .map(|r| r.traces.first().map(|m| m.trace_id));
-            match target {
-                Some(Some(trace_id)) => return open_trace(state, trace_id, effects),
-                Some(None) => state.message = Some(info("no trace id on this line")),
-                None => {}
-            }
-        }
+        Action::Open => match logs
+            .selected_row()
+            .map(|r| r.traces.first().map(|m| m.trace_id))
+        {
+            Some(Some(trace_id)) => open_trace(state, trace_id, effects),
+            Some(None) => state.message = Some(info("no trace id on this line")),
+            None => {}
+        },
         _ => {}
     }
-    let Some(View::Logs(logs)) = state.views.last_mut() else {
-        return;
-    };
-    logs.scroll_into_view(width, rows);
-    fetch_older_if_near_end(state, effects);
 }
 
 /// Asks for the next older page when the cursor nears the oldest line.
 fn fetch_older_if_near_end(state: &mut State, effects: &mut Vec<Effect>) {
-    let page_size = state.settings.page_size;
-    let now = state.now;
     let Some(View::Logs(logs)) = state.views.last() else {
         return;
     };
     let near_end = logs.selected + PREFETCH_ROWS >= logs.shown_len();
-    if !(logs.loaded && matches!(logs.older, Older::More) && near_end) {
-        return;
-    }
-    let id = state.next_request_id();
-    if let Some(View::Logs(logs)) = state.views.last_mut() {
-        effects.push(Effect::FetchLogs {
-            id,
-            query: logs.next_page(page_size),
-        });
-        logs.older = Older::Loading { id, since: now };
+    if logs.loaded && matches!(logs.older, Older::More) && near_end {
+        fetch_page(state, effects);
     }
 }
 
@@ -338,25 +333,30 @@ fn logs_loaded(
         _ => None,
     });
     let Some(logs) = waiting else { return }; // stale: the user moved on
-    match result {
-        Ok(lines) => {
-            logs.older = if lines.len() < page_size {
-                Older::Exhausted
-            } else {
-                Older::More
-            };
-            logs.loaded = true;
-            logs.append(lines, &rules);
-        }
-        Err(e) => {
-            let message = describe(&e);
-            logs.older = Older::Failed(e);
-            state.message = Some(error(message));
-        }
-    }
     state.dirty = true;
-    // The cursor may already be waiting at the end for more.
-    if matches!(state.views.last(), Some(View::Logs(l)) if l.pending().is_none()) {
+    let lines = match result {
+        Ok(lines) => lines,
+        Err(e) => {
+            state.message = Some(error(describe(&e)));
+            logs.older = Older::Failed(e);
+            return;
+        }
+    };
+    let full = lines.len() >= page_size;
+    let added = logs.append(lines, &rules);
+    logs.loaded = true;
+    logs.older = if full { Older::More } else { Older::Exhausted };
+    // A full page that added nothing is a page of lines that all share the
+    // oldest instant: step past it rather than ask for it again.
+    logs.skip_instant = full && added == 0;
+    if logs.skip_instant {
+        state.message = Some(info(format!(
+            "more than {page_size} lines share one timestamp; the rest of them are skipped"
+        )));
+    }
+    // The cursor may already be waiting at the end for more. Not when
+    // filtering: a rare match would pull in the whole range.
+    if matches!(state.views.last(), Some(View::Logs(l)) if l.pending().is_none() && !l.filter) {
         fetch_older_if_near_end(state, effects);
     }
 }
@@ -388,49 +388,37 @@ fn trace_action(state: &mut State, action: Action) {
     else {
         return;
     };
-    let last = model.visible.len().saturating_sub(1);
-    let page = layout::trace_list_rows(height, model.detail).max(1);
-    let row = model.selected_row();
+    let page = layout::trace_list_rows(height, model.detail);
+    if let Some(to) = moved(model.selected, model.visible.len(), page, action) {
+        model.selected = to;
+        return;
+    }
+    let Some(row) = model.selected_row() else {
+        return;
+    };
+    let has_children = model.waterfall.has_children(row);
     match action {
-        Action::Down => model.selected = (model.selected + 1).min(last),
-        Action::Up => model.selected = model.selected.saturating_sub(1),
-        Action::PageDown => model.selected = (model.selected + page).min(last),
-        Action::PageUp => model.selected = model.selected.saturating_sub(page),
-        Action::Top => model.selected = 0,
-        Action::Bottom => model.selected = last,
         Action::ToggleDetail => model.detail = !model.detail,
-        Action::ToggleCollapse => {
-            if let Some(row) = row {
-                model.set_collapsed(row, !model.collapsed[row]);
-            }
-        }
+        Action::ToggleCollapse => model.set_collapsed(row, !model.collapsed[row]),
+        Action::Collapse if has_children && !model.collapsed[row] => model.set_collapsed(row, true),
         Action::Collapse => {
-            if let Some(row) = row {
-                if model.waterfall.has_children(row) && !model.collapsed[row] {
-                    model.set_collapsed(row, true);
-                } else if let Some(parent) = model.waterfall.parent_row(row) {
-                    model.select_row(parent);
-                }
+            if let Some(parent) = model.waterfall.parent_row(row) {
+                model.select_row(parent);
             }
         }
-        Action::Expand => {
-            if let Some(row) = row {
-                if model.collapsed[row] {
-                    model.set_collapsed(row, false);
-                } else if model.waterfall.has_children(row) {
-                    model.select_row(row + 1);
-                }
-            }
-        }
+        Action::Expand if model.collapsed[row] => model.set_collapsed(row, false),
+        Action::Expand if has_children => model.select_row(row + 1),
         _ => {}
     }
-    model.scroll_into_view(layout::trace_list_rows(height, model.detail));
 }
 
 fn keep_cursor_in_view(state: &mut State) {
     let (width, height) = (state.width, state.height);
     match state.views.last_mut() {
-        Some(View::Logs(logs)) => logs.scroll_into_view(width, layout::body_rows(height)),
+        Some(View::Logs(logs)) => {
+            logs.clamp();
+            logs.scroll_into_view(width, layout::body_rows(height));
+        }
         Some(View::Trace(TraceView {
             load: Loadable::Ready(model),
             ..
@@ -464,5 +452,70 @@ pub fn describe(e: &BackendError) -> String {
         ),
         ErrorKind::Timeout => format!("{} did not answer in time: {}", e.source, e.message),
         _ => e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::state::Settings;
+    use crate::domain::Labels;
+    use std::sync::Arc;
+
+    fn page(timestamp: Nanos, count: usize) -> Vec<LogLine> {
+        let labels = Arc::new(Labels::default());
+        (0..count)
+            .map(|i| LogLine {
+                timestamp,
+                labels: Arc::clone(&labels),
+                line: format!("line {i}").into(),
+            })
+            .collect()
+    }
+
+    fn asked_end(effects: &[Effect]) -> Option<(RequestId, Nanos)> {
+        match effects {
+            [Effect::FetchLogs { id, query }] => Some((*id, query.range.end)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_full_page_of_one_instant_does_not_loop() {
+        let settings = Settings {
+            page_size: 3,
+            ..Settings::default()
+        };
+        let mut state = State::new(settings, 80, 20, 1_000);
+        let mut effects = Vec::new();
+        open_logs(&mut state, "{a=\"b\"}".into(), &mut effects);
+        let (id, _) = asked_end(&effects).unwrap_or((RequestId(0), 0));
+        // Three lines at instant 500 fill the page: ask again from 500 inclusive.
+        let effects = update(
+            &mut state,
+            Msg::LogsLoaded {
+                id,
+                result: Ok(page(500, 3)),
+            },
+            1_000,
+        );
+        let (id, end) = asked_end(&effects).unwrap_or((RequestId(0), 0));
+        assert_eq!(end, 501);
+        // Loki answers the same three: nothing new, so step past the instant.
+        let effects = update(
+            &mut state,
+            Msg::LogsLoaded {
+                id,
+                result: Ok(page(500, 3)),
+            },
+            1_000,
+        );
+        assert_eq!(asked_end(&effects).map(|(_, end)| end), Some(500));
+        assert!(
+            state
+                .message
+                .as_ref()
+                .is_some_and(|m| m.text.contains("share one timestamp"))
+        );
     }
 }

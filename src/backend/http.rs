@@ -60,6 +60,8 @@ impl Endpoint {
 pub struct Answer {
     pub status: u16,
     pub content_type: String,
+    /// Where a redirect pointed.
+    pub location: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -79,8 +81,9 @@ pub struct HttpClient {
 impl HttpClient {
     pub fn new(source: Source, endpoint: &Endpoint) -> Result<Self, BackendError> {
         let config_error = |what: String| BackendError::new(source, ErrorKind::Config, what);
+        // The URL is not echoed when it does not parse: it may hold a password.
         let mut base = reqwest::Url::parse(&endpoint.url)
-            .map_err(|e| config_error(format!("bad URL {}: {e}", redact_url(&endpoint.url))))?;
+            .map_err(|e| config_error(format!("bad URL: {e} (expected http://host:port)")))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(config_error(format!(
                 "bad URL {}: only http and https are supported",
@@ -90,10 +93,14 @@ impl HttpClient {
         let mut auth = endpoint.auth.clone();
         if !base.username().is_empty() {
             // Credentials in the URL become basic auth, and leave the URL.
-            let password = Secret::new(base.password().unwrap_or_default());
+            let decode = |s: &str| {
+                percent_encoding::percent_decode_str(s)
+                    .decode_utf8_lossy()
+                    .into_owned()
+            };
             auth = Auth::Basic {
-                user: base.username().to_owned(),
-                password,
+                user: decode(base.username()),
+                password: Secret::new(decode(base.password().unwrap_or_default())),
             };
             let _ = base.set_username("");
             let _ = base.set_password(None);
@@ -105,6 +112,9 @@ impl HttpClient {
         let mut builder = reqwest::Client::builder()
             .default_headers(headers)
             .connect_timeout(Duration::from_secs(10))
+            // A redirect could carry the tenant and extra headers to another
+            // host (reqwest strips only Authorization): it is an error.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("triage/", env!("CARGO_PKG_VERSION")))
             .danger_accept_invalid_certs(endpoint.tls.insecure_skip_verify);
         builder = add_tls(builder, &endpoint.tls).map_err(config_error)?;
@@ -116,11 +126,6 @@ impl HttpClient {
             base,
             client,
         })
-    }
-
-    /// The base URL, safe to show.
-    pub fn base_url(&self) -> &str {
-        self.base.as_str()
     }
 
     /// GETs `path` (relative to the base URL) and reads the body, up to the cap.
@@ -144,12 +149,15 @@ impl HttpClient {
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
         let status = response.status().as_u16();
-        let content_type = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
+        let location = header(reqwest::header::LOCATION);
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
@@ -170,6 +178,7 @@ impl HttpClient {
         Ok(Answer {
             status,
             content_type,
+            location,
             body,
         })
     }
@@ -180,6 +189,19 @@ impl HttpClient {
 
     /// An error status, with the server's own message from the body.
     pub fn status_error(&self, answer: &Answer) -> BackendError {
+        if (300..400).contains(&answer.status) {
+            let to = answer
+                .location
+                .as_deref()
+                .map_or_else(String::new, |l| format!(" to {}", redact_url(l)));
+            return BackendError {
+                status: Some(answer.status),
+                ..self.error(
+                    ErrorKind::Http,
+                    format!("redirected{to}; not followed (a login page or a wrong URL?)"),
+                )
+            };
+        }
         let kind = if answer.status == 404 {
             ErrorKind::NotFound
         } else {
@@ -325,6 +347,7 @@ mod tests {
         Answer {
             status,
             content_type: content_type.into(),
+            location: None,
             body: body.as_bytes().to_vec(),
         }
     }
@@ -369,7 +392,7 @@ mod tests {
             Source::Loki,
             &Endpoint::new("http://me:secret@127.0.0.1:1/loki"),
         )?;
-        assert_eq!(client.base_url(), "http://127.0.0.1:1/loki/");
+        assert_eq!(client.base.as_str(), "http://127.0.0.1:1/loki/");
         Ok(())
     }
 

@@ -121,14 +121,21 @@ struct KvList {
 enum Number {
     Text(String),
     Int(i64),
+    Big(u64),
+    Float(f64),
 }
 
 impl Number {
+    /// As i64, saturating: OTLP's fields are u64 and may exceed i64.
     fn get(&self) -> Result<i64, String> {
+        let saturate = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         match self {
             Number::Int(n) => Ok(*n),
+            Number::Big(n) => Ok(saturate(*n)),
+            Number::Float(f) => Ok(*f as i64),
             Number::Text(s) => s
-                .parse()
+                .parse::<i64>()
+                .or_else(|_| s.parse::<u64>().map(saturate))
                 .map_err(|_| format!("bad number {:?}", SafeText::new(s))),
         }
     }
@@ -256,7 +263,8 @@ fn decode_span(
         Some(p) => Some(
             SpanId::parse(p).ok_or_else(|| format!("bad parent span id {:?}", SafeText::new(p)))?,
         ),
-    };
+    }
+    .filter(|p| p.0 != [0; 8]); // all zeros means "no parent" to some SDKs
     let events = span
         .events
         .iter()

@@ -35,7 +35,15 @@ impl TempoClient {
                 .await?;
         }
         if answer.status == 404 {
-            return Err(self.not_found(id));
+            // Tempo's own "no such trace" is an empty 404; a router's is not.
+            return Err(if answer.body.iter().all(u8::is_ascii_whitespace) {
+                self.not_found(id)
+            } else {
+                self.http.error(
+                    ErrorKind::NotFound,
+                    "no Tempo API here: /api/v2/traces and /api/traces both answered 404 (is the URL Tempo's?)",
+                )
+            });
         }
         if !answer.is_success() {
             return Err(self.http.status_error(&answer));

@@ -68,14 +68,27 @@ impl From<String> for SafeText {
 
 /// Characters that change direction or are invisible: they can make text
 /// read differently from what it is (Trojan Source) or break cell widths.
+/// Unicode's format characters (category Cf), the line and paragraph
+/// separators, and other default-ignorable marks.
 fn is_hidden(c: char) -> bool {
     matches!(c,
-        '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
+        '\u{00AD}' // soft hyphen
+        | '\u{034F}' // combining grapheme joiner
+        | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' // Arabic marks, ALM
+        | '\u{0890}'..='\u{0891}' | '\u{08E2}'
+        | '\u{115F}'..='\u{1160}' | '\u{3164}' | '\u{FFA0}' // Hangul fillers
+        | '\u{180B}'..='\u{180F}' // Mongolian selectors and vowel separator
+        | '\u{200B}'..='\u{200F}' // zero-width space/joiners, LRM, RLM
+        | '\u{2028}'..='\u{2029}' // line and paragraph separators
         | '\u{202A}'..='\u{202E}' // bidi embeddings and overrides
-        | '\u{2060}'..='\u{2064}' // word joiner, invisible operators
-        | '\u{2066}'..='\u{2069}' // bidi isolates
+        | '\u{2060}'..='\u{206F}' // word joiner, invisible operators, bidi isolates, deprecated formats
         | '\u{FEFF}' // BOM / zero-width no-break space
-        | '\u{00AD}' // soft hyphen
+        | '\u{FFF9}'..='\u{FFFB}' // interlinear annotations
+        | '\u{110BD}' | '\u{110CD}'
+        | '\u{13430}'..='\u{1343F}'
+        | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E0FFF}' // tags and variation selectors supplement
     )
 }
 
@@ -172,6 +185,22 @@ pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
 
+/// Byte offsets where `text` breaks into rows of at most `columns` cells,
+/// a character never split (a wide one moves to the next row whole).
+pub fn wrap_points(text: &str, columns: usize) -> impl Iterator<Item = usize> + '_ {
+    let mut used = 0;
+    text.char_indices().filter_map(move |(at, c)| {
+        let w = c.width().unwrap_or(0);
+        if used > 0 && used + w > columns {
+            used = w;
+            Some(at)
+        } else {
+            used += w;
+            None
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +233,22 @@ mod tests {
         assert_eq!(clean("x\u{85}y"), "x�y");
         assert_eq!(clean("admin\u{202E}txt.exe"), "admin�txt.exe");
         assert_eq!(clean("a\u{200B}b\u{2066}c\u{FEFF}"), "a�b�c�");
+        for hidden in [
+            '\u{061C}',
+            '\u{206A}',
+            '\u{FFF9}',
+            '\u{180E}',
+            '\u{2028}',
+            '\u{2029}',
+            '\u{E0041}',
+        ] {
+            assert_eq!(
+                clean(&format!("a{hidden}b")),
+                "a�b",
+                "U+{:04X}",
+                hidden as u32
+            );
+        }
         assert_eq!(clean("one\r\ntwo\nthree\rfour"), "one↵two↵three↵four");
     }
 

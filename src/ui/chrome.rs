@@ -13,18 +13,18 @@ use ratatui::widgets::Paragraph;
 fn view_title(view: &View) -> String {
     match view {
         View::Home => "home".into(),
-        View::Logs(logs) => format!("logs {}", logs.logql),
+        View::Logs(logs) => format!("logs {}", logs.title),
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
     }
 }
 
 pub fn title(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
-    let warning = state
-        .warnings
-        .first()
-        .map(|w| format!(" ⚠ {w} "))
-        .unwrap_or_default();
+    let warning = if state.warnings.is_empty() {
+        String::new()
+    } else {
+        format!(" ⚠ {} ", state.warnings.join(" · "))
+    };
     let room = (area.width as usize).saturating_sub(width(&warning));
     let path: Vec<String> = state.views.iter().skip(1).map(view_title).collect();
     let left = format!(

@@ -17,11 +17,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let theme = &state.settings.theme;
     if view.rows.is_empty() {
         let text = match &view.older {
-            Older::Loading { .. } => format!(" loading {} …", view.logql),
+            Older::Loading { .. } => format!(" loading {} …", view.title),
             Older::Failed(e) => failure(e),
             _ => format!(
                 " no lines for {} between {} and {}",
-                view.logql,
+                view.title,
                 clock(view.range.start, state.settings.utc),
                 clock(view.range.end, state.settings.utc)
             ),

@@ -1,5 +1,6 @@
 //! Styled text: highlights laid over a line, cut or wrapped to a width.
 
+use crate::domain::text::wrap_points;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use std::ops::Range;
@@ -32,25 +33,23 @@ pub fn highlight<'a>(
         .collect()
 }
 
-/// Splits styled spans into lines of at most `width` cells.
+/// Splits styled spans into lines of at most `width` cells, where
+/// `wrap_points` breaks their text (so the rows drawn are the rows counted).
 pub fn wrap<'a>(spans: Vec<Span<'a>>, width: usize) -> Vec<Line<'a>> {
-    let width = width.max(1);
+    let text: String = spans.iter().map(|s| s.content.as_ref()).collect();
+    let mut breaks = wrap_points(&text, width).peekable();
     let mut lines = vec![Line::default()];
-    let mut used = 0;
+    let mut offset = 0;
     for span in spans {
+        let content = span.content.as_ref();
         let mut start = 0;
-        let content = span.content.clone();
-        for (at, c) in content.char_indices() {
-            let w = c.width().unwrap_or(0);
-            if used + w > width {
-                push_piece(&mut lines, &content, start, at, span.style);
-                lines.push(Line::default());
-                used = 0;
-                start = at;
-            }
-            used += w;
+        while let Some(at) = breaks.next_if(|&b| b < offset + content.len()) {
+            push_piece(&mut lines, content, start, at - offset, span.style);
+            lines.push(Line::default());
+            start = at - offset;
         }
-        push_piece(&mut lines, &content, start, content.len(), span.style);
+        push_piece(&mut lines, content, start, content.len(), span.style);
+        offset += content.len();
     }
     lines
 }

@@ -4,7 +4,7 @@
 use super::text::{fit, pad};
 use super::theme::Theme;
 use crate::app::State;
-use crate::app::layout::{detail_rows, trace_list_rows};
+use crate::app::layout::{TRACE_HEADER_ROWS, detail_rows, trace_list_rows};
 use crate::app::state::{Loadable, TraceModel, TraceView};
 use crate::domain::time::format_duration;
 use crate::domain::{Attribute, Span as TraceSpan, SpanStatus};
@@ -15,12 +15,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 const DURATION_WIDTH: usize = 9;
-/// Rows above the spans: the summary and the ruler.
-const HEADER_ROWS: usize = 2;
 
 pub fn natural_rows(view: &TraceView) -> usize {
     match &view.load {
-        Loadable::Ready(model) => model.visible.len() + HEADER_ROWS,
+        Loadable::Ready(model) => model.visible.len() + TRACE_HEADER_ROWS,
         _ => 2,
     }
 }
@@ -146,6 +144,7 @@ fn span_row<'a>(
     let marker = match (model.waterfall.has_children(row), model.collapsed[row]) {
         (true, true) => "▸ ",
         (true, false) => "▾ ",
+        (false, _) if node.orphan => "? ", // its parent is not in the trace
         (false, _) => "  ",
     };
     let indent = " ".repeat((node.depth as usize * 2).min(columns.tree / 2));

@@ -11,6 +11,8 @@ pub enum Fault {
     Status(u16, &'static str, String),
     /// Promises more body than it sends, then closes.
     Truncated(String),
+    /// Answers 302 to this location.
+    Redirect(String),
 }
 
 /// An address where nothing listens: connecting is refused.
@@ -42,6 +44,9 @@ pub async fn start(fault: Fault) -> String {
                     Fault::Status(status, content_type, body) => format!(
                         "HTTP/1.1 {status} X\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                         body.len()
+                    ),
+                    Fault::Redirect(location) => format!(
+                        "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
                     ),
                     Fault::Truncated(body) => format!(
                         "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
