@@ -189,7 +189,7 @@ async fn bad_logql_and_unknown_traces_read_plainly() {
 }
 
 #[tokio::test]
-async fn a_hanging_backend_never_blocks_the_loop() {
+async fn a_hanging_request_times_out_on_its_own_task_while_keys_are_handled() {
     // The interactive runner: the request hangs on its task while the
     // state keeps taking keys.
     let url = faults::start(Fault::Hang).await;

@@ -180,17 +180,27 @@ async fn trace_ids_are_underlined_and_errors_coloured() {
 
 #[tokio::test]
 async fn every_size_draws_without_panic() {
-    let (logs_state, _) = logs(10, 10, r#"{namespace="shop"}"#).await;
+    use triage::app::{Msg, update};
+    let (logs_state, c) = logs(10, 10, r#"{namespace="shop"}"#).await;
+    let (mut wrapped, _) = logs(10, 10, r#"{namespace="shop"}"#).await;
+    press(
+        &mut wrapped,
+        &c,
+        &[Action::ToggleWrap, Action::Bottom, Action::OpenSearch],
+    )
+    .await;
     let (trace_state, _) = trace(10, 10).await;
-    let mut states = vec![logs_state, trace_state, state(10, 10)];
+    let (mut detail, _) = trace(10, 10).await;
+    press(&mut detail, &c, &[Action::Bottom, Action::ToggleDetail]).await;
+    let mut states = vec![logs_state, wrapped, trace_state, detail, state(10, 10)];
     for s in &mut states {
-        for (width, height) in (1..=60)
-            .step_by(7)
-            .flat_map(|w| (1..=30).step_by(3).map(move |h| (w, h)))
+        for (width, height) in (1..=250u16)
+            .step_by(13)
+            .flat_map(|w| (1..=80u16).step_by(7).map(move |h| (w, h)))
         {
-            s.width = width;
-            s.height = height;
+            let _ = update(s, Msg::Resize { width, height }, 0);
             let _ = screen(s);
+            let _ = update(s, Msg::Action(Action::Down), 0);
             s.help = !s.help;
             let _ = screen(s);
         }
