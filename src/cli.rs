@@ -134,7 +134,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         })?;
     }
     let mut state = State::new(settings, width, height, now);
-    state.warnings = config.warnings.clone();
+    state.warnings = config.warnings.iter().map(|w| safe(w)).collect();
     first_view(&mut state, &mut effects)?;
     let clients = Clients::from_config(&config);
     if cli.print {
@@ -148,13 +148,15 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     Ok(outcome?)
 }
 
+/// What the views show of the configuration. Names and URLs were typed by
+/// someone, so they are made safe like any other text from outside.
 fn settings(config: &Config) -> Settings {
     let url = |e: &Option<crate::backend::Endpoint>| {
         e.as_ref()
-            .map_or("not configured".into(), |e| redact_url(&e.url))
+            .map_or("not configured".into(), |e| safe(&redact_url(&e.url)))
     };
     Settings {
-        context: config.context.clone(),
+        context: safe(&config.context),
         backends: vec![
             ("Loki".into(), url(&config.loki)),
             ("Tempo".into(), url(&config.tempo)),
@@ -165,6 +167,10 @@ fn settings(config: &Config) -> Settings {
         theme: config.theme.clone(),
         ..Settings::default()
     }
+}
+
+fn safe(text: &str) -> String {
+    crate::domain::SafeText::new(text).to_string()
 }
 
 async fn print(
