@@ -150,12 +150,8 @@ fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
         serde_json::from_value(data.result).map_err(|e| Decoded::Failed(e.to_string()))?;
     let mut lines = Vec::with_capacity(streams.iter().map(|s| s.values.len()).sum());
     for stream in streams {
-        let labels = Arc::new(Labels(
-            stream
-                .stream
-                .iter()
-                .map(|(k, v)| (SafeText::new(k), SafeText::new(v)))
-                .collect(),
+        let labels = Arc::new(Labels::from_pairs(
+            stream.stream.iter().map(|(k, v)| (k.as_str(), v.as_str())),
         ));
         for Entry(ts, line) in stream.values {
             let timestamp = ts

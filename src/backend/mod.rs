@@ -4,10 +4,12 @@
 pub mod http;
 pub mod loki;
 pub mod otlp_json;
+pub mod prometheus;
 pub mod tempo;
 
 pub use http::{Auth, Endpoint, HttpClient, Tls};
 pub use loki::{Direction, LogQuery, LokiClient};
+pub use prometheus::PrometheusClient;
 pub use tempo::TempoClient;
 
 use crate::domain::SafeText;

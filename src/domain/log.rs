@@ -1,20 +1,7 @@
 //! Log lines as Loki returns them, once made safe.
 
-use super::{Nanos, SafeText};
+use super::{Labels, Nanos, SafeText};
 use std::sync::Arc;
-
-/// A stream's labels, sorted by name. Shared by every line of the stream.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Labels(pub Vec<(SafeText, SafeText)>);
-
-impl Labels {
-    pub fn get(&self, name: &str) -> Option<&SafeText> {
-        self.0
-            .iter()
-            .find(|(k, _)| k.as_str() == name)
-            .map(|(_, v)| v)
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {

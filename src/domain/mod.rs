@@ -1,11 +1,15 @@
 //! What triage knows about, free of wire formats and of the UI.
 
+pub mod labels;
 pub mod log;
+pub mod metrics;
 pub mod text;
 pub mod time;
 pub mod trace;
 
-pub use log::{Labels, Level, LogLine};
+pub use labels::Labels;
+pub use log::{Level, LogLine};
+pub use metrics::{Alert, AlertRule, AlertState, Exemplar, Point, Series};
 pub use text::SafeText;
 pub use time::{Nanos, TimeRange};
 pub use trace::{Attribute, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId};

@@ -1,0 +1,66 @@
+//! What Prometheus answers: series of points, exemplars, alerts and rules.
+
+use super::{Labels, Nanos, SafeText, TraceId};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub time: Nanos,
+    /// May be NaN or infinite: Prometheus says so as often as it means it.
+    pub value: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub labels: Labels,
+    pub points: Vec<Point>,
+}
+
+/// A sample that carries labels of its own, typically a trace id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exemplar {
+    /// The series the exemplar was recorded on; shared by its exemplars.
+    pub series: Arc<Labels>,
+    pub labels: Labels,
+    pub value: f64,
+    pub time: Nanos,
+}
+
+impl Exemplar {
+    /// The trace it points at, under the label the context names
+    /// (`trace_id` and `traceID` are both common).
+    pub fn trace_id(&self, label: &str) -> Option<TraceId> {
+        TraceId::from_hex(self.labels.get(label)?)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertState {
+    Firing,
+    Pending,
+    Inactive,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Alert {
+    pub labels: Labels,
+    pub annotations: Labels,
+    pub state: AlertState,
+    pub active_since: Option<Nanos>,
+    pub value: SafeText,
+}
+
+impl Alert {
+    pub fn name(&self) -> &str {
+        self.labels.get("alertname").map_or("", |n| n.as_str())
+    }
+}
+
+/// An alerting rule: the expression to graph when its alert fires.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRule {
+    pub name: SafeText,
+    /// Sent back to Prometheus as written; shown through `SafeText`.
+    pub query: String,
+    pub alerts: Vec<Alert>,
+}
