@@ -60,6 +60,14 @@ pub enum Command {
         #[arg(long, default_value = "1h")]
         since: String,
     },
+    /// Graph a PromQL expression with its exemplars
+    Metrics {
+        /// e.g. 'sum by (code) (rate(http_server_requests_total[1m]))'
+        promql: String,
+        /// How long a window to graph
+        #[arg(long, default_value = "1h")]
+        since: String,
+    },
     /// Open a trace by id
     Trace {
         /// 32 (or 16) hex digits
@@ -116,6 +124,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             Some(Command::Logs { logql, .. }) => {
                 app::update::open_logs(state, logql.clone(), effects)
             }
+            Some(Command::Metrics { promql, .. }) => {
+                let span = state.settings.since;
+                app::update::open_metrics(state, promql.clone(), span, effects)
+            }
             Some(Command::Trace { id }) => {
                 let id = TraceId::parse(id.trim()).ok_or_else(|| {
                     CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)"))
@@ -126,7 +138,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Ok(())
     };
-    if let Some(Command::Logs { since, .. }) = &cli.command {
+    if let Some(Command::Logs { since, .. } | Command::Metrics { since, .. }) = &cli.command {
         settings.since = parse_duration(since).ok_or_else(|| {
             CliError::Usage(format!(
                 "--since {since}: not a duration like 15m, 1h or 2d"
@@ -165,6 +177,7 @@ fn settings(config: &Config) -> Settings {
         derived_fields: config.derived_fields.clone(),
         utc: config.utc,
         theme: config.theme.clone(),
+        exemplar_trace_label: config.exemplar_trace_label.clone(),
         ..Settings::default()
     }
 }
@@ -193,6 +206,10 @@ async fn print(
         },
         View::Logs(view) => match &view.older {
             Older::Failed(e) => Some(app::update::describe(e)),
+            _ => None,
+        },
+        View::Metrics(view) => match &view.load {
+            Loadable::Failed(e) => Some(app::update::describe(e)),
             _ => None,
         },
         View::Home => None,

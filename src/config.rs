@@ -14,14 +14,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+const DEFAULT_EXEMPLAR_TRACE_LABEL: &str = "trace_id";
+
 /// Everything the app needs, resolved: secrets read, URLs chosen.
 #[derive(Clone, Debug)]
 pub struct Config {
     pub context: String,
     pub loki: Option<Endpoint>,
     pub tempo: Option<Endpoint>,
-    /// Shown on the home screen; queried by the metrics views.
     pub prometheus: Option<Endpoint>,
+    /// The exemplar label that holds a trace id.
+    pub exemplar_trace_label: String,
     pub derived_fields: DerivedFields,
     /// How long one request may take before the UI gives up on it.
     pub timeout: Duration,
@@ -80,6 +83,8 @@ struct ContextFile {
     loki: Option<BackendFile>,
     tempo: Option<BackendFile>,
     prometheus: Option<BackendFile>,
+    /// The exemplar label that holds a trace id (`trace_id`, `traceID`...).
+    exemplar_trace_label: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +176,7 @@ impl Config {
             loki: loki.map(Endpoint::new),
             tempo: tempo.map(Endpoint::new),
             prometheus: None,
+            exemplar_trace_label: DEFAULT_EXEMPLAR_TRACE_LABEL.into(),
             derived_fields: DerivedFields::default(),
             timeout: Duration::from_secs(20),
             utc: false,
@@ -255,6 +261,9 @@ fn resolve(
         loki,
         tempo,
         prometheus,
+        exemplar_trace_label: context
+            .exemplar_trace_label
+            .unwrap_or_else(|| DEFAULT_EXEMPLAR_TRACE_LABEL.into()),
         derived_fields: DerivedFields::with_defaults(rules),
         timeout,
         utc: overrides.utc || file.utc,
@@ -486,5 +495,22 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         assert_eq!(permission_warning(&path), None);
         std::fs::remove_file(&path)
+    }
+
+    #[test]
+    fn the_readme_example_is_a_valid_config_file() {
+        let readme = include_str!("../README.md");
+        let example = readme
+            .split("```toml")
+            .nth(1)
+            .and_then(|rest| rest.split("```").next())
+            .unwrap_or_default();
+        let file: Result<File, _> = toml::from_str(example);
+        let file = file.map_err(|e| e.to_string());
+        assert!(
+            file.as_ref().is_ok_and(|f| f.contexts.len() == 2),
+            "{:?}",
+            file.err()
+        );
     }
 }

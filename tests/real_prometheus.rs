@@ -7,7 +7,11 @@ mod support;
 
 use std::time::Duration;
 use support::prometheus::{EXEMPLAR_TRACES, RealPrometheus};
+use triage::app::state::{Loadable, View};
+use triage::app::update::open_metrics;
+use triage::app::{Action, Clients};
 use triage::backend::{Endpoint, PrometheusClient};
+use triage::config::Config;
 use triage::domain::{AlertState, TimeRange};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -76,4 +80,91 @@ async fn exemplars_alerts_and_rules_from_a_real_prometheus() {
 
     let err = client.query("sum(rate(", None).await.unwrap_err();
     assert!(err.message.starts_with("bad_data: "), "{err}");
+
+    graph_then_exemplar_to_trace(&prometheus.url).await;
+    printed_graph_lists_exemplars(&prometheus.url).await;
+}
+
+/// The metrics view on the real Prometheus: the chart with its exemplars,
+/// and Enter on an exemplar opens its trace from Tempo (recorded answers).
+async fn graph_then_exemplar_to_trace(prometheus: &str) {
+    let tempo = support::replay::start(Default::default()).await;
+    let config = Config {
+        prometheus: Some(Endpoint::new(prometheus)),
+        ..Config::with_urls(None, Some(&tempo))
+    };
+    let clients = Clients::from_config(&config);
+    let mut s = support::state(120, 40);
+    s.now = triage::app::now();
+    let mut effects = Vec::new();
+    open_metrics(
+        &mut s,
+        "sum by (code) (rate(http_server_requests_total[1m]))".into(),
+        Duration::from_secs(300),
+        &mut effects,
+    );
+    support::settle(&mut s, &clients, effects).await;
+    let text = support::screen(&s);
+    assert!(
+        text.contains("{code=\"200\"}") && text.contains("{code=\"500\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains('⣿') || text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)),
+        "no braille line:\n{text}"
+    );
+    let View::Metrics(view) = s.current() else {
+        panic!("not the metrics view")
+    };
+    let Loadable::Ready(model) = &view.load else {
+        panic!("not loaded: {:?}", view.load)
+    };
+    let target = model
+        .exemplars
+        .iter()
+        .position(|e| e.trace_id("trace_id").is_some())
+        .expect("an exemplar");
+    let trace_id = model.exemplars[target].trace_id("trace_id").unwrap();
+    assert!(
+        text.contains(&trace_id.to_string()),
+        "the list shows full trace ids:\n{text}"
+    );
+    for _ in 0..target {
+        support::press(&mut s, &clients, &[Action::Down]).await;
+    }
+    support::press(&mut s, &clients, &[Action::Open]).await;
+    let View::Trace(trace) = s.current() else {
+        panic!("Enter did not open a trace")
+    };
+    assert_eq!(trace.trace_id, trace_id);
+    assert!(matches!(trace.load, Loadable::Ready(_)), "{:?}", trace.load);
+}
+
+async fn printed_graph_lists_exemplars(prometheus: &str) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args([
+            "metrics",
+            "sum by (code) (rate(http_server_requests_total[1m]))",
+            "--since",
+            "5m",
+        ])
+        .args(["--print", "--width", "140", "--prometheus", prometheus])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("triage-no-config"),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for trace in EXEMPLAR_TRACES {
+        assert!(
+            text.contains(trace),
+            "{trace} missing from the printed list:\n{text}"
+        );
+    }
 }

@@ -29,6 +29,15 @@ pub enum Action {
     ToggleWrap,
     ToggleFilter,
     ToggleDetail,
+    /// Metrics: a longer or shorter window.
+    ZoomOut,
+    ZoomIn,
+    /// Metrics: move the window back or forward in time.
+    Earlier,
+    Later,
+    /// Metrics: the legend's cursor to the next series; show it alone.
+    NextSeries,
+    Isolate,
     /// A key typed into the command line or search prompt.
     Input(KeyEvent),
     Submit,

@@ -2,7 +2,8 @@
 //! the slot that waits for it.
 
 use crate::backend::LogQuery;
-use crate::domain::TraceId;
+use crate::domain::{TimeRange, TraceId};
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
@@ -16,6 +17,13 @@ pub enum Effect {
     FetchTrace {
         id: RequestId,
         trace_id: TraceId,
+    },
+    /// A range query and the exemplars of the same expression and window.
+    FetchMetrics {
+        id: RequestId,
+        promql: String,
+        range: TimeRange,
+        step: Duration,
     },
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),

@@ -10,6 +10,7 @@ pub enum Scope {
     Global,
     Logs,
     Trace,
+    Metrics,
 }
 
 pub struct Binding {
@@ -180,6 +181,69 @@ pub const BINDINGS: &[Binding] = &[
         scope: Scope::Trace,
         help: "span detail: attributes, events, status",
     },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::Open,
+        scope: Scope::Metrics,
+        help: "open the selected exemplar's trace",
+    },
+    Binding {
+        keys: &[ch('h'), key(KeyCode::Left)],
+        label: "h ←",
+        action: Action::Up,
+        scope: Scope::Metrics,
+        help: "previous exemplar (earlier on the chart)",
+    },
+    Binding {
+        keys: &[ch('l'), key(KeyCode::Right)],
+        label: "l →",
+        action: Action::Down,
+        scope: Scope::Metrics,
+        help: "next exemplar (later on the chart)",
+    },
+    Binding {
+        keys: &[ch('-')],
+        label: "-",
+        action: Action::ZoomOut,
+        scope: Scope::Metrics,
+        help: "longer window: 5m 15m 1h 6h 24h 7d",
+    },
+    Binding {
+        keys: &[ch('+'), ch('=')],
+        label: "+",
+        action: Action::ZoomIn,
+        scope: Scope::Metrics,
+        help: "shorter window",
+    },
+    Binding {
+        keys: &[ch('[')],
+        label: "[",
+        action: Action::Earlier,
+        scope: Scope::Metrics,
+        help: "move the window back by half",
+    },
+    Binding {
+        keys: &[ch(']')],
+        label: "]",
+        action: Action::Later,
+        scope: Scope::Metrics,
+        help: "move the window forward by half (not past now)",
+    },
+    Binding {
+        keys: &[key(KeyCode::Tab)],
+        label: "Tab",
+        action: Action::NextSeries,
+        scope: Scope::Metrics,
+        help: "select the next series in the legend",
+    },
+    Binding {
+        keys: &[ch('i')],
+        label: "i",
+        action: Action::Isolate,
+        scope: Scope::Metrics,
+        help: "show only the selected series / all",
+    },
 ];
 
 fn scope_of(view: ViewKind) -> Scope {
@@ -187,6 +251,7 @@ fn scope_of(view: ViewKind) -> Scope {
         ViewKind::Home => Scope::Global,
         ViewKind::Logs => Scope::Logs,
         ViewKind::Trace => Scope::Trace,
+        ViewKind::Metrics => Scope::Metrics,
     }
 }
 

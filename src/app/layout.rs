@@ -46,3 +46,11 @@ pub fn log_line_rows(text: &str, screen_width: u16, source_width: usize, wrap: b
         1
     }
 }
+
+/// Room for the y axis's labels, e.g. `1.25k` or `350ms`.
+pub const METRICS_Y_LABEL_WIDTH: u16 = 8;
+
+/// Columns of the metrics chart's plot: the screen less its y-axis labels.
+pub fn metrics_chart_columns(width: u16) -> u16 {
+    width.saturating_sub(METRICS_Y_LABEL_WIDTH + 1)
+}

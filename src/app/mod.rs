@@ -6,6 +6,7 @@ pub mod action;
 pub mod effect;
 pub mod keymap;
 pub mod layout;
+pub mod metrics;
 pub mod msg;
 pub mod runner;
 pub mod state;

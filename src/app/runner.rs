@@ -2,8 +2,9 @@
 //! cancellation token; its result comes back as a `Msg` on a bounded channel.
 
 use super::effect::{Effect, RequestId};
+use super::msg::Metrics;
 use super::msg::Msg;
-use crate::backend::{BackendError, ErrorKind, LokiClient, Source, TempoClient};
+use crate::backend::{BackendError, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient};
 use crate::config::Config;
 use std::collections::HashMap;
 use std::future::Future;
@@ -19,6 +20,7 @@ const CHANNEL_CAPACITY: usize = 64;
 pub struct Clients {
     pub loki: Result<LokiClient, BackendError>,
     pub tempo: Result<TempoClient, BackendError>,
+    pub prometheus: Result<PrometheusClient, BackendError>,
 }
 
 impl Clients {
@@ -34,6 +36,10 @@ impl Clients {
                 .tempo
                 .as_ref()
                 .map_or_else(|| Err(missing(Source::Tempo)), TempoClient::new),
+            prometheus: config
+                .prometheus
+                .as_ref()
+                .map_or_else(|| Err(missing(Source::Prometheus)), PrometheusClient::new),
         }
     }
 }
@@ -61,6 +67,26 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             };
             let result = within(deadline, Source::Tempo, work).await;
             Some(Msg::TraceLoaded { id, result })
+        }
+        Effect::FetchMetrics {
+            id,
+            promql,
+            range,
+            step,
+        } => {
+            let work = async {
+                let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+                let (series, exemplars) = tokio::join!(
+                    prometheus.query_range(&promql, range, step),
+                    prometheus.exemplars(&promql, range)
+                );
+                Ok(Metrics {
+                    series: series?,
+                    exemplars: exemplars.map(|e| e.data),
+                })
+            };
+            let result = within(deadline, Source::Prometheus, work).await;
+            Some(Msg::MetricsLoaded { id, result })
         }
         Effect::Cancel(_) => None,
     }
@@ -103,7 +129,9 @@ impl Runner {
 
     pub fn run(&mut self, effect: Effect) {
         let id = match &effect {
-            Effect::FetchLogs { id, .. } | Effect::FetchTrace { id, .. } => *id,
+            Effect::FetchLogs { id, .. }
+            | Effect::FetchTrace { id, .. }
+            | Effect::FetchMetrics { id, .. } => *id,
             Effect::Cancel(id) => {
                 if let Some(token) = self.running.remove(id) {
                     token.cancel();

@@ -2,6 +2,7 @@
 
 use super::effect::RequestId;
 use super::layout;
+use super::metrics::MetricsView;
 use crate::backend::{BackendError, Direction, LogQuery};
 use crate::correlate::{DerivedFields, TraceMatch, Waterfall};
 use crate::domain::text::width;
@@ -21,6 +22,8 @@ pub struct Settings {
     pub utc: bool,
     /// How far back a new log query looks.
     pub since: Duration,
+    /// The exemplar label that holds a trace id.
+    pub exemplar_trace_label: String,
     /// Lines asked of Loki per page.
     pub page_size: u32,
     pub theme: Theme,
@@ -34,6 +37,7 @@ impl Default for Settings {
             derived_fields: DerivedFields::default(),
             utc: false,
             since: Duration::from_secs(3600),
+            exemplar_trace_label: "trace_id".into(),
             page_size: 1000,
             theme: Theme::default(),
         }
@@ -62,6 +66,7 @@ pub enum View {
     Home,
     Logs(LogsView),
     Trace(TraceView),
+    Metrics(MetricsView),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,6 +74,7 @@ pub enum ViewKind {
     Home,
     Logs,
     Trace,
+    Metrics,
 }
 
 impl View {
@@ -77,6 +83,7 @@ impl View {
             View::Home => ViewKind::Home,
             View::Logs(_) => ViewKind::Logs,
             View::Trace(_) => ViewKind::Trace,
+            View::Metrics(_) => ViewKind::Metrics,
         }
     }
 
@@ -86,6 +93,7 @@ impl View {
             View::Home => None,
             View::Logs(logs) => logs.pending(),
             View::Trace(trace) => trace.pending(),
+            View::Metrics(metrics) => metrics.pending(),
         }
     }
 }

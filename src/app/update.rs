@@ -4,6 +4,8 @@
 use super::action::Action;
 use super::effect::{Effect, RequestId};
 use super::layout;
+use super::metrics::{self, MetricsModel, MetricsView};
+use super::msg::Metrics;
 use super::msg::Msg;
 use super::state::{
     Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel, TraceView,
@@ -12,6 +14,7 @@ use super::state::{
 use crate::backend::{BackendError, ErrorKind};
 use crate::domain::{LogLine, Nanos, TimeRange, Trace, TraceId};
 use ratatui_textarea::TextArea;
+use std::time::Duration;
 
 /// Rows from the end of the loaded lines at which the next page is asked for.
 const PREFETCH_ROWS: usize = 50;
@@ -37,6 +40,7 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
         Msg::Tick => state.dirty |= state.is_loading(),
         Msg::LogsLoaded { id, result } => logs_loaded(state, id, result, &mut effects),
         Msg::TraceLoaded { id, result } => trace_loaded(state, id, result),
+        Msg::MetricsLoaded { id, result } => metrics_loaded(state, id, result),
     }
     effects
 }
@@ -57,6 +61,44 @@ pub fn open_trace(state: &mut State, trace_id: TraceId, effects: &mut Vec<Effect
     };
     state.views.push(View::Trace(TraceView { trace_id, load }));
     effects.push(Effect::FetchTrace { id, trace_id });
+}
+
+/// Opens a PromQL expression as a graph over the last `span`.
+pub fn open_metrics(state: &mut State, promql: String, span: Duration, effects: &mut Vec<Effect>) {
+    let view = MetricsView::new(
+        promql,
+        span,
+        state.now,
+        Loadable::Loading {
+            id: RequestId(0),
+            since: state.now,
+        },
+    );
+    state.views.push(View::Metrics(view));
+    fetch_metrics(state, effects);
+}
+
+/// Asks for the current metrics view's window, a point per braille dot.
+fn fetch_metrics(state: &mut State, effects: &mut Vec<Effect>) {
+    let (id, now, columns) = (
+        state.next_request_id(),
+        state.now,
+        layout::metrics_chart_columns(state.width),
+    );
+    let Some(View::Metrics(view)) = state.views.last_mut() else {
+        return;
+    };
+    let (range, step) = (view.range(), metrics::step_for(view.span, columns));
+    if let Some(old) = view.pending() {
+        effects.push(Effect::Cancel(old));
+    }
+    view.load = Loadable::Loading { id, since: now };
+    effects.push(Effect::FetchMetrics {
+        id,
+        promql: view.promql.clone(),
+        range,
+        step,
+    });
 }
 
 /// Asks for the next page of the current logs view.
@@ -85,6 +127,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         _ => match state.views.last() {
             Some(View::Logs(_)) => logs_action(state, action, effects),
             Some(View::Trace(_)) => trace_action(state, action),
+            Some(View::Metrics(_)) => metrics_action(state, action, effects),
             _ => {}
         },
     }
@@ -113,6 +156,7 @@ fn reload(state: &mut State, effects: &mut Vec<Effect>) {
     match view {
         View::Logs(logs) => open_logs(state, logs.logql, effects),
         View::Trace(trace) => open_trace(state, trace.trace_id, effects),
+        View::Metrics(metrics) => open_metrics(state, metrics.promql, metrics.span, effects),
         View::Home => state.views.push(View::Home),
     }
 }
@@ -236,6 +280,15 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
                 )))
             }
         },
+        "metrics" | "m" if !rest.is_empty() => {
+            let span = state.settings.since;
+            open_metrics(state, rest.to_owned(), span, effects)
+        }
+        "metrics" | "m" => {
+            state.message = Some(error(
+                "usage: :metrics PROMQL, e.g. :metrics sum by (code) (rate(http_requests_total[5m]))",
+            ))
+        }
         "logs" | "l" => {
             state.message = Some(error(
                 "usage: :logs LOGQL, e.g. :logs {app=\"api\"} |= \"error\"",
@@ -408,6 +461,77 @@ fn trace_action(state: &mut State, action: Action) {
         }
         Action::Expand if model.collapsed[row] => model.set_collapsed(row, false),
         Action::Expand if has_children => model.select_row(row + 1),
+        _ => {}
+    }
+}
+
+fn metrics_loaded(state: &mut State, id: RequestId, result: Result<Metrics, BackendError>) {
+    let waiting = state.views.iter_mut().find_map(|v| match v {
+        View::Metrics(view) if view.pending() == Some(id) => Some(view),
+        _ => None,
+    });
+    let Some(view) = waiting else { return }; // stale
+    view.load = match result {
+        Ok(Metrics { series, exemplars }) => Loadable::Ready(MetricsModel::new(
+            series.data,
+            series.warnings,
+            exemplars,
+            view.range(),
+        )),
+        Err(e) => Loadable::Failed(e),
+    };
+    state.dirty = true;
+}
+
+fn metrics_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    let now = state.now;
+    let Some(View::Metrics(view)) = state.views.last_mut() else {
+        return;
+    };
+    match action {
+        Action::ZoomOut | Action::ZoomIn => {
+            view.span = metrics::zoom(view.span, action == Action::ZoomOut);
+            return fetch_metrics(state, effects);
+        }
+        Action::Earlier | Action::Later => {
+            // Half a window at a time, never past now.
+            let half = i64::try_from(view.span.as_nanos() / 2).unwrap_or(i64::MAX);
+            let end = if action == Action::Earlier {
+                view.end.saturating_sub(half)
+            } else {
+                view.end.saturating_add(half)
+            };
+            view.end = end.min(now);
+            return fetch_metrics(state, effects);
+        }
+        _ => {}
+    }
+    let Loadable::Ready(model) = &mut view.load else {
+        return;
+    };
+    if let Some(to) = moved(model.selected, model.exemplars.len(), 10, action) {
+        model.selected = to;
+        return;
+    }
+    match action {
+        Action::NextSeries if !model.series.is_empty() => {
+            model.focus = (model.focus + 1) % model.series.len()
+        }
+        Action::Isolate => model.isolated = !model.isolated,
+        Action::Open => {
+            let label = &state.settings.exemplar_trace_label;
+            match model
+                .exemplars
+                .get(model.selected)
+                .map(|e| e.trace_id(label))
+            {
+                Some(Some(trace_id)) => open_trace(state, trace_id, effects),
+                Some(None) => {
+                    state.message = Some(info(format!("this exemplar has no {label} label")))
+                }
+                None => state.message = Some(info("no exemplars to open")),
+            }
+        }
         _ => {}
     }
 }

@@ -15,6 +15,7 @@ fn view_title(view: &View) -> String {
         View::Home => "home".into(),
         View::Logs(logs) => format!("logs {}", logs.title),
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
+        View::Metrics(metrics) => format!("metrics {}", metrics.title),
     }
 }
 
@@ -88,6 +89,10 @@ fn loading_since(state: &State) -> Option<i64> {
             Loadable::Loading { since, .. } => Some(since),
             _ => None,
         },
+        View::Metrics(metrics) => match metrics.load {
+            Loadable::Loading { since, .. } => Some(since),
+            _ => None,
+        },
         View::Home => None,
     }
 }
@@ -96,6 +101,7 @@ fn hints(view: &View) -> &'static str {
     match view {
         View::Home => ": command  ? help  q quit ",
         View::Logs(_) => "Enter trace  / search  w wrap  ? help ",
+        View::Metrics(_) => "Enter trace  h/l exemplar  -/+ window  [/] move  ? help ",
         View::Trace(_) => "Space fold  d detail  Esc back  ? help ",
     }
 }

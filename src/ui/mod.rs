@@ -5,6 +5,7 @@ mod chrome;
 mod help;
 mod home;
 mod logs;
+mod metrics;
 pub mod print;
 mod text;
 pub mod theme;
@@ -37,6 +38,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         View::Home => home::draw(frame, body, state),
         View::Logs(view) => logs::draw(frame, body, view, state),
         View::Trace(view) => trace::draw(frame, body, view, state),
+        View::Metrics(view) => metrics::draw(frame, body, view, state),
     }
     chrome::status(frame, status, state);
     if state.help {
@@ -50,6 +52,7 @@ pub fn natural_height(state: &State) -> u16 {
         View::Home => home::ROWS,
         View::Logs(view) => view.shown_len() + 1,
         View::Trace(view) => trace::natural_rows(view),
+        View::Metrics(view) => metrics::natural_rows(view),
     };
     (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
 }

@@ -1,0 +1,276 @@
+//! The metrics view's state: a PromQL expression over a window of time,
+//! its series prepared once for drawing, and a cursor over its exemplars.
+
+use super::effect::RequestId;
+use super::state::Loadable;
+use crate::backend::BackendError;
+use crate::domain::time::NANOS_PER_SEC;
+use crate::domain::{Exemplar, Nanos, SafeText, Series, TimeRange};
+use std::time::Duration;
+
+/// More series than this are not drawn; the view says how many were left out.
+pub const MAX_SERIES: usize = 50;
+
+/// Window lengths offered by `+` and `-`.
+pub const SPANS: [Duration; 6] = [
+    Duration::from_secs(300),
+    Duration::from_secs(900),
+    Duration::from_secs(3600),
+    Duration::from_secs(6 * 3600),
+    Duration::from_secs(24 * 3600),
+    Duration::from_secs(7 * 24 * 3600),
+];
+
+pub struct MetricsView {
+    /// Sent to Prometheus as written.
+    pub promql: String,
+    pub title: SafeText,
+    pub span: Duration,
+    /// Where the window ends; `[` and `]` move it.
+    pub end: Nanos,
+    pub load: Loadable<MetricsModel>,
+}
+
+impl MetricsView {
+    pub fn new(promql: String, span: Duration, end: Nanos, load: Loadable<MetricsModel>) -> Self {
+        MetricsView {
+            title: SafeText::new(&promql),
+            promql,
+            span,
+            end,
+            load,
+        }
+    }
+
+    pub fn range(&self) -> TimeRange {
+        TimeRange::last(self.span, self.end)
+    }
+
+    pub fn pending(&self) -> Option<RequestId> {
+        match self.load {
+            Loadable::Loading { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A series as drawn: runs of finite points, x in seconds from the
+/// window's start. NaN and infinities break a run, so gaps show as gaps.
+#[derive(Debug)]
+pub struct Line {
+    /// Index into `MetricsModel::series`.
+    pub series: usize,
+    pub points: Vec<(f64, f64)>,
+}
+
+#[derive(Debug)]
+pub struct MetricsModel {
+    pub series: Vec<Series>,
+    /// Series the answer held beyond `MAX_SERIES`.
+    pub left_out: usize,
+    pub warnings: Vec<SafeText>,
+    pub lines: Vec<Line>,
+    /// The y range of the finite values, widened when flat.
+    pub y_bounds: [f64; 2],
+    /// Oldest first, as they sit along the chart.
+    pub exemplars: Vec<Exemplar>,
+    /// Why there are no exemplars, when asking for them failed.
+    pub exemplar_error: Option<BackendError>,
+    /// Index into `exemplars`.
+    pub selected: usize,
+    /// The series the legend's cursor is on, and whether it is shown alone.
+    pub focus: usize,
+    pub isolated: bool,
+}
+
+impl MetricsModel {
+    pub fn new(
+        mut series: Vec<Series>,
+        warnings: Vec<SafeText>,
+        exemplars: Result<Vec<Exemplar>, BackendError>,
+        range: TimeRange,
+    ) -> Self {
+        let left_out = series.len().saturating_sub(MAX_SERIES);
+        series.truncate(MAX_SERIES);
+        let lines = lines(&series, range.start);
+        let y_bounds = y_bounds(&lines);
+        let (mut exemplars, exemplar_error) = match exemplars {
+            Ok(list) => (list, None),
+            Err(e) => (Vec::new(), Some(e)),
+        };
+        exemplars.sort_by_key(|e| e.time);
+        MetricsModel {
+            series,
+            left_out,
+            warnings,
+            lines,
+            y_bounds,
+            exemplars,
+            exemplar_error,
+            selected: 0,
+            focus: 0,
+            isolated: false,
+        }
+    }
+
+    /// Whether a series is drawn: all are, unless one is isolated.
+    pub fn shows(&self, series: usize) -> bool {
+        !self.isolated || series == self.focus
+    }
+}
+
+/// Seconds from `start` to `time`, for the chart's x axis.
+pub fn x_of(time: Nanos, start: Nanos) -> f64 {
+    time.saturating_sub(start) as f64 / NANOS_PER_SEC as f64
+}
+
+fn lines(series: &[Series], start: Nanos) -> Vec<Line> {
+    let mut lines = Vec::new();
+    for (index, s) in series.iter().enumerate() {
+        let mut run = Vec::new();
+        for point in &s.points {
+            if point.value.is_finite() {
+                run.push((x_of(point.time, start), point.value));
+            } else if !run.is_empty() {
+                lines.push(Line {
+                    series: index,
+                    points: std::mem::take(&mut run),
+                });
+            }
+        }
+        if !run.is_empty() {
+            lines.push(Line {
+                series: index,
+                points: run,
+            });
+        }
+    }
+    lines
+}
+
+fn y_bounds(lines: &[Line]) -> [f64; 2] {
+    let values = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1));
+    let (low, high) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !low.is_finite() {
+        return [0.0, 1.0];
+    }
+    // A graph of non-negative values starts at zero, as Grafana's do.
+    let low = if low >= 0.0 { 0.0 } else { low };
+    if (high - low).abs() < f64::EPSILON {
+        return [low - 1.0, high + 1.0];
+    }
+    [low, high + (high - low) * 0.05]
+}
+
+/// The next window length up or down the list of spans.
+pub fn zoom(span: Duration, out: bool) -> Duration {
+    let at = SPANS
+        .iter()
+        .position(|s| *s >= span)
+        .unwrap_or(SPANS.len() - 1);
+    let at = if out {
+        (at + 1).min(SPANS.len() - 1)
+    } else {
+        at.saturating_sub(1)
+    };
+    SPANS[at]
+}
+
+/// A step that gives about one point per braille dot across `columns`.
+pub fn step_for(span: Duration, columns: u16) -> Duration {
+    let dots = (u32::from(columns) * 2).max(1);
+    (span / dots).max(Duration::from_secs(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Labels, Point};
+
+    fn series(values: &[f64]) -> Series {
+        let points = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| Point {
+                time: i as i64 * NANOS_PER_SEC,
+                value: *v,
+            })
+            .collect();
+        Series {
+            labels: Labels::default(),
+            points,
+        }
+    }
+
+    #[test]
+    fn gaps_split_lines_and_do_not_move_the_bounds() {
+        let model = MetricsModel::new(
+            vec![series(&[1.0, f64::NAN, 3.0, f64::INFINITY, 2.0])],
+            Vec::new(),
+            Ok(Vec::new()),
+            TimeRange {
+                start: 0,
+                end: 5 * NANOS_PER_SEC,
+            },
+        );
+        let runs: Vec<usize> = model.lines.iter().map(|l| l.points.len()).collect();
+        assert_eq!(runs, [1, 1, 1]);
+        assert_eq!(model.y_bounds, [0.0, 3.0 + 0.15]);
+    }
+
+    #[test]
+    fn empty_and_flat_series_still_have_a_scale() {
+        let range = TimeRange { start: 0, end: 1 };
+        assert_eq!(
+            MetricsModel::new(Vec::new(), Vec::new(), Ok(Vec::new()), range).y_bounds,
+            [0.0, 1.0]
+        );
+        let nan = MetricsModel::new(vec![series(&[f64::NAN])], Vec::new(), Ok(Vec::new()), range);
+        assert_eq!(nan.y_bounds, [0.0, 1.0]);
+        let flat = MetricsModel::new(
+            vec![series(&[-2.0, -2.0])],
+            Vec::new(),
+            Ok(Vec::new()),
+            range,
+        );
+        assert_eq!(flat.y_bounds, [-3.0, -1.0]);
+    }
+
+    #[test]
+    fn many_series_are_capped() {
+        let many = (0..MAX_SERIES + 7).map(|_| series(&[1.0])).collect();
+        let model = MetricsModel::new(
+            many,
+            Vec::new(),
+            Ok(Vec::new()),
+            TimeRange { start: 0, end: 1 },
+        );
+        assert_eq!((model.series.len(), model.left_out), (MAX_SERIES, 7));
+    }
+
+    #[test]
+    fn zoom_and_step() {
+        assert_eq!(
+            zoom(Duration::from_secs(3600), true),
+            Duration::from_secs(6 * 3600)
+        );
+        assert_eq!(
+            zoom(Duration::from_secs(300), false),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            zoom(Duration::from_secs(7 * 86_400), true),
+            Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            step_for(Duration::from_secs(3600), 180),
+            Duration::from_secs(10)
+        );
+        assert_eq!(
+            step_for(Duration::from_secs(300), 1000),
+            Duration::from_secs(1)
+        );
+    }
+}

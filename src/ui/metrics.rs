@@ -1,0 +1,342 @@
+//! The metrics view: a braille line chart of a range query with its
+//! exemplars as markers, the legend, and the exemplar list.
+
+use super::logs::clock;
+use super::text::{fit, pad};
+use super::theme::Theme;
+use crate::app::State;
+use crate::app::metrics::{MetricsModel, MetricsView, x_of};
+use crate::app::state::Loadable;
+use crate::domain::time::format_duration;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
+
+/// Legend rows at most; the legend scrolls with its cursor beyond that.
+const LEGEND_ROWS: usize = 5;
+/// The chart's height is bounded so that a tall terminal also shows exemplars.
+const CHART_ROWS: [u16; 2] = [4, 24];
+/// The list's rows when printing all of it.
+const PRINT_LIST_MIN: usize = 16;
+
+fn legend_rows(model: &MetricsModel) -> usize {
+    model.series.len().min(LEGEND_ROWS) + usize::from(model.left_out > 0)
+}
+
+/// Rows for printing everything: the chart at full height and every exemplar.
+pub fn natural_rows(view: &MetricsView) -> usize {
+    match &view.load {
+        Loadable::Ready(model) => {
+            1 + legend_rows(model)
+                + CHART_ROWS[1] as usize
+                + (model.exemplars.len() + 1).max(PRINT_LIST_MIN)
+        }
+        _ => 2,
+    }
+}
+
+pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
+    let theme = &state.settings.theme;
+    let model = match &view.load {
+        Loadable::Ready(model) => model,
+        Loadable::Loading { .. } => {
+            let text = format!(" loading {} …", view.title);
+            frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
+            return;
+        }
+        Loadable::Failed(e) => {
+            let text = format!(" {}", crate::app::update::describe(e));
+            frame.render_widget(
+                Paragraph::new(text)
+                    .style(theme.error())
+                    .wrap(Wrap { trim: false }),
+                area,
+            );
+            return;
+        }
+    };
+    let legend = legend_rows(model) as u16;
+    let rest = area.height.saturating_sub(1 + legend);
+    let chart = (rest * 3 / 5).clamp(CHART_ROWS[0], CHART_ROWS[1]).min(rest);
+    let [summary_area, chart_area, legend_area, list_area] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(chart),
+        Constraint::Length(legend),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(summary(view, model, theme)), summary_area);
+    draw_chart(frame, chart_area, view, model, state);
+    frame.render_widget(Paragraph::new(legend_lines(model, theme)), legend_area);
+    frame.render_widget(
+        Paragraph::new(exemplar_lines(model, state, list_area.height as usize)),
+        list_area,
+    );
+}
+
+fn summary(view: &MetricsView, model: &MetricsModel, theme: &Theme) -> Line<'static> {
+    let mut spans = vec![
+        Span::styled(format!(" {}", view.title), theme.accent()),
+        Span::raw(format!(
+            " · {} window",
+            format_duration(view.span.as_nanos() as i64)
+        )),
+        Span::raw(format!(" · {} series", model.series.len())),
+    ];
+    if model.left_out > 0 {
+        spans.push(Span::styled(
+            format!(" ({} more not drawn)", model.left_out),
+            theme.warn(),
+        ));
+    }
+    spans.push(Span::raw(format!(" · {} exemplars", model.exemplars.len())));
+    for warning in &model.warnings {
+        spans.push(Span::styled(format!(" · ⚠ {warning}"), theme.warn()));
+    }
+    Line::from(spans)
+}
+
+/// A value with its unit, short enough for an axis label.
+pub fn format_value(value: f64, unit: Unit) -> String {
+    let magnitude = value.abs();
+    match unit {
+        Unit::Seconds if magnitude > 0.0 && magnitude < 1.0 => {
+            format_duration((value * 1e9) as i64)
+        }
+        Unit::Seconds => format!("{}s", short(value)),
+        Unit::Bytes => {
+            let (scaled, suffix) = [
+                (1u64 << 40, "TiB"),
+                (1 << 30, "GiB"),
+                (1 << 20, "MiB"),
+                (1 << 10, "KiB"),
+            ]
+            .iter()
+            .find(|(size, _)| magnitude >= *size as f64)
+            .map_or((value, "B"), |(size, suffix)| {
+                (value / *size as f64, *suffix)
+            });
+            format!("{}{suffix}", short(scaled))
+        }
+        Unit::None => {
+            let (scaled, suffix) = [(1e9, "G"), (1e6, "M"), (1e3, "k")]
+                .iter()
+                .find(|(size, _)| magnitude >= *size)
+                .map_or((value, ""), |(size, suffix)| (value / size, *suffix));
+            format!("{}{suffix}", short(scaled))
+        }
+    }
+}
+
+/// Three significant digits, without trailing zeros.
+fn short(value: f64) -> String {
+    let text = if value.abs() >= 100.0 || value == 0.0 {
+        format!("{value:.0}")
+    } else if value.abs() >= 10.0 {
+        format!("{value:.1}")
+    } else {
+        format!("{value:.2}")
+    };
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    } else {
+        text
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Bytes,
+    None,
+}
+
+/// The unit, read from the metric's name by Prometheus's naming rules.
+pub fn unit_of(promql: &str) -> Unit {
+    if promql.contains("_seconds") && !promql.contains("_count") {
+        Unit::Seconds
+    } else if promql.contains("_bytes") {
+        Unit::Bytes
+    } else {
+        Unit::None
+    }
+}
+
+fn draw_chart(
+    frame: &mut Frame,
+    area: Rect,
+    view: &MetricsView,
+    model: &MetricsModel,
+    state: &State,
+) {
+    let theme = &state.settings.theme;
+    let range = view.range();
+    let [low, high] = model.y_bounds;
+    let exemplars: Vec<(f64, f64)> = model
+        .exemplars
+        .iter()
+        .map(|e| (x_of(e.time, range.start), e.value.clamp(low, high)))
+        .collect();
+    let selected: Vec<(f64, f64)> = exemplars.get(model.selected).copied().into_iter().collect();
+    let mut datasets: Vec<Dataset> = model
+        .lines
+        .iter()
+        .filter(|line| model.shows(line.series))
+        .map(|line| {
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(theme.series(line.series))
+                .data(&line.points)
+        })
+        .collect();
+    datasets.push(
+        Dataset::default()
+            .marker(Marker::Dot)
+            .graph_type(GraphType::Scatter)
+            .style(theme.text())
+            .data(&exemplars),
+    );
+    datasets.push(
+        Dataset::default()
+            .marker(Marker::Block)
+            .graph_type(GraphType::Scatter)
+            .style(theme.warn())
+            .data(&selected),
+    );
+    let utc = state.settings.utc;
+    let time = |t| clock(t, utc)[..8].to_owned();
+    let unit = unit_of(&view.promql);
+    let x_axis = Axis::default()
+        .bounds([0.0, x_of(range.end, range.start)])
+        .labels([
+            time(range.start),
+            time(range.start / 2 + range.end / 2),
+            time(range.end),
+        ])
+        .style(theme.dim());
+    let y_axis = Axis::default()
+        .bounds([low, high])
+        .labels([
+            format_value(low, unit),
+            format_value((low + high) / 2.0, unit),
+            format_value(high, unit),
+        ])
+        .style(theme.dim());
+    frame.render_widget(Chart::new(datasets).x_axis(x_axis).y_axis(y_axis), area);
+}
+
+fn legend_lines<'a>(model: &'a MetricsModel, theme: &Theme) -> Vec<Line<'a>> {
+    let first = model.focus.saturating_sub(LEGEND_ROWS - 1);
+    let mut lines: Vec<Line> = model
+        .series
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(LEGEND_ROWS)
+        .map(|(i, series)| {
+            let mark = if i == model.focus { "▶" } else { " " };
+            let alone = if i == model.focus && model.isolated {
+                "  (shown alone: i for all)"
+            } else {
+                ""
+            };
+            let style = if model.shows(i) {
+                theme.series(i)
+            } else {
+                theme.dim()
+            };
+            Line::from(vec![
+                Span::raw(format!("{mark} ")),
+                Span::styled("━━ ", style),
+                Span::raw(series.labels.to_string()),
+                Span::styled(alone, theme.dim()),
+            ])
+        })
+        .collect();
+    if model.left_out > 0 {
+        lines.push(Line::styled(
+            format!(
+                "  {} more series not drawn: narrow the query (sum by, topk)",
+                model.left_out
+            ),
+            theme.warn(),
+        ));
+    }
+    lines
+}
+
+fn exemplar_lines<'a>(model: &'a MetricsModel, state: &State, rows: usize) -> Vec<Line<'a>> {
+    let theme = &state.settings.theme;
+    let label = &state.settings.exemplar_trace_label;
+    if model.exemplars.is_empty() {
+        let why = match &model.exemplar_error {
+            Some(e) => Span::styled(
+                format!(" exemplars: {}", crate::app::update::describe(e)),
+                theme.error(),
+            ),
+            None => Span::styled(
+                " no exemplars for this query in this window (a server without exemplar storage has none)",
+                theme.dim(),
+            ),
+        };
+        return vec![Line::from(why)];
+    }
+    let header = Line::styled(
+        format!(" {:<12} {:>10}  {:<32}  series", "time", "value", label),
+        theme.dim(),
+    );
+    let rows = rows.saturating_sub(1).max(1);
+    let first = model.selected.saturating_sub(rows - 1);
+    let unit = Unit::None;
+    let mut lines = vec![header];
+    lines.extend(
+        model
+            .exemplars
+            .iter()
+            .enumerate()
+            .skip(first)
+            .take(rows)
+            .map(|(i, e)| {
+                let trace = e
+                    .trace_id(label)
+                    .map_or_else(|| "-".to_owned(), |t| t.to_string());
+                let text = format!(
+                    " {} {:>10}  {:<32}  {}",
+                    pad(&clock(e.time, state.settings.utc), 12),
+                    fit(&format_value(e.value, unit), 10),
+                    trace,
+                    e.series
+                );
+                let line = Line::styled(text, theme.text());
+                if i == model.selected {
+                    line.style(theme.selection())
+                } else {
+                    line
+                }
+            }),
+    );
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_with_their_units() {
+        assert_eq!(format_value(0.25, Unit::Seconds), "250.0ms");
+        assert_eq!(format_value(2.5, Unit::Seconds), "2.5s");
+        assert_eq!(format_value(3.0 * 1024.0 * 1024.0, Unit::Bytes), "3MiB");
+        assert_eq!(format_value(1250.0, Unit::None), "1.25k");
+        assert_eq!(format_value(0.0, Unit::None), "0");
+        assert_eq!(format_value(0.1234, Unit::None), "0.12");
+        assert_eq!(
+            unit_of("histogram_quantile(0.99, rate(x_seconds_bucket[1m]))"),
+            Unit::Seconds
+        );
+        assert_eq!(unit_of("rate(http_requests_total[1m])"), Unit::None);
+    }
+}
