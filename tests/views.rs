@@ -241,3 +241,25 @@ fn hostile_log_text_reaches_the_screen_inert() {
         "{text:?}"
     );
 }
+
+#[tokio::test]
+async fn metrics_view_of_the_recorded_prometheus() {
+    use triage::app::update::open_metrics;
+    let url = support::replay::start(Default::default()).await;
+    let config = triage::config::Config {
+        prometheus: Some(triage::backend::Endpoint::new(&url)),
+        ..triage::config::Config::with_urls(None, Some(&url))
+    };
+    let c = Clients::from_config(&config);
+    let mut s = state(120, 30);
+    let mut effects = Vec::new();
+    let promql = "sum by (code) (rate(http_server_requests_total[1m]))";
+    open_metrics(
+        &mut s,
+        promql.into(),
+        std::time::Duration::from_secs(600),
+        &mut effects,
+    );
+    settle(&mut s, &c, effects).await;
+    insta::assert_snapshot!(screen(&s));
+}
