@@ -89,9 +89,6 @@ fn fetch_metrics(state: &mut State, effects: &mut Vec<Effect>) {
         return;
     };
     let (range, step) = (view.range(), metrics::step_for(view.span, columns));
-    if let Some(old) = view.pending() {
-        effects.push(Effect::Cancel(old));
-    }
     view.load = Loadable::Loading { id, since: now };
     effects.push(Effect::FetchMetrics {
         id,
@@ -488,8 +485,11 @@ fn metrics_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
     let Some(View::Metrics(view)) = state.views.last_mut() else {
         return;
     };
+    // A new window replaces the request still out for the old one.
+    let replaced = view.pending().map(Effect::Cancel);
     match action {
         Action::ZoomOut | Action::ZoomIn => {
+            effects.extend(replaced);
             view.span = metrics::zoom(view.span, action == Action::ZoomOut);
             return fetch_metrics(state, effects);
         }
@@ -502,6 +502,7 @@ fn metrics_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
                 view.end.saturating_add(half)
             };
             view.end = end.min(now);
+            effects.extend(replaced);
             return fetch_metrics(state, effects);
         }
         _ => {}
@@ -641,5 +642,48 @@ mod tests {
                 .as_ref()
                 .is_some_and(|m| m.text.contains("share one timestamp"))
         );
+    }
+
+    #[test]
+    fn a_new_window_cancels_the_old_request_and_asks_for_the_new_one() {
+        let now = 10_000 * 1_000_000_000;
+        let mut state = State::new(Settings::default(), 100, 30, now);
+        let mut effects = Vec::new();
+        open_metrics(
+            &mut state,
+            "up".into(),
+            Duration::from_secs(3600),
+            &mut effects,
+        );
+        assert!(
+            matches!(effects.as_slice(), [Effect::FetchMetrics { .. }]),
+            "{effects:?}"
+        );
+        let first = state.current().pending();
+
+        let effects = update(&mut state, Msg::Action(Action::ZoomOut), now);
+        let [
+            Effect::Cancel(old),
+            Effect::FetchMetrics { range, step, .. },
+        ] = effects.as_slice()
+        else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(Some(*old), first);
+        assert_eq!(range.end - range.start, 6 * 3600 * 1_000_000_000);
+        assert!(*step >= Duration::from_secs(1));
+
+        let effects = update(&mut state, Msg::Action(Action::Earlier), now);
+        let Some(Effect::FetchMetrics { range, .. }) = effects.last() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(range.end, now - 3 * 3600 * 1_000_000_000);
+        // Forward twice from there: never past now.
+        let _ = update(&mut state, Msg::Action(Action::Later), now);
+        let effects = update(&mut state, Msg::Action(Action::Later), now);
+        let Some(Effect::FetchMetrics { range, .. }) = effects.last() else {
+            panic!("{effects:?}")
+        };
+        assert_eq!(range.end, now);
     }
 }
