@@ -47,10 +47,7 @@ impl MetricsView {
     }
 
     pub fn pending(&self) -> Option<RequestId> {
-        match self.load {
-            Loadable::Loading { id, .. } => Some(id),
-            _ => None,
-        }
+        self.load.pending()
     }
 }
 

@@ -123,6 +123,24 @@ pub enum Loadable<T> {
     Failed(BackendError),
 }
 
+impl<T> Loadable<T> {
+    /// The request this slot waits for, if any.
+    pub fn pending(&self) -> Option<RequestId> {
+        match self {
+            Loadable::Loading { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// When the wait began, for "loading… 3s".
+    pub fn loading_since(&self) -> Option<Nanos> {
+        match self {
+            Loadable::Loading { since, .. } => Some(*since),
+            _ => None,
+        }
+    }
+}
+
 impl State {
     pub fn new(settings: Settings, width: u16, height: u16, now: Nanos) -> Self {
         State {
@@ -463,10 +481,7 @@ pub struct TraceView {
 
 impl TraceView {
     pub fn pending(&self) -> Option<RequestId> {
-        match self.load {
-            Loadable::Loading { id, .. } => Some(id),
-            _ => None,
-        }
+        self.load.pending()
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::text::fit;
 use crate::app::State;
-use crate::app::state::{Loadable, Older, PromptKind, View};
+use crate::app::state::{Older, PromptKind, View};
 use crate::domain::text::width;
 use crate::domain::time::NANOS_PER_SEC;
 use ratatui::Frame;
@@ -85,14 +85,8 @@ fn loading_since(state: &State) -> Option<i64> {
             Older::Loading { since, .. } => Some(since),
             _ => None,
         },
-        View::Trace(trace) => match trace.load {
-            Loadable::Loading { since, .. } => Some(since),
-            _ => None,
-        },
-        View::Metrics(metrics) => match metrics.load {
-            Loadable::Loading { since, .. } => Some(since),
-            _ => None,
-        },
+        View::Trace(trace) => trace.load.loading_since(),
+        View::Metrics(metrics) => metrics.load.loading_since(),
         View::Home => None,
     }
 }

@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph, Wrap};
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
 const LEGEND_ROWS: usize = 5;
@@ -39,23 +39,8 @@ pub fn natural_rows(view: &MetricsView) -> usize {
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
     let theme = &state.settings.theme;
-    let model = match &view.load {
-        Loadable::Ready(model) => model,
-        Loadable::Loading { .. } => {
-            let text = format!(" loading {} …", view.title);
-            frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
-            return;
-        }
-        Loadable::Failed(e) => {
-            let text = format!(" {}", crate::app::update::describe(e));
-            frame.render_widget(
-                Paragraph::new(text)
-                    .style(theme.error())
-                    .wrap(Wrap { trim: false }),
-                area,
-            );
-            return;
-        }
+    let Some(model) = super::loaded(frame, area, &view.load, view.title.as_str(), state) else {
+        return;
     };
     let legend = legend_rows(model) as u16;
     let rest = area.height.saturating_sub(1 + legend);

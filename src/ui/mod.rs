@@ -12,10 +12,11 @@ pub mod theme;
 mod trace;
 
 use crate::app::State;
-use crate::app::state::View;
+use crate::app::state::{Loadable, View};
 use ratatui::Frame;
+use ratatui::layout::Rect;
 use ratatui::layout::{Constraint, Layout};
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Paragraph, Wrap};
 
 /// Smaller than this, only a request to enlarge the terminal is drawn.
 const MIN_WIDTH: u16 = 20;
@@ -55,4 +56,29 @@ pub fn natural_height(state: &State) -> u16 {
         View::Metrics(view) => metrics::natural_rows(view),
     };
     (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
+}
+
+/// The loaded value, or, drawn in its place, what stands in for it: a
+/// loading line naming `what`, or the error in words.
+fn loaded<'a, T>(
+    frame: &mut Frame,
+    area: Rect,
+    load: &'a Loadable<T>,
+    what: &str,
+    state: &State,
+) -> Option<&'a T> {
+    let theme = &state.settings.theme;
+    let (text, style) = match load {
+        Loadable::Ready(value) => return Some(value),
+        Loadable::Loading { .. } => (format!(" loading {what} …"), theme.dim()),
+        Loadable::Failed(e) => (
+            format!(" {}", crate::app::update::describe(e)),
+            theme.error(),
+        ),
+    };
+    frame.render_widget(
+        Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
+        area,
+    );
+    None
 }

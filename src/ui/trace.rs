@@ -25,23 +25,14 @@ pub fn natural_rows(view: &TraceView) -> usize {
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
     let theme = &state.settings.theme;
-    let model = match &view.load {
-        Loadable::Ready(model) => model,
-        Loadable::Loading { .. } => {
-            let text = format!(" loading trace {} …", view.trace_id);
-            frame.render_widget(Paragraph::new(text).style(theme.dim()), area);
-            return;
-        }
-        Loadable::Failed(e) => {
-            let text = format!(" {}", crate::app::update::describe(e));
-            frame.render_widget(
-                Paragraph::new(text)
-                    .style(theme.error())
-                    .wrap(Wrap { trim: false }),
-                area,
-            );
-            return;
-        }
+    let Some(model) = super::loaded(
+        frame,
+        area,
+        &view.load,
+        &format!("trace {}", view.trace_id),
+        state,
+    ) else {
+        return;
     };
     let detail_height = if model.detail {
         detail_rows(state.height) as u16
