@@ -46,13 +46,9 @@ async fn demo_log_line_to_waterfall_and_back() {
     let trace_id = logs_view(&s).rows[line].traces[0].trace_id;
 
     press(&mut s, &c, &[Action::Open]).await;
-    let View::Trace(view) = s.current() else {
-        panic!("Enter did not open a trace")
-    };
+    let View::Trace(view) = s.current() else { panic!("Enter did not open a trace") };
     assert_eq!(view.trace_id, trace_id);
-    let Loadable::Ready(model) = &view.load else {
-        panic!("trace not loaded: {:?}", view.load)
-    };
+    let Loadable::Ready(model) = &view.load else { panic!("trace not loaded: {:?}", view.load) };
     assert!(model.waterfall.services.len() >= 3);
     assert!(model.trace.spans.iter().any(|span| span.is_error()));
     let text = screen(&s);
@@ -75,12 +71,8 @@ async fn recorded_jump(logql: &str, trace: &str) -> triage::domain::Trace {
     settle(&mut s, &c, effects).await;
     go_to_line(&mut s, &c, |l| l.contains(trace)).await;
     press(&mut s, &c, &[Action::Open]).await;
-    let View::Trace(view) = s.current() else {
-        panic!("no trace view")
-    };
-    let Loadable::Ready(model) = &view.load else {
-        panic!("trace not loaded: {:?}", view.load)
-    };
+    let View::Trace(view) = s.current() else { panic!("no trace view") };
+    let Loadable::Ready(model) = &view.load else { panic!("trace not loaded: {:?}", view.load) };
     assert_eq!(model.trace.id.to_string(), trace);
     model.trace.clone()
 }
@@ -123,9 +115,7 @@ async fn a_late_answer_for_a_view_left_behind_is_dropped() {
     let effects = app::update(&mut s, late, app::now());
     assert!(effects.is_empty());
     assert!(!s.dirty, "a stale answer must not change the screen");
-    let View::Trace(view) = s.current() else {
-        panic!("not on the trace")
-    };
+    let View::Trace(view) = s.current() else { panic!("not on the trace") };
     assert!(matches!(view.load, Loadable::Loading { .. }));
 }
 

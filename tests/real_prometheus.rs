@@ -113,12 +113,8 @@ async fn graph_then_exemplar_to_trace(prometheus: &str) {
         text.contains('⣿') || text.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)),
         "no braille line:\n{text}"
     );
-    let View::Metrics(view) = s.current() else {
-        panic!("not the metrics view")
-    };
-    let Loadable::Ready(model) = &view.load else {
-        panic!("not loaded: {:?}", view.load)
-    };
+    let View::Metrics(view) = s.current() else { panic!("not the metrics view") };
+    let Loadable::Ready(model) = &view.load else { panic!("not loaded: {:?}", view.load) };
     let target = model
         .exemplars
         .iter()
@@ -133,9 +129,7 @@ async fn graph_then_exemplar_to_trace(prometheus: &str) {
         support::press(&mut s, &clients, &[Action::Down]).await;
     }
     support::press(&mut s, &clients, &[Action::Open]).await;
-    let View::Trace(trace) = s.current() else {
-        panic!("Enter did not open a trace")
-    };
+    let View::Trace(trace) = s.current() else { panic!("Enter did not open a trace") };
     assert_eq!(trace.trace_id, trace_id);
     assert!(matches!(trace.load, Loadable::Ready(_)), "{:?}", trace.load);
 }
