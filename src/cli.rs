@@ -1,7 +1,7 @@
 //! The command line: subcommands pick the first view; `--print` draws it
 //! once as text instead of running the interactive loop.
 
-use crate::app::state::{Loadable, Older, View};
+use crate::app::state::{Older, View};
 use crate::app::{self, Clients, Effect, Runner, Settings, State};
 use crate::config::{Config, Overrides};
 use crate::domain::TraceId;
@@ -14,7 +14,7 @@ use std::path::PathBuf;
 #[command(
     name = "triage",
     version,
-    about = "Follow an incident across Loki logs and Tempo traces, in one terminal"
+    about = "Follow an incident across Prometheus alerts and graphs, Loki logs and Tempo traces, in one terminal"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -68,6 +68,8 @@ pub enum Command {
         #[arg(long, default_value = "1h")]
         since: String,
     },
+    /// List firing and pending alerts; Enter graphs one
+    Alerts,
     /// Open a trace by id
     Trace {
         /// 32 (or 16) hex digits
@@ -125,9 +127,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 app::update::open_logs(state, logql.clone(), effects)
             }
             Some(Command::Metrics { promql, .. }) => {
-                let span = state.settings.since;
-                app::update::open_metrics(state, promql.clone(), span, effects)
+                let (span, now) = (state.settings.since, state.now);
+                app::update::open_metrics(state, promql.clone(), span, now, effects)
             }
+            Some(Command::Alerts) => app::update::open_alerts(state, effects),
             Some(Command::Trace { id }) => {
                 let id = TraceId::parse(id.trim()).ok_or_else(|| {
                     CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)"))
@@ -147,6 +150,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     let mut state = State::new(settings, width, height, now);
     state.warnings = config.warnings.iter().map(|w| safe(w)).collect();
+    // Home shows what is firing; a printed view other than home need not ask.
+    if config.prometheus.is_some() && (!cli.print || cli.command.is_none()) {
+        app::update::ask_home_alerts(&mut state, &mut effects);
+    }
     first_view(&mut state, &mut effects)?;
     let clients = Clients::from_config(&config);
     if cli.print {
@@ -200,19 +207,14 @@ async fn print(
     print!("{}", crate::ui::print::render_text(&state, width, height));
     // A script should know the view shows an error, not data.
     let failure = match state.current() {
-        View::Trace(view) => match &view.load {
-            Loadable::Failed(e) => Some(app::update::describe(e)),
-            _ => None,
-        },
+        View::Trace(view) => view.load.failed(),
         View::Logs(view) => match &view.older {
-            Older::Failed(e) => Some(app::update::describe(e)),
+            Older::Failed(e) => Some(e),
             _ => None,
         },
-        View::Metrics(view) => match &view.load {
-            Loadable::Failed(e) => Some(app::update::describe(e)),
-            _ => None,
-        },
-        View::Home => None,
+        View::Metrics(view) => view.load.failed(),
+        View::Alerts(view) => view.load.failed(),
+        View::Home { .. } => None,
     };
-    failure.map_or(Ok(()), |e| Err(CliError::Failed(e)))
+    failure.map_or(Ok(()), |e| Err(CliError::Failed(app::update::describe(e))))
 }

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 use support::prometheus::{EXEMPLAR_TRACES, RealPrometheus};
 use triage::app::state::{Loadable, View};
-use triage::app::update::open_metrics;
+use triage::app::update::{open_alerts, open_metrics};
 use triage::app::{Action, Clients};
 use triage::backend::{Endpoint, PrometheusClient};
 use triage::config::Config;
@@ -83,6 +83,76 @@ async fn exemplars_alerts_and_rules_from_a_real_prometheus() {
 
     graph_then_exemplar_to_trace(&prometheus.url).await;
     printed_graph_lists_exemplars(&prometheus.url).await;
+    alert_list_then_graph(&prometheus.url).await;
+    printed_alerts(&prometheus.url).await;
+}
+
+/// The alerts view lists the firing alert; Enter graphs its rule's
+/// expression over a window that holds the moment it started.
+async fn alert_list_then_graph(prometheus: &str) {
+    let config = Config {
+        prometheus: Some(Endpoint::new(prometheus)),
+        ..Config::with_urls(None, None)
+    };
+    let clients = Clients::from_config(&config);
+    let mut s = support::state(120, 40);
+    s.now = triage::app::now();
+    let mut effects = Vec::new();
+    open_alerts(&mut s, &mut effects);
+    support::settle(&mut s, &clients, effects).await;
+    let text = support::screen(&s);
+    assert!(text.contains("1 firing"), "{text}");
+    assert!(text.contains("firing  critical ApiErrors"), "{text}");
+    assert!(
+        text.contains("https://runbooks.example/api-errors"),
+        "{text}"
+    );
+    let View::Alerts(alerts) = s.current() else { panic!("not the alerts view") };
+    let Loadable::Ready(model) = &alerts.load else { panic!("{:?}", alerts.load) };
+    let started = model.rows[0].alert.active_since.expect("activeAt");
+
+    support::press(&mut s, &clients, &[Action::Open]).await;
+    let View::Metrics(graph) = s.current() else { panic!("Enter did not graph the alert") };
+    assert_eq!(
+        graph.promql,
+        "sum(rate(http_server_requests_total{code=\"500\"}[1m])) > 0"
+    );
+    assert!(graph.range().start < started && started <= graph.range().end);
+    let Loadable::Ready(model) = &graph.load else { panic!("{:?}", graph.load) };
+    assert!(
+        model
+            .series
+            .iter()
+            .any(|s| s.points.iter().any(|p| p.value > 0.0))
+    );
+}
+
+async fn printed_alerts(prometheus: &str) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args([
+            "alerts",
+            "--print",
+            "--width",
+            "140",
+            "--prometheus",
+            prometheus,
+        ])
+        .env(
+            "XDG_CONFIG_HOME",
+            std::env::temp_dir().join("triage-no-config"),
+        )
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        text.contains("ApiErrors") && text.contains("critical"),
+        "{text}"
+    );
 }
 
 /// The metrics view on the real Prometheus: the chart with its exemplars,
@@ -97,10 +167,12 @@ async fn graph_then_exemplar_to_trace(prometheus: &str) {
     let mut s = support::state(120, 40);
     s.now = triage::app::now();
     let mut effects = Vec::new();
+    let now = s.now;
     open_metrics(
         &mut s,
         "sum by (code) (rate(http_server_requests_total[1m]))".into(),
         Duration::from_secs(300),
+        now,
         &mut effects,
     );
     support::settle(&mut s, &clients, effects).await;

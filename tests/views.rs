@@ -254,12 +254,46 @@ async fn metrics_view_of_the_recorded_prometheus() {
     let mut s = state(120, 30);
     let mut effects = Vec::new();
     let promql = "sum by (code) (rate(http_server_requests_total[1m]))";
+    let now = s.now;
     open_metrics(
         &mut s,
         promql.into(),
         std::time::Duration::from_secs(600),
+        now,
         &mut effects,
     );
     settle(&mut s, &c, effects).await;
     insta::assert_snapshot!(screen(&s));
+}
+
+#[tokio::test]
+async fn alerts_view_and_home_of_the_recorded_prometheus() {
+    use triage::app::state::View;
+    use triage::app::update::{ask_home_alerts, open_alerts};
+    let url = support::replay::start(Default::default()).await;
+    let config = triage::config::Config {
+        prometheus: Some(triage::backend::Endpoint::new(&url)),
+        ..triage::config::Config::with_urls(None, Some(&url))
+    };
+    let c = Clients::from_config(&config);
+
+    let mut home = state(120, 20);
+    let mut effects = Vec::new();
+    ask_home_alerts(&mut home, &mut effects);
+    settle(&mut home, &c, effects).await;
+    insta::assert_snapshot!("home_with_alerts", screen(&home));
+
+    let mut s = state(120, 24);
+    let mut effects = Vec::new();
+    open_alerts(&mut s, &mut effects);
+    settle(&mut s, &c, effects).await;
+    insta::assert_snapshot!("alerts_view", screen(&s));
+
+    // The critical one is first; Enter graphs its rule's expression.
+    press(&mut s, &c, &[Action::Open]).await;
+    let View::Metrics(graph) = s.current() else { panic!("Enter did not graph the alert") };
+    assert_eq!(
+        graph.promql,
+        r#"sum(rate(http_server_requests_total{code="500"}[1m])) > 0"#
+    );
 }

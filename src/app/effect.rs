@@ -25,6 +25,10 @@ pub enum Effect {
         range: TimeRange,
         step: Duration,
     },
+    /// Active alerts, and the rules that hold their expressions.
+    FetchAlerts {
+        id: RequestId,
+    },
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),
 }

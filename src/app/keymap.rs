@@ -11,6 +11,8 @@ pub enum Scope {
     Logs,
     Trace,
     Metrics,
+    /// Home's alert list and the alerts view.
+    Alerts,
 }
 
 pub struct Binding {
@@ -53,7 +55,7 @@ pub const BINDINGS: &[Binding] = &[
         label: ":",
         action: Action::OpenCommand,
         scope: Scope::Global,
-        help: "command line: :logs LOGQL, :trace ID, :q",
+        help: "command line: :logs, :trace, :metrics, :alerts, :q",
     },
     Binding {
         keys: &[key(KeyCode::Esc), key(KeyCode::Backspace)],
@@ -244,11 +246,18 @@ pub const BINDINGS: &[Binding] = &[
         scope: Scope::Metrics,
         help: "show only the selected series / all",
     },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::Open,
+        scope: Scope::Alerts,
+        help: "graph the alert's expression around when it started",
+    },
 ];
 
 fn scope_of(view: ViewKind) -> Scope {
     match view {
-        ViewKind::Home => Scope::Global,
+        ViewKind::Home | ViewKind::Alerts => Scope::Alerts,
         ViewKind::Logs => Scope::Logs,
         ViewKind::Trace => Scope::Trace,
         ViewKind::Metrics => Scope::Metrics,

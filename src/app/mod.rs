@@ -3,6 +3,7 @@
 //! only when something changed.
 
 pub mod action;
+pub mod alerts;
 pub mod effect;
 pub mod keymap;
 pub mod layout;
@@ -82,6 +83,7 @@ where
 
 /// Carries out effects one after another until none are left, as `--print`
 /// and tests need: the state ends as the user would see it once loaded.
+/// The clock stands still at `state.now`, so what is drawn is reproducible.
 pub async fn settle(
     state: &mut State,
     clients: &Clients,
@@ -93,7 +95,7 @@ pub async fn settle(
         let mut next = Vec::new();
         for effect in effects {
             if let Some(msg) = runner::execute(clients, effect, deadline).await {
-                next.extend(update(state, msg, now()));
+                next.extend(update(state, msg, state.now));
             }
         }
         if next.is_empty() {

@@ -4,7 +4,7 @@ use super::action::Action;
 use super::effect::RequestId;
 use crate::backend::BackendError;
 use crate::backend::prometheus::Answered;
-use crate::domain::{Exemplar, LogLine, Series, Trace};
+use crate::domain::{Alert, AlertRule, Exemplar, LogLine, Series, Trace};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -27,6 +27,18 @@ pub enum Msg {
         id: RequestId,
         result: Result<Metrics, BackendError>,
     },
+    AlertsLoaded {
+        id: RequestId,
+        result: Result<Alerts, BackendError>,
+    },
+}
+
+/// Active alerts, and the rules that name their expressions; the rules may
+/// fail alone (the list is still worth showing).
+#[derive(Debug)]
+pub struct Alerts {
+    pub alerts: Vec<Alert>,
+    pub rules: Result<Vec<AlertRule>, BackendError>,
 }
 
 /// A graph's data: the series, and its exemplars, which may fail alone
@@ -43,7 +55,8 @@ impl Msg {
         match self {
             Msg::LogsLoaded { id, .. }
             | Msg::TraceLoaded { id, .. }
-            | Msg::MetricsLoaded { id, .. } => Some(*id),
+            | Msg::MetricsLoaded { id, .. }
+            | Msg::AlertsLoaded { id, .. } => Some(*id),
             _ => None,
         }
     }

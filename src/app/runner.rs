@@ -2,8 +2,7 @@
 //! cancellation token; its result comes back as a `Msg` on a bounded channel.
 
 use super::effect::{Effect, RequestId};
-use super::msg::Metrics;
-use super::msg::Msg;
+use super::msg::{Alerts, Metrics, Msg};
 use crate::backend::{BackendError, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient};
 use crate::config::Config;
 use std::collections::HashMap;
@@ -88,6 +87,18 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::MetricsLoaded { id, result })
         }
+        Effect::FetchAlerts { id } => {
+            let work = async {
+                let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+                let (alerts, rules) = tokio::join!(prometheus.alerts(), prometheus.alert_rules());
+                Ok(Alerts {
+                    alerts: alerts?,
+                    rules,
+                })
+            };
+            let result = within(deadline, Source::Prometheus, work).await;
+            Some(Msg::AlertsLoaded { id, result })
+        }
         Effect::Cancel(_) => None,
     }
 }
@@ -131,7 +142,8 @@ impl Runner {
         let id = match &effect {
             Effect::FetchLogs { id, .. }
             | Effect::FetchTrace { id, .. }
-            | Effect::FetchMetrics { id, .. } => *id,
+            | Effect::FetchMetrics { id, .. }
+            | Effect::FetchAlerts { id } => *id,
             Effect::Cancel(id) => {
                 if let Some(token) = self.running.remove(id) {
                     token.cancel();

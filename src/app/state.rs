@@ -1,5 +1,6 @@
 //! The one owner of everything on screen.
 
+use super::alerts::AlertsView;
 use super::effect::RequestId;
 use super::layout;
 use super::metrics::MetricsView;
@@ -63,10 +64,14 @@ pub struct State {
 }
 
 pub enum View {
-    Home,
+    /// Where triage is pointed, with the active alerts on top once asked for.
+    Home {
+        alerts: Option<AlertsView>,
+    },
     Logs(LogsView),
     Trace(TraceView),
     Metrics(MetricsView),
+    Alerts(AlertsView),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,25 +80,45 @@ pub enum ViewKind {
     Logs,
     Trace,
     Metrics,
+    Alerts,
 }
 
 impl View {
     pub fn kind(&self) -> ViewKind {
         match self {
-            View::Home => ViewKind::Home,
+            View::Home { .. } => ViewKind::Home,
             View::Logs(_) => ViewKind::Logs,
             View::Trace(_) => ViewKind::Trace,
             View::Metrics(_) => ViewKind::Metrics,
+            View::Alerts(_) => ViewKind::Alerts,
         }
     }
 
     /// The request this view waits for, if any.
     pub fn pending(&self) -> Option<RequestId> {
         match self {
-            View::Home => None,
+            View::Home { alerts } => alerts.as_ref().and_then(|a| a.load.pending()),
             View::Logs(logs) => logs.pending(),
             View::Trace(trace) => trace.pending(),
             View::Metrics(metrics) => metrics.pending(),
+            View::Alerts(alerts) => alerts.load.pending(),
+        }
+    }
+
+    /// The alerts list this view shows, if any.
+    pub fn alerts(&self) -> Option<&AlertsView> {
+        match self {
+            View::Home { alerts } => alerts.as_ref(),
+            View::Alerts(alerts) => Some(alerts),
+            _ => None,
+        }
+    }
+
+    pub fn alerts_mut(&mut self) -> Option<&mut AlertsView> {
+        match self {
+            View::Home { alerts } => alerts.as_mut(),
+            View::Alerts(alerts) => Some(alerts),
+            _ => None,
         }
     }
 }
@@ -132,6 +157,13 @@ impl<T> Loadable<T> {
         }
     }
 
+    pub fn failed(&self) -> Option<&BackendError> {
+        match self {
+            Loadable::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
     /// When the wait began, for "loading… 3s".
     pub fn loading_since(&self) -> Option<Nanos> {
         match self {
@@ -144,7 +176,7 @@ impl<T> Loadable<T> {
 impl State {
     pub fn new(settings: Settings, width: u16, height: u16, now: Nanos) -> Self {
         State {
-            views: vec![View::Home],
+            views: vec![View::Home { alerts: None }],
             input: None,
             help: false,
             message: None,
@@ -161,7 +193,8 @@ impl State {
 
     pub fn current(&self) -> &View {
         // The stack is never empty: `Back` keeps the last view.
-        self.views.last().unwrap_or(&View::Home)
+        static HOME: View = View::Home { alerts: None };
+        self.views.last().unwrap_or(&HOME)
     }
 
     pub fn next_request_id(&mut self) -> RequestId {

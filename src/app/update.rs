@@ -2,11 +2,11 @@
 //! comes in as `now`); what should happen outside is returned as effects.
 
 use super::action::Action;
+use super::alerts::{self, AlertsModel, AlertsView};
 use super::effect::{Effect, RequestId};
 use super::layout;
 use super::metrics::{self, MetricsModel, MetricsView};
-use super::msg::Metrics;
-use super::msg::Msg;
+use super::msg::{Alerts, Metrics, Msg};
 use super::state::{
     Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel, TraceView,
     View,
@@ -41,6 +41,7 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
         Msg::LogsLoaded { id, result } => logs_loaded(state, id, result, &mut effects),
         Msg::TraceLoaded { id, result } => trace_loaded(state, id, result),
         Msg::MetricsLoaded { id, result } => metrics_loaded(state, id, result),
+        Msg::AlertsLoaded { id, result } => alerts_loaded(state, id, result),
     }
     effects
 }
@@ -63,12 +64,18 @@ pub fn open_trace(state: &mut State, trace_id: TraceId, effects: &mut Vec<Effect
     effects.push(Effect::FetchTrace { id, trace_id });
 }
 
-/// Opens a PromQL expression as a graph over the last `span`.
-pub fn open_metrics(state: &mut State, promql: String, span: Duration, effects: &mut Vec<Effect>) {
+/// Opens a PromQL expression as a graph over `span` ending at `end`.
+pub fn open_metrics(
+    state: &mut State,
+    promql: String,
+    span: Duration,
+    end: Nanos,
+    effects: &mut Vec<Effect>,
+) {
     let view = MetricsView::new(
         promql,
         span,
-        state.now,
+        end.min(state.now),
         Loadable::Loading {
             id: RequestId(0),
             since: state.now,
@@ -76,6 +83,28 @@ pub fn open_metrics(state: &mut State, promql: String, span: Duration, effects: 
     );
     state.views.push(View::Metrics(view));
     fetch_metrics(state, effects);
+}
+
+/// Opens the list of firing and pending alerts and asks for it.
+pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
+    let id = state.next_request_id();
+    state
+        .views
+        .push(View::Alerts(AlertsView::loading(id, state.now)));
+    effects.push(Effect::FetchAlerts { id });
+}
+
+/// Asks for the alerts home shows on top (again, on reload).
+pub fn ask_home_alerts(state: &mut State, effects: &mut Vec<Effect>) {
+    let (id, now) = (state.next_request_id(), state.now);
+    let Some(View::Home { alerts }) = state.views.first_mut() else {
+        return;
+    };
+    if let Some(old) = alerts.as_ref().and_then(|a| a.load.pending()) {
+        effects.push(Effect::Cancel(old));
+    }
+    *alerts = Some(AlertsView::loading(id, now));
+    effects.push(Effect::FetchAlerts { id });
 }
 
 /// Asks for the current metrics view's window, a point per braille dot.
@@ -125,7 +154,8 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
             Some(View::Logs(_)) => logs_action(state, action, effects),
             Some(View::Trace(_)) => trace_action(state, action),
             Some(View::Metrics(_)) => metrics_action(state, action, effects),
-            _ => {}
+            Some(View::Home { .. } | View::Alerts(_)) => alerts_action(state, action, effects),
+            None => {}
         },
     }
 }
@@ -144,6 +174,9 @@ fn back(state: &mut State, effects: &mut Vec<Effect>) {
 /// same trace. The view is replaced, so a late answer to the old request
 /// finds nobody waiting.
 fn reload(state: &mut State, effects: &mut Vec<Effect>) {
+    if matches!(state.current(), View::Home { .. }) {
+        return ask_home_alerts(state, effects);
+    }
     if let Some(id) = state.current().pending() {
         effects.push(Effect::Cancel(id));
     }
@@ -153,8 +186,12 @@ fn reload(state: &mut State, effects: &mut Vec<Effect>) {
     match view {
         View::Logs(logs) => open_logs(state, logs.logql, effects),
         View::Trace(trace) => open_trace(state, trace.trace_id, effects),
-        View::Metrics(metrics) => open_metrics(state, metrics.promql, metrics.span, effects),
-        View::Home => state.views.push(View::Home),
+        View::Metrics(metrics) => {
+            let now = state.now;
+            open_metrics(state, metrics.promql, metrics.span, now, effects)
+        }
+        View::Alerts(_) => open_alerts(state, effects),
+        home @ View::Home { .. } => state.views.push(home),
     }
 }
 
@@ -278,9 +315,10 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
             }
         },
         "metrics" | "m" if !rest.is_empty() => {
-            let span = state.settings.since;
-            open_metrics(state, rest.to_owned(), span, effects)
+            let (span, now) = (state.settings.since, state.now);
+            open_metrics(state, rest.to_owned(), span, now, effects)
         }
+        "alerts" | "a" => open_alerts(state, effects),
         "metrics" | "m" => {
             state.message = Some(error(
                 "usage: :metrics PROMQL, e.g. :metrics sum by (code) (rate(http_requests_total[5m]))",
@@ -294,7 +332,7 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
         "trace" | "t" => state.message = Some(error("usage: :trace TRACE-ID")),
         _ => {
             state.message = Some(error(format!(
-                "unknown command :{verb} (try :logs, :trace, :q)"
+                "unknown command :{verb} (try :logs, :trace, :metrics, :alerts, :q)"
             )))
         }
     }
@@ -537,6 +575,57 @@ fn metrics_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) 
     }
 }
 
+fn alerts_loaded(state: &mut State, id: RequestId, result: Result<Alerts, BackendError>) {
+    let waiting = state
+        .views
+        .iter_mut()
+        .filter_map(View::alerts_mut)
+        .find(|a| a.load.pending() == Some(id));
+    let Some(view) = waiting else { return }; // stale
+    view.load = match result {
+        Ok(Alerts { alerts, rules }) => Loadable::Ready(AlertsModel::new(alerts, rules)),
+        Err(e) => Loadable::Failed(e),
+    };
+    state.dirty = true;
+}
+
+/// Home and the alerts view: walk the list; Enter graphs the alert's
+/// expression around when it started.
+fn alerts_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    let rows = layout::body_rows(state.height);
+    let Some(AlertsView {
+        load: Loadable::Ready(model),
+        selected,
+    }) = state.views.last_mut().and_then(View::alerts_mut)
+    else {
+        return;
+    };
+    if let Some(to) = moved(*selected, model.rows.len(), rows, action) {
+        *selected = to;
+        return;
+    }
+    if action != Action::Open {
+        return;
+    }
+    let Some(row) = model.rows.get(*selected) else {
+        state.message = Some(info("no alert to graph"));
+        return;
+    };
+    let Some(query) = row.query.clone() else {
+        let why = model
+            .rules_error
+            .as_ref()
+            .map_or("no rule of that name".to_owned(), describe);
+        state.message = Some(error(format!(
+            "the expression of {} is not known: {why}",
+            row.alert.name()
+        )));
+        return;
+    };
+    let (span, end) = alerts::graph_window(row.alert.active_since, state.now, state.settings.since);
+    open_metrics(state, query, span, end, effects);
+}
+
 fn keep_cursor_in_view(state: &mut State) {
     let (width, height) = (state.width, state.height);
     match state.views.last_mut() {
@@ -653,6 +742,7 @@ mod tests {
             &mut state,
             "up".into(),
             Duration::from_secs(3600),
+            now,
             &mut effects,
         );
         assert!(

@@ -54,6 +54,15 @@ impl Alert {
     pub fn name(&self) -> &str {
         self.labels.get("alertname").map_or("", |n| n.as_str())
     }
+
+    pub fn severity(&self) -> &str {
+        self.labels.get("severity").map_or("", |n| n.as_str())
+    }
+
+    /// An annotation such as `summary`, `description` or `runbook_url`.
+    pub fn annotation(&self, name: &str) -> Option<&str> {
+        self.annotations.get(name).map(SafeText::as_str)
+    }
 }
 
 /// An alerting rule: the expression to graph when its alert fires.

@@ -74,6 +74,18 @@ pub fn format_duration(nanos: i64) -> String {
     }
 }
 
+/// How long something has been going on, to a glance: `45s`, `12m`,
+/// `3h05m`, `2d04h`.
+pub fn format_age(nanos: i64) -> String {
+    let secs = nanos.max(0) / NANOS_PER_SEC;
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d{:02}h", secs / 86_400, secs % 86_400 / 3600),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,5 +109,14 @@ mod tests {
         assert_eq!(format_duration(115_000_000), "115.0ms");
         assert_eq!(format_duration(4_200_000_000), "4.20s");
         assert_eq!(format_duration(185 * NANOS_PER_SEC), "3m05s");
+    }
+
+    #[test]
+    fn ages_format() {
+        assert_eq!(format_age(-5), "0s");
+        assert_eq!(format_age(45 * NANOS_PER_SEC), "45s");
+        assert_eq!(format_age(750 * NANOS_PER_SEC), "12m");
+        assert_eq!(format_age(11_100 * NANOS_PER_SEC), "3h05m");
+        assert_eq!(format_age(187_200 * NANOS_PER_SEC), "2d04h");
     }
 }

@@ -12,10 +12,11 @@ use ratatui::widgets::Paragraph;
 
 fn view_title(view: &View) -> String {
     match view {
-        View::Home => "home".into(),
+        View::Home { .. } => "home".into(),
         View::Logs(logs) => format!("logs {}", logs.title),
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
+        View::Alerts(_) => "alerts".into(),
     }
 }
 
@@ -87,13 +88,16 @@ fn loading_since(state: &State) -> Option<i64> {
         },
         View::Trace(trace) => trace.load.loading_since(),
         View::Metrics(metrics) => metrics.load.loading_since(),
-        View::Home => None,
+        View::Alerts(alerts) => alerts.load.loading_since(),
+        View::Home { .. } => None,
     }
 }
 
 fn hints(view: &View) -> &'static str {
     match view {
-        View::Home => ": command  ? help  q quit ",
+        View::Home { alerts: Some(_) } => "Enter graph alert  : command  ? help  q quit ",
+        View::Home { alerts: None } => ": command  ? help  q quit ",
+        View::Alerts(_) => "Enter graph  r reload  Esc back  ? help ",
         View::Logs(_) => "Enter trace  / search  w wrap  ? help ",
         View::Metrics(_) => "Enter trace  h/l exemplar  -/+ window  [/] move  ? help ",
         View::Trace(_) => "Space fold  d detail  Esc back  ? help ",

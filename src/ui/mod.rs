@@ -1,6 +1,7 @@
 //! Views: pure functions from state to a frame. They never wait, lock, or
 //! read the clock; large lists build only the rows on screen.
 
+mod alerts;
 mod chrome;
 mod help;
 mod home;
@@ -36,10 +37,11 @@ pub fn draw(frame: &mut Frame, state: &State) {
     .areas(area);
     chrome::title(frame, title, state);
     match state.current() {
-        View::Home => home::draw(frame, body, state),
+        View::Home { alerts } => home::draw(frame, body, alerts.as_ref(), state),
         View::Logs(view) => logs::draw(frame, body, view, state),
         View::Trace(view) => trace::draw(frame, body, view, state),
         View::Metrics(view) => metrics::draw(frame, body, view, state),
+        View::Alerts(view) => alerts::draw(frame, body, view, state),
     }
     chrome::status(frame, status, state);
     if state.help {
@@ -50,10 +52,11 @@ pub fn draw(frame: &mut Frame, state: &State) {
 /// Rows the current view needs to show all it holds, for `--print`.
 pub fn natural_height(state: &State) -> u16 {
     let content = match state.current() {
-        View::Home => home::ROWS,
+        View::Home { alerts } => home::natural_rows(alerts.as_ref()),
         View::Logs(view) => view.shown_len() + 1,
         View::Trace(view) => trace::natural_rows(view),
         View::Metrics(view) => metrics::natural_rows(view),
+        View::Alerts(view) => alerts::natural_rows(view),
     };
     (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
 }

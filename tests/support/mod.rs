@@ -37,7 +37,7 @@ pub async fn settle(state: &mut State, clients: &Clients, effects: Vec<Effect>) 
 /// Presses keys (as actions) and carries out what they ask.
 pub async fn press(state: &mut State, clients: &Clients, actions: &[Action]) {
     for action in actions {
-        let effects = app::update(state, Msg::Action(*action), app::now());
+        let effects = app::update(state, Msg::Action(*action), state.now);
         settle(state, clients, effects).await;
     }
 }
