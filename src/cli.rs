@@ -108,6 +108,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     };
     let config = Config {
         utc: config.utc || cli.utc,
+        history: crate::history::default_path(),
         ..config
     };
     let mut settings = settings(&config);
@@ -150,6 +151,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     }
     let mut state = State::new(settings, width, height, now);
     state.warnings = config.warnings.iter().map(|w| safe(w)).collect();
+    state.promql_history = config
+        .history
+        .as_deref()
+        .map(crate::history::load)
+        .unwrap_or_default();
     // Home shows what is firing; a printed view other than home need not ask.
     if config.prometheus.is_some() && (!cli.print || cli.command.is_none()) {
         app::update::ask_home_alerts(&mut state, &mut effects);

@@ -33,6 +33,8 @@ pub struct Config {
     /// Shown in the title row for as long as the program runs.
     pub warnings: Vec<String>,
     pub theme: Theme,
+    /// Where PromQL history is kept; none keeps it for the session only.
+    pub history: Option<PathBuf>,
 }
 
 /// What the command line says; each field overrides the file.
@@ -182,6 +184,7 @@ impl Config {
             utc: false,
             warnings: Vec::new(),
             theme: Theme::default(),
+            history: None,
         }
     }
 }
@@ -269,6 +272,7 @@ fn resolve(
         utc: overrides.utc || file.utc,
         warnings,
         theme,
+        history: None,
     })
 }
 

@@ -10,5 +10,6 @@ pub mod config;
 pub mod correlate;
 pub mod demo;
 pub mod domain;
+pub mod history;
 pub mod secret;
 pub mod ui;

@@ -30,11 +30,7 @@ fn main() -> ExitCode {
 /// Our own diagnostics go to a file, never to the terminal the UI owns:
 /// `$XDG_STATE_HOME/triage/triage.log`, level from `TRIAGE_LOG` (default info).
 fn init_logging() -> Option<PathBuf> {
-    let dir = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?
-        .join("triage");
+    let dir = triage::history::state_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("triage.log");
     let file = std::fs::OpenOptions::new()

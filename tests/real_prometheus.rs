@@ -84,6 +84,7 @@ async fn exemplars_alerts_and_rules_from_a_real_prometheus() {
     graph_then_exemplar_to_trace(&prometheus.url).await;
     printed_graph_lists_exemplars(&prometheus.url).await;
     alert_list_then_graph(&prometheus.url).await;
+    editor_on_a_real_prometheus(&prometheus.url).await;
     printed_alerts(&prometheus.url).await;
 }
 
@@ -233,4 +234,41 @@ async fn printed_graph_lists_exemplars(prometheus: &str) {
             "{trace} missing from the printed list:\n{text}"
         );
     }
+}
+
+/// Invalid PromQL puts Prometheus's bad_data words right under the editor;
+/// label values complete from what the target exposes.
+async fn editor_on_a_real_prometheus(prometheus: &str) {
+    let config = Config {
+        prometheus: Some(Endpoint::new(prometheus)),
+        ..Config::with_urls(None, None)
+    };
+    let clients = Clients::from_config(&config);
+    let mut s = support::state(120, 30);
+    s.now = triage::app::now();
+    let mut effects = Vec::new();
+    let now = s.now;
+    open_metrics(
+        &mut s,
+        "sum(rate(".into(),
+        Duration::from_secs(300),
+        now,
+        &mut effects,
+    );
+    support::settle(&mut s, &clients, effects).await;
+    let text = support::screen(&s);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[1], " PromQL sum(rate(", "{text}");
+    assert!(lines[2].contains("bad_data"), "{text}");
+
+    support::clear_prompt(&mut s, &clients).await;
+    support::type_text(&mut s, &clients, "http_server_requests_total{code=\"").await;
+    let text = support::screen(&s);
+    assert!(text.contains(" 200 ") && text.contains(" 500"), "{text}");
+    support::key(&mut s, &clients, crossterm::event::KeyCode::Down).await;
+    support::key(&mut s, &clients, crossterm::event::KeyCode::Tab).await;
+    assert_eq!(
+        s.input.as_ref().unwrap().textarea.lines()[0],
+        "http_server_requests_total{code=\"500\""
+    );
 }

@@ -38,6 +38,8 @@ pub enum Action {
     /// Metrics: the legend's cursor to the next series; show it alone.
     NextSeries,
     Isolate,
+    /// Metrics: open the PromQL editor on the expression.
+    EditQuery,
     /// A key typed into the command line or search prompt.
     Input(KeyEvent),
     Submit,

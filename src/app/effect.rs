@@ -1,6 +1,7 @@
 //! What `update` asks the runner to do. Every request carries the id of
 //! the slot that waits for it.
 
+use super::complete::Names;
 use crate::backend::LogQuery;
 use crate::domain::{TimeRange, TraceId};
 use std::time::Duration;
@@ -29,6 +30,27 @@ pub enum Effect {
     FetchAlerts {
         id: RequestId,
     },
+    /// Names for completion: metrics, labels, or one label's values.
+    FetchNames {
+        id: RequestId,
+        names: Names,
+    },
+    /// Add an expression to the history file.
+    RememberPromql(String),
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),
+}
+
+impl Effect {
+    /// The request this effect starts, if it is one.
+    pub fn request_id(&self) -> Option<RequestId> {
+        match self {
+            Effect::FetchLogs { id, .. }
+            | Effect::FetchTrace { id, .. }
+            | Effect::FetchMetrics { id, .. }
+            | Effect::FetchAlerts { id }
+            | Effect::FetchNames { id, .. } => Some(*id),
+            Effect::RememberPromql(_) | Effect::Cancel(_) => None,
+        }
+    }
 }

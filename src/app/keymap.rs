@@ -247,6 +247,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "show only the selected series / all",
     },
     Binding {
+        keys: &[ch('e')],
+        label: "e",
+        action: Action::EditQuery,
+        scope: Scope::Metrics,
+        help: "edit the expression: Tab completes, ↑↓ history, Enter runs",
+    },
+    Binding {
         keys: &[key(KeyCode::Enter)],
         label: "Enter",
         action: Action::Open,

@@ -4,6 +4,7 @@
 
 pub mod action;
 pub mod alerts;
+pub mod complete;
 pub mod effect;
 pub mod keymap;
 pub mod layout;

@@ -1,10 +1,11 @@
 //! Everything `update` reacts to.
 
 use super::action::Action;
+use super::complete::Names;
 use super::effect::RequestId;
 use crate::backend::BackendError;
 use crate::backend::prometheus::Answered;
-use crate::domain::{Alert, AlertRule, Exemplar, LogLine, Series, Trace};
+use crate::domain::{Alert, AlertRule, Exemplar, LogLine, SafeText, Series, Trace};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -31,6 +32,11 @@ pub enum Msg {
         id: RequestId,
         result: Result<Alerts, BackendError>,
     },
+    NamesLoaded {
+        id: RequestId,
+        names: Names,
+        result: Result<Vec<SafeText>, BackendError>,
+    },
 }
 
 /// Active alerts, and the rules that name their expressions; the rules may
@@ -56,7 +62,8 @@ impl Msg {
             Msg::LogsLoaded { id, .. }
             | Msg::TraceLoaded { id, .. }
             | Msg::MetricsLoaded { id, .. }
-            | Msg::AlertsLoaded { id, .. } => Some(*id),
+            | Msg::AlertsLoaded { id, .. }
+            | Msg::NamesLoaded { id, .. } => Some(*id),
             _ => None,
         }
     }

@@ -1,12 +1,15 @@
 //! Carries out effects: each request on its own task, with a deadline and a
 //! cancellation token; its result comes back as a `Msg` on a bounded channel.
 
+use super::complete::Names;
 use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
 use crate::backend::{BackendError, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient};
 use crate::config::Config;
+use crate::history;
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -15,11 +18,13 @@ use tokio_util::sync::CancellationToken;
 /// Results waiting to be read by the loop; workers wait when it is full.
 const CHANNEL_CAPACITY: usize = 64;
 
-/// The backends, or why one cannot be used.
+/// The backends, or why one cannot be used; and the history file.
 pub struct Clients {
     pub loki: Result<LokiClient, BackendError>,
     pub tempo: Result<TempoClient, BackendError>,
     pub prometheus: Result<PrometheusClient, BackendError>,
+    /// Where PromQL history is appended; none keeps it in memory only.
+    pub history: Option<PathBuf>,
 }
 
 impl Clients {
@@ -39,6 +44,7 @@ impl Clients {
                 .prometheus
                 .as_ref()
                 .map_or_else(|| Err(missing(Source::Prometheus)), PrometheusClient::new),
+            history: config.history.clone(),
         }
     }
 }
@@ -99,6 +105,25 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::AlertsLoaded { id, result })
         }
+        Effect::FetchNames { id, names } => {
+            let work = async {
+                let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+                match &names {
+                    Names::Metrics => prometheus.label_values("__name__").await,
+                    Names::Labels => prometheus.label_names().await,
+                    Names::Values(label) => prometheus.label_values(label).await,
+                }
+            };
+            let result = within(deadline, Source::Prometheus, work).await;
+            Some(Msg::NamesLoaded { id, names, result })
+        }
+        Effect::RememberPromql(promql) => {
+            let path = clients.history.as_ref()?;
+            if let Err(e) = history::append(path, &promql) {
+                tracing::warn!("history not kept in {}: {e}", path.display());
+            }
+            None
+        }
         Effect::Cancel(_) => None,
     }
 }
@@ -139,20 +164,17 @@ impl Runner {
     }
 
     pub fn run(&mut self, effect: Effect) {
-        let id = match &effect {
-            Effect::FetchLogs { id, .. }
-            | Effect::FetchTrace { id, .. }
-            | Effect::FetchMetrics { id, .. }
-            | Effect::FetchAlerts { id } => *id,
-            Effect::Cancel(id) => {
-                if let Some(token) = self.running.remove(id) {
-                    token.cancel();
-                }
-                return;
+        if let Effect::Cancel(id) = &effect {
+            if let Some(token) = self.running.remove(id) {
+                token.cancel();
             }
-        };
+            return;
+        }
+        let id = effect.request_id();
         let token = CancellationToken::new();
-        self.running.insert(id, token.clone());
+        if let Some(id) = id {
+            self.running.insert(id, token.clone());
+        }
         let (clients, deadline, results) = (
             Arc::clone(&self.clients),
             self.deadline,

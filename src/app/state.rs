@@ -1,6 +1,7 @@
 //! The one owner of everything on screen.
 
 use super::alerts::AlertsView;
+use super::complete::{Context, Names};
 use super::effect::RequestId;
 use super::layout;
 use super::metrics::MetricsView;
@@ -11,6 +12,7 @@ use crate::domain::{Level, LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 use crate::ui::theme::Theme;
 use ratatui_textarea::TextArea;
 use regex::Regex;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// What does not change while the program runs.
@@ -58,6 +60,11 @@ pub struct State {
     /// The time of the last message, for "loading… 3s".
     pub now: Nanos,
     pub quit: bool,
+    /// PromQL run from the editor, oldest first, kept across runs.
+    pub promql_history: Vec<String>,
+    /// Metric names, label names and label values asked of Prometheus
+    /// for completion, kept for the session.
+    pub names: BTreeMap<Names, Loadable<Vec<String>>>,
     /// Something changed since the last draw.
     pub dirty: bool,
     next_request: u64,
@@ -126,12 +133,26 @@ impl View {
 pub struct Prompt {
     pub kind: PromptKind,
     pub textarea: TextArea<'static>,
+    /// PromQL: names that fit the word at the cursor.
+    pub completion: Option<Completion>,
+    /// PromQL: the history entry ↑/↓ are on, and what was typed before it.
+    pub recalled: Option<(usize, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PromptKind {
     Command,
     Search,
+    /// The metrics view's expression editor.
+    Promql,
+}
+
+#[derive(Debug)]
+pub struct Completion {
+    pub context: Context,
+    /// The names that fit, best first; empty while they load.
+    pub names: Vec<String>,
+    pub selected: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,6 +207,8 @@ impl State {
             height,
             now,
             quit: false,
+            promql_history: Vec::new(),
+            names: BTreeMap::new(),
             dirty: true,
             next_request: 1,
         }

@@ -3,16 +3,19 @@
 
 use super::action::Action;
 use super::alerts::{self, AlertsModel, AlertsView};
+use super::complete::{self, Context, FUNCTIONS, Names, Slot};
 use super::effect::{Effect, RequestId};
 use super::layout;
 use super::metrics::{self, MetricsModel, MetricsView};
 use super::msg::{Alerts, Metrics, Msg};
 use super::state::{
-    Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel, TraceView,
-    View,
+    Completion, Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel,
+    TraceView, View,
 };
 use crate::backend::{BackendError, ErrorKind};
-use crate::domain::{LogLine, Nanos, TimeRange, Trace, TraceId};
+use crate::domain::{LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
+use crate::history;
+use crossterm::event::{KeyCode, KeyEvent};
 use ratatui_textarea::TextArea;
 use std::time::Duration;
 
@@ -40,8 +43,11 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
         Msg::Tick => state.dirty |= state.is_loading(),
         Msg::LogsLoaded { id, result } => logs_loaded(state, id, result, &mut effects),
         Msg::TraceLoaded { id, result } => trace_loaded(state, id, result),
-        Msg::MetricsLoaded { id, result } => metrics_loaded(state, id, result),
+        Msg::MetricsLoaded { id, result } => metrics_loaded(state, id, result, &mut effects),
         Msg::AlertsLoaded { id, result } => alerts_loaded(state, id, result),
+        Msg::NamesLoaded { id, names, result } => {
+            names_loaded(state, id, names, result, &mut effects)
+        }
     }
     effects
 }
@@ -147,7 +153,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::Reload => reload(state, effects),
         Action::OpenCommand => state.input = Some(prompt(PromptKind::Command, "")),
         Action::OpenSearch => open_search(state),
-        Action::Input(key) => typed(state, key),
+        Action::Input(key) => typed(state, key, effects),
         Action::Submit => submit(state, effects),
         Action::CancelInput => cancel_input(state),
         _ => match state.views.last() {
@@ -196,9 +202,19 @@ fn reload(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn prompt(kind: PromptKind, text: &str) -> Prompt {
+    Prompt {
+        kind,
+        textarea: one_line(text),
+        completion: None,
+        recalled: None,
+    }
+}
+
+/// A one-line text area holding `text`, the cursor at its end.
+fn one_line(text: &str) -> TextArea<'static> {
     let mut textarea = TextArea::new(vec![text.to_owned()]);
     textarea.move_cursor(ratatui_textarea::CursorMove::End);
-    Prompt { kind, textarea }
+    textarea
 }
 
 fn prompt_text(prompt: &Prompt) -> String {
@@ -216,10 +232,13 @@ fn open_search(state: &mut State) {
     state.input = Some(prompt(PromptKind::Search, &pattern));
 }
 
-fn typed(state: &mut State, key: crossterm::event::KeyEvent) {
+fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     let Some(prompt) = state.input.as_mut() else {
         return;
     };
+    if prompt.kind == PromptKind::Promql {
+        return promql_typed(state, key, effects);
+    }
     prompt.textarea.input(key);
     if prompt.kind != PromptKind::Search {
         return;
@@ -253,6 +272,7 @@ fn submit(state: &mut State, effects: &mut Vec<Effect>) {
     let text = prompt_text(&prompt);
     match prompt.kind {
         PromptKind::Command => run_command(state, text.trim(), effects),
+        PromptKind::Promql => run_promql(state, text.trim().to_owned(), effects),
         PromptKind::Search => {
             let Some(View::Logs(logs)) = state.views.last_mut() else {
                 return;
@@ -271,8 +291,17 @@ fn submit(state: &mut State, effects: &mut Vec<Effect>) {
     }
 }
 
-/// Esc in a prompt: a search goes back to the search and line before it.
+/// Esc in a prompt: an open completion list closes first; a search goes
+/// back to the search and line before it.
 fn cancel_input(state: &mut State) {
+    if let Some(prompt) = state.input.as_mut()
+        && prompt
+            .completion
+            .take()
+            .is_some_and(|c| !c.names.is_empty())
+    {
+        return;
+    }
     let Some(prompt) = state.input.take() else {
         return;
     };
@@ -500,12 +529,23 @@ fn trace_action(state: &mut State, action: Action) {
     }
 }
 
-fn metrics_loaded(state: &mut State, id: RequestId, result: Result<Metrics, BackendError>) {
-    let waiting = state.views.iter_mut().find_map(|v| match v {
-        View::Metrics(view) if view.pending() == Some(id) => Some(view),
-        _ => None,
-    });
-    let Some(view) = waiting else { return }; // stale
+fn metrics_loaded(
+    state: &mut State,
+    id: RequestId,
+    result: Result<Metrics, BackendError>,
+    effects: &mut Vec<Effect>,
+) {
+    let waiting = state
+        .views
+        .iter()
+        .position(|v| matches!(v, View::Metrics(m) if m.pending() == Some(id)));
+    let Some(at) = waiting else { return }; // stale
+    let Some(View::Metrics(view)) = state.views.get_mut(at) else {
+        return;
+    };
+    // Prometheus refused the expression (bad_data): back into the editor,
+    // with its words right under it.
+    let refused = matches!(&result, Err(e) if e.status == Some(400));
     view.load = match result {
         Ok(Metrics { series, exemplars }) => Loadable::Ready(MetricsModel::new(
             series.data,
@@ -515,10 +555,188 @@ fn metrics_loaded(state: &mut State, id: RequestId, result: Result<Metrics, Back
         )),
         Err(e) => Loadable::Failed(e),
     };
+    if refused && at + 1 == state.views.len() && state.input.is_none() {
+        edit_promql(state, effects);
+    }
     state.dirty = true;
 }
 
+/// Opens the editor on the metrics view's expression. Names that failed
+/// to load are asked for again.
+fn edit_promql(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(View::Metrics(view)) = state.views.last() else {
+        return;
+    };
+    state.input = Some(prompt(PromptKind::Promql, &view.promql));
+    state.names.retain(|_, names| names.failed().is_none());
+    refresh_completion(state, effects);
+}
+
+/// A key in the PromQL editor: Tab accepts a name, ↑/↓ choose among names
+/// when there are some and walk the history when not.
+fn promql_typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
+    let Some(prompt) = state.input.as_mut() else {
+        return;
+    };
+    let choices = prompt.completion.as_ref().map_or(0, |c| c.names.len());
+    match key.code {
+        KeyCode::Tab => accept_completion(prompt),
+        KeyCode::Up | KeyCode::Down if choices > 0 => {
+            if let Some(c) = prompt.completion.as_mut() {
+                let step = if key.code == KeyCode::Up {
+                    choices - 1
+                } else {
+                    1
+                };
+                c.selected = (c.selected + step) % choices;
+            }
+            return;
+        }
+        KeyCode::Up | KeyCode::Down => {
+            return recall(prompt, &state.promql_history, key.code == KeyCode::Up);
+        }
+        _ => {
+            prompt.textarea.input(key);
+            prompt.recalled = None;
+        }
+    }
+    refresh_completion(state, effects);
+}
+
+/// Replaces the word at the cursor with the chosen name.
+fn accept_completion(prompt: &mut Prompt) {
+    let Some(completion) = prompt.completion.take() else {
+        return;
+    };
+    let Some(name) = completion.names.get(completion.selected) else {
+        return;
+    };
+    for _ in completion.context.prefix.chars() {
+        prompt.textarea.delete_char();
+    }
+    prompt
+        .textarea
+        .insert_str(completion.context.insertion(name));
+}
+
+/// ↑ an older expression, ↓ a newer one, and past the newest what was
+/// being typed.
+fn recall(prompt: &mut Prompt, history: &[String], older: bool) {
+    let (at, draft) = prompt
+        .recalled
+        .take()
+        .unwrap_or_else(|| (history.len(), prompt_text(prompt)));
+    let at = if older {
+        at.saturating_sub(1)
+    } else {
+        (at + 1).min(history.len())
+    };
+    prompt.textarea = one_line(history.get(at).unwrap_or(&draft));
+    prompt.completion = None;
+    prompt.recalled = Some((at, draft));
+}
+
+/// The names that fit the word at the editor's cursor, asking Prometheus
+/// for a list the first time it is needed.
+fn refresh_completion(state: &mut State, effects: &mut Vec<Effect>) {
+    let Some(before) = state
+        .input
+        .as_ref()
+        .filter(|p| p.kind == PromptKind::Promql)
+        .map(text_before_cursor)
+    else {
+        return;
+    };
+    let completion = complete::context(&before).map(|context| Completion {
+        names: names_for(state, &context, effects),
+        context,
+        selected: 0,
+    });
+    if let Some(prompt) = state.input.as_mut() {
+        prompt.completion = completion;
+    }
+}
+
+fn text_before_cursor(prompt: &Prompt) -> String {
+    let (row, col) = (prompt.textarea.cursor().0, prompt.textarea.cursor().1);
+    let line = prompt.textarea.lines().get(row).map_or("", String::as_str);
+    line.chars().take(col).collect()
+}
+
+/// Shown at most in the completion list.
+const COMPLETIONS: usize = 8;
+
+fn names_for(state: &mut State, context: &Context, effects: &mut Vec<Effect>) -> Vec<String> {
+    let names = context.names();
+    match state.names.get(&names) {
+        Some(Loadable::Ready(known)) => {
+            let functions = if context.slot == Slot::Metric {
+                FUNCTIONS
+            } else {
+                &[]
+            };
+            let all = known
+                .iter()
+                .map(String::as_str)
+                .chain(functions.iter().copied());
+            complete::candidates(all, &context.prefix, COMPLETIONS)
+        }
+        Some(_) => Vec::new(),
+        None => {
+            let (id, since) = (state.next_request_id(), state.now);
+            state
+                .names
+                .insert(names.clone(), Loadable::Loading { id, since });
+            effects.push(Effect::FetchNames { id, names });
+            Vec::new()
+        }
+    }
+}
+
+fn names_loaded(
+    state: &mut State,
+    id: RequestId,
+    names: Names,
+    result: Result<Vec<SafeText>, BackendError>,
+    effects: &mut Vec<Effect>,
+) {
+    let Some(slot) = state
+        .names
+        .get_mut(&names)
+        .filter(|n| n.pending() == Some(id))
+    else {
+        return;
+    };
+    *slot = match result {
+        Ok(list) => Loadable::Ready(list.iter().map(ToString::to_string).collect()),
+        Err(e) => Loadable::Failed(e),
+    };
+    refresh_completion(state, effects);
+    state.dirty = true;
+}
+
+/// Runs an edited expression in place of the shown one, and keeps it in
+/// the history.
+fn run_promql(state: &mut State, promql: String, effects: &mut Vec<Effect>) {
+    if promql.is_empty() {
+        state.message = Some(error("no expression: e to edit, Esc to keep the one shown"));
+        return;
+    }
+    history::remember(&mut state.promql_history, &promql);
+    effects.push(Effect::RememberPromql(promql.clone()));
+    let Some(View::Metrics(view)) = state.views.last_mut() else {
+        return;
+    };
+    effects.extend(view.pending().map(Effect::Cancel));
+    view.title = SafeText::new(&promql);
+    view.promql = promql;
+    fetch_metrics(state, effects);
+}
+
 fn metrics_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    if action == Action::EditQuery {
+        return edit_promql(state, effects);
+    }
     let now = state.now;
     let Some(View::Metrics(view)) = state.views.last_mut() else {
         return;

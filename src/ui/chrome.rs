@@ -43,18 +43,26 @@ pub fn title(frame: &mut Frame, area: Rect, state: &State) {
 
 pub fn status(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
-    if let Some(prompt) = &state.input {
+    // The PromQL editor sits in the metrics view, under its own title.
+    if let Some(prompt) = state
+        .input
+        .as_ref()
+        .filter(|p| p.kind != PromptKind::Promql)
+    {
         let [mark, input] =
             Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
         let symbol = match prompt.kind {
-            PromptKind::Command => ":",
             PromptKind::Search => "/",
+            _ => ":",
         };
         frame.render_widget(Paragraph::new(symbol).style(theme.accent()), mark);
         frame.render_widget(&prompt.textarea, input);
         return;
     }
-    let hints = hints(state.current());
+    let hints = match &state.input {
+        Some(_) => "Enter run  Tab complete  ↑↓ choose/history  Esc cancel ",
+        None => hints(state.current()),
+    };
     let room = (area.width as usize).saturating_sub(width(hints) + 1);
     let left = match (&state.message, loading_since(state)) {
         (Some(message), _) => {
@@ -99,7 +107,7 @@ fn hints(view: &View) -> &'static str {
         View::Home { alerts: None } => ": command  ? help  q quit ",
         View::Alerts(_) => "Enter graph  r reload  Esc back  ? help ",
         View::Logs(_) => "Enter trace  / search  w wrap  ? help ",
-        View::Metrics(_) => "Enter trace  h/l exemplar  -/+ window  [/] move  ? help ",
+        View::Metrics(_) => "Enter trace  h/l exemplar  -/+ window  [/] move  e edit  ? help ",
         View::Trace(_) => "Space fold  d detail  Esc back  ? help ",
     }
 }

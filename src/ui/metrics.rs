@@ -6,13 +6,13 @@ use super::text::{fit, pad};
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::metrics::{MetricsModel, MetricsView, x_of};
-use crate::app::state::Loadable;
+use crate::app::state::{Loadable, Prompt, PromptKind};
 use crate::domain::time::format_duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, Paragraph};
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
 const LEGEND_ROWS: usize = 5;
@@ -37,7 +37,87 @@ pub fn natural_rows(view: &MetricsView) -> usize {
     }
 }
 
+/// "PromQL " before the editor.
+const EDITOR_LABEL: &str = " PromQL ";
+
 pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
+    let editor = state
+        .input
+        .as_ref()
+        .filter(|p| p.kind == PromptKind::Promql);
+    let [editor_area, area] = Layout::vertical([
+        Constraint::Length(u16::from(editor.is_some())),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    draw_graph(frame, area, view, state);
+    if let Some(prompt) = editor {
+        draw_editor(frame, editor_area, prompt, state);
+        draw_completion(frame, area, prompt, state);
+    }
+}
+
+/// The expression being edited; Prometheus's error, if the last run
+/// failed, shows right under it.
+fn draw_editor(frame: &mut Frame, area: Rect, prompt: &Prompt, state: &State) {
+    let [label, input] = Layout::horizontal([
+        Constraint::Length(EDITOR_LABEL.len() as u16),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Span::styled(EDITOR_LABEL, state.settings.theme.accent()),
+        label,
+    );
+    frame.render_widget(&prompt.textarea, input);
+}
+
+/// The names that fit the word at the cursor, in a list under it.
+fn draw_completion(frame: &mut Frame, below: Rect, prompt: &Prompt, state: &State) {
+    let theme = &state.settings.theme;
+    let Some(completion) = &prompt.completion else {
+        return;
+    };
+    let lines: Vec<Line> = match state.names.get(&completion.context.names()) {
+        _ if !completion.names.is_empty() => completion
+            .names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let line = Line::raw(format!(" {name} "));
+                if i == completion.selected {
+                    line.patch_style(theme.selection())
+                } else {
+                    line
+                }
+            })
+            .collect(),
+        Some(Loadable::Loading { .. }) => vec![Line::styled(" loading names … ", theme.dim())],
+        Some(Loadable::Failed(e)) => vec![Line::styled(
+            format!(" no names: {} ", crate::app::update::describe(e)),
+            theme.error(),
+        )],
+        _ => return,
+    };
+    let width = lines
+        .iter()
+        .map(Line::width)
+        .max()
+        .unwrap_or(0)
+        .min(below.width as usize) as u16;
+    let word_start = prompt
+        .textarea
+        .cursor()
+        .1
+        .saturating_sub(completion.context.prefix.chars().count());
+    let x = (EDITOR_LABEL.len() + word_start).min((below.width - width) as usize) as u16;
+    let height = (lines.len() as u16).min(below.height);
+    let area = Rect::new(below.x + x, below.y, width, height);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).style(theme.title()), area);
+}
+
+fn draw_graph(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
     let theme = &state.settings.theme;
     let Some(model) = super::loaded(frame, area, &view.load, view.title.as_str(), state) else {
         return;

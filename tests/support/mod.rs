@@ -6,6 +6,7 @@ pub mod faults;
 pub mod prometheus;
 pub mod replay;
 
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 use triage::app::state::View;
 use triage::app::{self, Action, Clients, Effect, Msg, Settings, State};
@@ -39,6 +40,30 @@ pub async fn press(state: &mut State, clients: &Clients, actions: &[Action]) {
     for action in actions {
         let effects = app::update(state, Msg::Action(*action), state.now);
         settle(state, clients, effects).await;
+    }
+}
+
+/// Presses one key in a prompt.
+pub async fn key(state: &mut State, clients: &Clients, code: KeyCode) {
+    let event = KeyEvent::new(code, KeyModifiers::NONE);
+    press(state, clients, &[Action::Input(event)]).await;
+}
+
+/// Types text into a prompt, a key at a time.
+pub async fn type_text(state: &mut State, clients: &Clients, text: &str) {
+    for ch in text.chars() {
+        key(state, clients, KeyCode::Char(ch)).await;
+    }
+}
+
+/// Empties a prompt with backspaces.
+pub async fn clear_prompt(state: &mut State, clients: &Clients) {
+    let typed = state
+        .input
+        .as_ref()
+        .map_or(0, |p| p.textarea.lines()[0].chars().count());
+    for _ in 0..typed {
+        key(state, clients, KeyCode::Backspace).await;
     }
 }
 

@@ -1,0 +1,303 @@
+//! PromQL completion: what the word at the cursor can be (a metric or
+//! function, a label name, a label's value), and the known names that fit.
+
+/// A list of names Prometheus can be asked for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Names {
+    Metrics,
+    Labels,
+    Values(String),
+}
+
+/// What the word before the cursor is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// A metric or function name, outside any braces.
+    Metric,
+    /// A label name inside `{...}`; accepting one starts its matcher.
+    SelectorLabel,
+    /// A label name inside `by (...)`, `without (...)`, `on (...)`...
+    GroupingLabel,
+    /// A label's value after `=`, `!=`, `=~` or `!~`; `quoted` once the
+    /// opening quote is typed.
+    Value { label: String, quoted: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub slot: Slot,
+    /// What is typed of the word so far; accepting replaces it.
+    pub prefix: String,
+}
+
+impl Context {
+    pub fn names(&self) -> Names {
+        match &self.slot {
+            Slot::Metric => Names::Metrics,
+            Slot::SelectorLabel | Slot::GroupingLabel => Names::Labels,
+            Slot::Value { label, .. } => Names::Values(label.clone()),
+        }
+    }
+
+    /// The text that replaces the prefix when `name` is chosen.
+    pub fn insertion(&self, name: &str) -> String {
+        match &self.slot {
+            Slot::Metric if FUNCTIONS.contains(&name) => format!("{name}("),
+            Slot::Metric | Slot::GroupingLabel => name.to_owned(),
+            Slot::SelectorLabel => format!("{name}=\""),
+            Slot::Value { quoted, .. } => {
+                let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
+                let open = if *quoted { "" } else { "\"" };
+                format!("{open}{escaped}\"")
+            }
+        }
+    }
+}
+
+/// Functions and aggregations offered beside metric names.
+pub const FUNCTIONS: &[&str] = &[
+    "abs",
+    "absent",
+    "avg",
+    "avg_over_time",
+    "bottomk",
+    "ceil",
+    "changes",
+    "clamp_max",
+    "clamp_min",
+    "count",
+    "count_over_time",
+    "delta",
+    "deriv",
+    "floor",
+    "group",
+    "histogram_quantile",
+    "idelta",
+    "increase",
+    "irate",
+    "label_replace",
+    "max",
+    "max_over_time",
+    "min",
+    "min_over_time",
+    "predict_linear",
+    "quantile",
+    "quantile_over_time",
+    "rate",
+    "resets",
+    "round",
+    "scalar",
+    "sort",
+    "sort_desc",
+    "stddev",
+    "sum",
+    "sum_over_time",
+    "time",
+    "topk",
+    "vector",
+];
+
+/// Keywords whose parentheses hold label names.
+const GROUPING: [&str; 6] = [
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+];
+
+fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_' || c == ':'
+}
+
+/// The name-like word at the end of `text`.
+fn last_word(text: &str) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_char(*c))
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    &text[start..]
+}
+
+/// The label a value belongs to: `text` ends with `label op`, op being
+/// `=`, `!=`, `=~` or `!~`.
+fn label_before_operator(text: &str) -> Option<String> {
+    let text = text.trim_end();
+    let head = text
+        .strip_suffix("=~")
+        .or_else(|| text.strip_suffix("!~"))
+        .or_else(|| text.strip_suffix("!="))
+        .or_else(|| text.strip_suffix('='))?;
+    let label = last_word(head.trim_end());
+    (!label.is_empty()).then(|| label.to_owned())
+}
+
+/// What completes the text before the cursor, if anything does. A bare
+/// metric position needs one typed character: all names at once help nobody.
+pub fn context(before: &str) -> Option<Context> {
+    let mut quote: Option<(char, usize)> = None;
+    let mut escaped = false;
+    let mut braces = 0usize;
+    let mut brackets = 0usize;
+    let mut parens: Vec<bool> = Vec::new(); // does each open paren hold label names?
+    for (i, c) in before.char_indices() {
+        if let Some((open, _)) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == open => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' | '`' => quote = Some((c, i + 1)),
+            '{' => braces += 1,
+            '}' => braces = braces.saturating_sub(1),
+            '[' => brackets += 1,
+            ']' => brackets = brackets.saturating_sub(1),
+            '(' => parens.push(GROUPING.contains(&last_word(before[..i].trim_end()))),
+            ')' => drop(parens.pop()),
+            _ => {}
+        }
+    }
+    if let Some((_, start)) = quote {
+        let label = label_before_operator(&before[..start - 1]).filter(|_| braces > 0)?;
+        let slot = Slot::Value {
+            label,
+            quoted: true,
+        };
+        return Some(Context {
+            slot,
+            prefix: before[start..].to_owned(),
+        });
+    }
+    let prefix = last_word(before);
+    if brackets > 0 || prefix.starts_with(|c: char| c.is_ascii_digit()) {
+        return None; // a duration or a number
+    }
+    let head = &before[..before.len() - prefix.len()];
+    let slot = if braces > 0 {
+        match label_before_operator(head) {
+            Some(label) => Slot::Value {
+                label,
+                quoted: false,
+            },
+            None => Slot::SelectorLabel,
+        }
+    } else if parens.last() == Some(&true) {
+        Slot::GroupingLabel
+    } else if prefix.is_empty() {
+        return None;
+    } else {
+        Slot::Metric
+    };
+    Some(Context {
+        slot,
+        prefix: prefix.to_owned(),
+    })
+}
+
+/// Up to `limit` names: those starting with the prefix, then those
+/// containing it; not the prefix itself.
+pub fn candidates<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    prefix: &str,
+    limit: usize,
+) -> Vec<String> {
+    let starting = names.clone().filter(|n| n.starts_with(prefix));
+    let containing = names.filter(|n| !n.starts_with(prefix) && n.contains(prefix));
+    starting
+        .chain(containing)
+        .filter(|n| *n != prefix)
+        .take(limit)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(before: &str) -> Option<(Slot, String)> {
+        context(before).map(|c| (c.slot, c.prefix))
+    }
+
+    fn value(label: &str, quoted: bool) -> Slot {
+        Slot::Value {
+            label: label.into(),
+            quoted,
+        }
+    }
+
+    #[test]
+    fn the_word_at_the_cursor_is_read_in_its_place() {
+        assert_eq!(
+            slot("sum(rate(http_re"),
+            Some((Slot::Metric, "http_re".into()))
+        );
+        assert_eq!(slot(""), None);
+        assert_eq!(slot("sum("), None);
+        assert_eq!(slot("up{"), Some((Slot::SelectorLabel, String::new())));
+        assert_eq!(
+            slot("up{job=\"api\", co"),
+            Some((Slot::SelectorLabel, "co".into()))
+        );
+        assert_eq!(slot("up{code=\"5"), Some((value("code", true), "5".into())));
+        assert_eq!(
+            slot("up{code=~\""),
+            Some((value("code", true), String::new()))
+        );
+        assert_eq!(slot("up{code != 4"), None); // a number
+        assert_eq!(slot("up{code!=a"), Some((value("code", false), "a".into())));
+        assert_eq!(
+            slot("up{a=\"}{\", b"),
+            Some((Slot::SelectorLabel, "b".into()))
+        );
+        assert_eq!(
+            slot("up{a=\"x\\\"y\", b=\"q"),
+            Some((value("b", true), "q".into()))
+        );
+        assert_eq!(slot("sum by (co"), Some((Slot::GroupingLabel, "co".into())));
+        assert_eq!(slot("sum by (code) (ra"), Some((Slot::Metric, "ra".into())));
+        assert_eq!(
+            slot("a / on(job"),
+            Some((Slot::GroupingLabel, "job".into()))
+        );
+        assert_eq!(slot("rate(x[5"), None);
+        assert_eq!(slot("rate(x[5m]) > 0.0"), None);
+        assert_eq!(slot("x # \"quoted"), None); // a quote outside braces
+    }
+
+    #[test]
+    fn accepting_writes_what_comes_next() {
+        let at = |before: &str| context(before).unwrap_or_else(|| panic!("{before}"));
+        assert_eq!(at("ra").insertion("rate"), "rate(");
+        assert_eq!(
+            at("ht").insertion("http_requests_total"),
+            "http_requests_total"
+        );
+        assert_eq!(at("up{c").insertion("code"), "code=\"");
+        assert_eq!(at("up{code=\"5").insertion("500"), "500\"");
+        assert_eq!(at("up{code=a").insertion("a\"b"), "\"a\\\"b\"");
+        assert_eq!(at("sum by (c").insertion("code"), "code");
+    }
+
+    #[test]
+    fn names_starting_with_the_prefix_come_first() {
+        let names = ["code", "container", "job", "status_code"];
+        let found = candidates(names.iter().copied(), "co", 10);
+        assert_eq!(found, ["code", "container", "status_code"]);
+        assert_eq!(
+            candidates(names.iter().copied(), "code", 10),
+            ["status_code"]
+        );
+        assert_eq!(
+            candidates(names.iter().copied(), "", 2),
+            ["code", "container"]
+        );
+    }
+}
