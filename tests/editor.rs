@@ -81,6 +81,8 @@ async fn edit_complete_run_and_recall() {
     assert_eq!(view.promql, P99);
     let Loadable::Ready(model) = &view.load else { panic!("{:?}", view.load) };
     assert!(!model.series.is_empty());
+    // The unit comes from the histogram family's metadata.
+    assert_eq!(model.unit.as_ref().map(|u| u.as_str()), Some("seconds"));
     assert_eq!(s.promql_history, [P99]);
     assert_eq!(triage::history::load(&history), [P99]);
 

@@ -126,7 +126,7 @@ async fn names_labels_and_metadata_for_completion() {
             .iter()
             .any(|m| m.as_str() == "http_server_requests_total")
     );
-    let metadata = client.metadata().await.unwrap();
+    let metadata = client.metadata(None).await.unwrap();
     assert_eq!(
         metadata["http_server_request_duration_seconds"].unit,
         "seconds"

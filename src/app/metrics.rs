@@ -78,6 +78,8 @@ pub struct MetricsModel {
     /// The series the legend's cursor is on, and whether it is shown alone.
     pub focus: usize,
     pub isolated: bool,
+    /// The unit metadata names, if it names one.
+    pub unit: Option<SafeText>,
 }
 
 impl MetricsModel {
@@ -107,6 +109,7 @@ impl MetricsModel {
             selected: 0,
             focus: 0,
             isolated: false,
+            unit: None,
         }
     }
 

@@ -53,6 +53,8 @@ pub struct Alerts {
 pub struct Metrics {
     pub series: Answered<Vec<Series>>,
     pub exemplars: Result<Vec<Exemplar>, BackendError>,
+    /// The unit metadata gives the expression's metric, when it gives one.
+    pub unit: Option<String>,
 }
 
 impl Msg {

@@ -6,6 +6,7 @@ use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
 use crate::backend::{BackendError, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient};
 use crate::config::Config;
+use crate::domain::promql;
 use crate::history;
 use std::collections::HashMap;
 use std::future::Future;
@@ -81,13 +82,15 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         } => {
             let work = async {
                 let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
-                let (series, exemplars) = tokio::join!(
+                let (series, exemplars, unit) = tokio::join!(
                     prometheus.query_range(&promql, range, step),
-                    prometheus.exemplars(&promql, range)
+                    prometheus.exemplars(&promql, range),
+                    unit_of(prometheus, &promql),
                 );
                 Ok(Metrics {
                     series: series?,
                     exemplars: exemplars.map(|e| e.data),
+                    unit,
                 })
             };
             let result = within(deadline, Source::Prometheus, work).await;
@@ -126,6 +129,25 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         }
         Effect::Cancel(_) => None,
     }
+}
+
+/// The unit metadata gives the first metric an expression selects, asked
+/// of each family the name could belong to. A `_count` counts events: its
+/// family's unit is not its own. No answer is no unit, not an error.
+async fn unit_of(prometheus: &PrometheusClient, promql: &str) -> Option<String> {
+    let name = promql::metric_names(promql).into_iter().next()?;
+    if name.ends_with("_count") {
+        return None;
+    }
+    let asked = promql::families(&name).map(|family| async move {
+        let metadata = prometheus.metadata(Some(family)).await.ok()?;
+        metadata.get(family).map(|m| m.unit.clone())
+    });
+    futures::future::join_all(asked)
+        .await
+        .into_iter()
+        .flatten()
+        .find(|unit| !unit.is_empty())
 }
 
 async fn within<T>(

@@ -547,12 +547,14 @@ fn metrics_loaded(
     // with its words right under it.
     let refused = matches!(&result, Err(e) if e.status == Some(400));
     view.load = match result {
-        Ok(Metrics { series, exemplars }) => Loadable::Ready(MetricsModel::new(
-            series.data,
-            series.warnings,
+        Ok(Metrics {
+            series,
             exemplars,
-            view.range(),
-        )),
+            unit,
+        }) => Loadable::Ready(MetricsModel {
+            unit: unit.map(|u| SafeText::new(&u)),
+            ..MetricsModel::new(series.data, series.warnings, exemplars, view.range())
+        }),
         Err(e) => Loadable::Failed(e),
     };
     if refused && at + 1 == state.views.len() && state.input.is_none() {

@@ -359,9 +359,17 @@ impl PrometheusClient {
         Ok(answer.data.iter().map(|v| SafeText::new(v)).collect())
     }
 
-    pub async fn metadata(&self) -> Result<BTreeMap<String, Metadata>, BackendError> {
+    /// Type, unit and help of every metric family, or of the one named.
+    pub async fn metadata(
+        &self,
+        family: Option<&str>,
+    ) -> Result<BTreeMap<String, Metadata>, BackendError> {
+        let params: Vec<_> = family
+            .map(|f| ("metric", f.to_owned()))
+            .into_iter()
+            .collect();
         let answer: Answered<BTreeMap<String, Vec<Metadata>>> =
-            self.get("api/v1/metadata", &[]).await?;
+            self.get("api/v1/metadata", &params).await?;
         Ok(answer
             .data
             .into_iter()

@@ -3,6 +3,7 @@
 pub mod labels;
 pub mod log;
 pub mod metrics;
+pub mod promql;
 pub mod text;
 pub mod time;
 pub mod trace;

@@ -156,6 +156,9 @@ fn summary(view: &MetricsView, model: &MetricsModel, theme: &Theme) -> Line<'sta
             theme.warn(),
         ));
     }
+    if let Some(unit) = &model.unit {
+        spans.push(Span::raw(format!(" · in {unit}")));
+    }
     spans.push(Span::raw(format!(" · {} exemplars", model.exemplars.len())));
     for warning in &model.warnings {
         spans.push(Span::styled(format!(" · ⚠ {warning}"), theme.warn()));
@@ -218,6 +221,26 @@ pub enum Unit {
     None,
 }
 
+impl Unit {
+    /// A unit named by metadata that the axis knows how to write.
+    fn from_metadata(unit: &str) -> Option<Unit> {
+        match unit {
+            "seconds" => Some(Unit::Seconds),
+            "bytes" => Some(Unit::Bytes),
+            _ => None,
+        }
+    }
+}
+
+/// The graph's unit: from metadata when it names one, else from the name.
+fn graph_unit(view: &MetricsView, model: &MetricsModel) -> Unit {
+    let from_metadata = model
+        .unit
+        .as_ref()
+        .and_then(|u| Unit::from_metadata(u.as_str()));
+    from_metadata.unwrap_or_else(|| unit_of(&view.promql))
+}
+
 /// The unit, read from the metric's name by Prometheus's naming rules.
 pub fn unit_of(promql: &str) -> Unit {
     if promql.contains("_seconds") && !promql.contains("_count") {
@@ -273,7 +296,7 @@ fn draw_chart(
     );
     let utc = state.settings.utc;
     let time = |t| clock(t, utc)[..8].to_owned();
-    let unit = unit_of(&view.promql);
+    let unit = graph_unit(view, model);
     let x_axis = Axis::default()
         .bounds([0.0, x_of(range.end, range.start)])
         .labels([
