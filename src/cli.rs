@@ -96,7 +96,11 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         _ => None,
     };
     let config = match &demo {
-        Some(demo) => Config::with_urls(Some(&demo.loki_url), Some(&demo.tempo_url)),
+        Some(demo) => Config::with_urls(
+            Some(&demo.loki_url),
+            Some(&demo.tempo_url),
+            Some(&demo.prometheus_url),
+        ),
         None => Config::load(&Overrides {
             config_file: cli.config.clone(),
             context: cli.context.clone(),

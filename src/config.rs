@@ -172,12 +172,12 @@ impl Config {
     }
 
     /// Configuration with only the given URLs, as the demo and tests use.
-    pub fn with_urls(loki: Option<&str>, tempo: Option<&str>) -> Config {
+    pub fn with_urls(loki: Option<&str>, tempo: Option<&str>, prometheus: Option<&str>) -> Config {
         Config {
             context: "default".into(),
             loki: loki.map(Endpoint::new),
             tempo: tempo.map(Endpoint::new),
-            prometheus: None,
+            prometheus: prometheus.map(Endpoint::new),
             exemplar_trace_label: DEFAULT_EXEMPLAR_TRACE_LABEL.into(),
             derived_fields: DerivedFields::default(),
             timeout: Duration::from_secs(20),

@@ -160,10 +160,7 @@ async fn printed_alerts(prometheus: &str) {
 /// and Enter on an exemplar opens its trace from Tempo (recorded answers).
 async fn graph_then_exemplar_to_trace(prometheus: &str) {
     let tempo = support::replay::start(Default::default()).await;
-    let config = Config {
-        prometheus: Some(Endpoint::new(prometheus)),
-        ..Config::with_urls(None, Some(&tempo))
-    };
+    let config = Config::with_urls(None, Some(&tempo), Some(prometheus));
     let clients = Clients::from_config(&config);
     let mut s = support::state(120, 40);
     s.now = triage::app::now();

@@ -246,10 +246,7 @@ fn hostile_log_text_reaches_the_screen_inert() {
 async fn metrics_view_of_the_recorded_prometheus() {
     use triage::app::update::open_metrics;
     let url = support::replay::start(Default::default()).await;
-    let config = triage::config::Config {
-        prometheus: Some(triage::backend::Endpoint::new(&url)),
-        ..triage::config::Config::with_urls(None, Some(&url))
-    };
+    let config = triage::config::Config::with_urls(None, Some(&url), Some(&url));
     let c = Clients::from_config(&config);
     let mut s = state(120, 30);
     let mut effects = Vec::new();

@@ -2,6 +2,7 @@
 //! requests fail on a database timeout, some are slow; every log line a
 //! request writes carries its trace id, in the formats real services use.
 
+use super::metrics::DemoMetrics;
 use crate::domain::Nanos;
 use std::collections::BTreeMap;
 
@@ -15,8 +16,8 @@ pub const WORKLOADS: [(&str, &str); 4] = [
     ("auth", "auth-6f7c8d9b5-q4lrt"),
     ("postgres", "postgres-0"),
 ];
-const FRONTEND: usize = 0;
-const API: usize = 1;
+pub(super) const FRONTEND: usize = 0;
+pub(super) const API: usize = 1;
 const AUTH: usize = 2;
 const POSTGRES: usize = 3;
 
@@ -61,6 +62,7 @@ pub struct DemoStream {
 pub struct DemoData {
     pub traces: Vec<DemoTrace>,
     pub streams: Vec<DemoStream>,
+    pub metrics: DemoMetrics,
 }
 
 struct Gen {
@@ -82,7 +84,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 impl DemoData {
-    /// Sixty requests over the hour before `now`; the same every run.
+    /// Sixty requests over the hour before `now`, and a day of metrics;
+    /// the same every run.
     pub fn generate(now: Nanos) -> DemoData {
         let mut generator = Gen {
             rng: fastrand::Rng::with_seed(7),
@@ -126,7 +129,12 @@ impl DemoData {
                 }
             })
             .collect();
-        DemoData { traces, streams }
+        let metrics = DemoMetrics::generate(now, &traces);
+        DemoData {
+            traces,
+            streams,
+            metrics,
+        }
     }
 
     pub fn trace(&self, id: &[u8; 16]) -> Option<&DemoTrace> {

@@ -1,11 +1,14 @@
-//! `triage demo`: loopback servers inside the process that speak the Loki
-//! and Tempo HTTP APIs, serving a generated shop whose logs and traces
-//! point at each other. The app reaches them with the same clients it uses
-//! against real servers.
+//! `triage demo`: loopback servers inside the process that speak the Loki,
+//! Tempo and Prometheus HTTP APIs, serving a generated shop whose logs,
+//! traces and metrics point at each other. The app reaches them with the
+//! same clients it uses against real servers.
 
 mod data;
 mod logql;
 mod loki;
+mod metrics;
+mod prometheus;
+mod promql;
 mod tempo;
 
 pub use data::{DemoData, DemoTrace};
@@ -19,6 +22,7 @@ use tokio::task::JoinHandle;
 pub struct Demo {
     pub loki_url: String,
     pub tempo_url: String,
+    pub prometheus_url: String,
     pub data: Arc<DemoData>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -34,11 +38,13 @@ pub async fn start(now: Nanos) -> std::io::Result<Demo> {
     let data = Arc::new(DemoData::generate(now));
     let (loki_url, loki_task) = serve(loki::router(Arc::clone(&data))).await?;
     let (tempo_url, tempo_task) = serve(tempo::router(Arc::clone(&data))).await?;
+    let (prometheus_url, prometheus_task) = serve(prometheus::router(Arc::clone(&data))).await?;
     Ok(Demo {
         loki_url,
         tempo_url,
+        prometheus_url,
         data,
-        tasks: vec![loki_task, tempo_task],
+        tasks: vec![loki_task, tempo_task, prometheus_task],
     })
 }
 

@@ -27,7 +27,7 @@ pub fn state(width: u16, height: u16) -> State {
 }
 
 pub fn clients(loki: Option<&str>, tempo: Option<&str>) -> Clients {
-    Clients::from_config(&Config::with_urls(loki, tempo))
+    Clients::from_config(&Config::with_urls(loki, tempo, None))
 }
 
 /// Does what the runner would, one effect at a time, until nothing is left.

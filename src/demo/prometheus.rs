@@ -1,0 +1,511 @@
+//! The demo's Prometheus: queries on the generated metrics, exemplars from
+//! the demo's traces, the shop's alerting rules, labels and metadata, in
+//! Prometheus's envelope. The demo is a snapshot: "now" is its last sample.
+
+use super::data::DemoData;
+use super::metrics::{DURATION, DemoMetrics, Labels, REQUESTS, STEP, TRACE_LABEL, number};
+use super::promql::{Promql, Value};
+use crate::domain::Nanos;
+use crate::domain::time::NANOS_PER_SEC;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::Instant;
+
+type Params = HashMap<String, String>;
+type Answer = Result<serde_json::Value, String>;
+
+/// Prometheus refuses longer ranges, so a client must cope with it.
+const MAX_POINTS: i64 = 11_000;
+
+pub fn router(data: Arc<DemoData>) -> Router {
+    Router::new()
+        .route("/api/v1/query", endpoint(query))
+        .route("/api/v1/query_range", endpoint(query_range))
+        .route("/api/v1/query_exemplars", endpoint(exemplars))
+        .route("/api/v1/alerts", endpoint(alerts))
+        .route("/api/v1/rules", endpoint(rules))
+        .route("/api/v1/labels", endpoint(labels))
+        .route("/api/v1/label/{name}/values", get(label_values))
+        .route("/api/v1/metadata", endpoint(|_, _| Ok(metadata())))
+        .route(
+            "/-/ready",
+            get(|| async { "Prometheus Server is Ready.\n" }),
+        )
+        .with_state(data)
+}
+
+/// A GET endpoint answering from the data and the query string. It runs
+/// off the async workers: a long range takes a moment to evaluate.
+fn endpoint(answer: fn(&DemoData, &Params) -> Answer) -> MethodRouter<Arc<DemoData>> {
+    get(
+        move |State(data): State<Arc<DemoData>>, Query(params): Query<Params>| async move {
+            let result = tokio::task::spawn_blocking(move || answer(&data, &params)).await;
+            envelope(result.unwrap_or_else(|e| Err(e.to_string())))
+        },
+    )
+}
+
+/// Prometheus's envelope, or its `bad_data` error.
+fn envelope(answer: Answer) -> Response {
+    match answer {
+        Ok(data) => axum::Json(json!({ "status": "success", "data": data })).into_response(),
+        Err(error) => (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ "status": "error", "errorType": "bad_data", "error": error })),
+        )
+            .into_response(),
+    }
+}
+
+fn promql(params: &Params) -> Result<Promql, String> {
+    Promql::parse(params.get("query").map_or("", String::as_str))
+}
+
+/// A time parameter: Unix seconds with a fraction, or RFC 3339.
+fn time(params: &Params, name: &str, default: Option<Nanos>) -> Result<Nanos, String> {
+    let text = params.get(name).map(String::as_str);
+    let parsed = text.and_then(|text| match text.parse::<f64>() {
+        Ok(seconds) => Some(((seconds * 1000.0).round() as Nanos).saturating_mul(1_000_000)),
+        Err(_) => chrono::DateTime::parse_from_rfc3339(text)
+            .ok()?
+            .timestamp_nanos_opt(),
+    });
+    parsed
+        .or(default.filter(|_| text.is_none()))
+        .ok_or_else(|| {
+            format!(
+                "invalid parameter \"{name}\": cannot parse \"{}\" to a valid timestamp",
+                text.unwrap_or("")
+            )
+        })
+}
+
+/// The step: seconds with a fraction, or a duration such as "15s".
+fn step(params: &Params) -> Result<Nanos, String> {
+    let text = params.get("step").map_or("", String::as_str);
+    let step = match text.parse::<f64>() {
+        Ok(seconds) => Some((seconds * NANOS_PER_SEC as f64) as Nanos),
+        Err(_) => promql_parser::util::parse_duration(text)
+            .ok()
+            .and_then(|d| Nanos::try_from(d.as_nanos()).ok()),
+    };
+    match step {
+        None => Err(format!(
+            "invalid parameter \"step\": cannot parse \"{text}\" to a valid duration"
+        )),
+        Some(step) if step <= 0 => Err("zero or negative query resolution step widths are not accepted. Try a positive integer".into()),
+        Some(step) => Ok(step),
+    }
+}
+
+/// Unix seconds, to the millisecond, as Prometheus writes times.
+fn seconds(t: Nanos) -> f64 {
+    t.div_euclid(1_000_000) as f64 / 1000.0
+}
+
+fn point(t: Nanos, value: f64) -> serde_json::Value {
+    json!([seconds(t), number(value)])
+}
+
+fn query(data: &DemoData, params: &Params) -> Answer {
+    let t = time(params, "time", Some(data.metrics.end()))?;
+    Ok(match promql(params)?.at(&data.metrics, t)? {
+        Value::Scalar(v) => json!({ "resultType": "scalar", "result": point(t, v) }),
+        Value::Vector(samples) => {
+            let result: Vec<_> = samples
+                .iter()
+                .map(|s| json!({ "metric": s.labels, "value": point(t, s.value) }))
+                .collect();
+            json!({ "resultType": "vector", "result": result })
+        }
+    })
+}
+
+fn query_range(data: &DemoData, params: &Params) -> Answer {
+    let start = time(params, "start", None)?;
+    let end = time(params, "end", None)?;
+    if end < start {
+        return Err("end timestamp must not be before start time".into());
+    }
+    let step = step(params)?;
+    if end.saturating_sub(start) / step > MAX_POINTS {
+        return Err("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into());
+    }
+    let lines = promql(params)?.range(&data.metrics, start, end, step)?;
+    let result: Vec<_> = lines
+        .iter()
+        .map(|(labels, points)| {
+            let values: Vec<_> = points.iter().map(|(t, v)| point(*t, *v)).collect();
+            json!({ "metric": labels, "values": values })
+        })
+        .collect();
+    Ok(json!({ "resultType": "matrix", "result": result }))
+}
+
+/// Exemplars of every series the query's selectors pick, in `[start, end]`.
+fn exemplars(data: &DemoData, params: &Params) -> Answer {
+    let start = time(params, "start", Some(Nanos::MIN))?;
+    let end = time(params, "end", Some(Nanos::MAX))?;
+    let groups: Vec<_> = promql(params)?
+        .selected(&data.metrics)
+        .into_iter()
+        .filter_map(|series| {
+            let exemplars: Vec<_> = series
+                .exemplars
+                .iter()
+                .filter(|e| (start..=end).contains(&e.time))
+                .map(|e| {
+                    json!({
+                        "labels": { TRACE_LABEL: e.trace_id },
+                        "value": number(e.value),
+                        "timestamp": seconds(e.time),
+                    })
+                })
+                .collect();
+            let labels = &series.labels;
+            (!exemplars.is_empty())
+                .then(|| json!({ "seriesLabels": labels, "exemplars": exemplars }))
+        })
+        .collect();
+    Ok(json!(groups))
+}
+
+fn labels(data: &DemoData, _: &Params) -> Answer {
+    let names: BTreeSet<&String> = data
+        .metrics
+        .series
+        .iter()
+        .flat_map(|s| s.labels.keys())
+        .collect();
+    Ok(json!(names))
+}
+
+/// Values of one label; `__name__` gives the metric names.
+async fn label_values(State(data): State<Arc<DemoData>>, Path(name): Path<String>) -> Response {
+    let values: BTreeSet<&String> = data
+        .metrics
+        .series
+        .iter()
+        .filter_map(|s| s.labels.get(&name))
+        .collect();
+    envelope(Ok(json!(values)))
+}
+
+/// Keyed by metric family, as Prometheus keys what it scraped from
+/// OpenMetrics (the format that carries exemplars).
+fn metadata() -> serde_json::Value {
+    json!({
+        DURATION: [{
+            "type": "histogram",
+            "help": "Duration of HTTP server requests.",
+            "unit": "seconds",
+        }],
+        REQUESTS.trim_end_matches("_total"): [{
+            "type": "counter",
+            "help": "HTTP server requests, by status code.",
+            "unit": "",
+        }],
+    })
+}
+
+/// An alerting rule of the shop's group.
+struct Rule {
+    name: &'static str,
+    query: &'static str,
+    /// How long the condition must hold before the alert fires.
+    hold: Nanos,
+    severity: &'static str,
+    /// Templates, as written in a rules file.
+    annotations: &'static [(&'static str, &'static str)],
+}
+
+const RULES: [Rule; 2] = [
+    Rule {
+        name: "HighErrorRate",
+        query: r#"sum(rate(http_server_requests_total{namespace="shop",code=~"5.."}[5m])) / sum(rate(http_server_requests_total{namespace="shop"}[5m])) > 0.05"#,
+        hold: 2 * 60 * NANOS_PER_SEC,
+        severity: "page",
+        annotations: &[
+            ("summary", "More than 5% of shop requests fail"),
+            (
+                "description",
+                "{{ $value | humanizePercentage }} of requests to the shop have failed over the last 5 minutes.",
+            ),
+            (
+                "runbook_url",
+                "https://runbooks.example.com/shop/high-error-rate",
+            ),
+        ],
+    },
+    Rule {
+        name: "SlowRequests",
+        query: r#"histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{namespace="shop"}[5m]))) > 1"#,
+        hold: 5 * 60 * NANOS_PER_SEC,
+        severity: "ticket",
+        annotations: &[
+            ("summary", "The slowest shop requests take over a second"),
+            (
+                "description",
+                "p99 latency of shop requests is {{ $value }}s.",
+            ),
+        ],
+    },
+];
+
+/// An alert of a rule: its series' labels, since when its condition has
+/// held without a break, and its value now.
+struct Active {
+    labels: Labels,
+    since: Nanos,
+    value: f64,
+}
+
+impl Rule {
+    /// The rule evaluated at the snapshot's end, looking back every 15 s
+    /// (the evaluation interval) for when each alert became active.
+    fn evaluate(&self, metrics: &DemoMetrics) -> Result<Vec<Active>, String> {
+        let query = Promql::parse(self.query)?;
+        let holds_at = |t: Nanos, labels: &Labels| -> Result<bool, String> {
+            Ok(match query.at(metrics, t)? {
+                Value::Vector(samples) => samples.iter().any(|s| &s.labels == labels),
+                Value::Scalar(_) => false,
+            })
+        };
+        let now = metrics.end();
+        let Value::Vector(samples) = query.at(metrics, now)? else {
+            return Ok(Vec::new());
+        };
+        let mut alerts = Vec::new();
+        for s in samples {
+            let mut since = now;
+            while since - STEP >= metrics.first && holds_at(since - STEP, &s.labels)? {
+                since -= STEP;
+            }
+            alerts.push(Active {
+                labels: s.labels,
+                since,
+                value: s.value,
+            });
+        }
+        Ok(alerts)
+    }
+
+    fn state(&self, alert: &Active, now: Nanos) -> &'static str {
+        if now - alert.since >= self.hold {
+            "firing"
+        } else {
+            "pending"
+        }
+    }
+
+    fn alert(&self, alert: &Active, now: Nanos) -> serde_json::Value {
+        let mut labels = alert.labels.clone();
+        labels.insert("alertname".into(), self.name.into());
+        labels.insert("severity".into(), self.severity.into());
+        let annotations: Labels = self
+            .annotations
+            .iter()
+            .map(|(k, v)| (k.to_string(), expand(v, alert.value)))
+            .collect();
+        json!({
+            "labels": labels,
+            "annotations": annotations,
+            "state": self.state(alert, now),
+            "activeAt": rfc3339(alert.since),
+            "value": exponent(alert.value),
+        })
+    }
+}
+
+/// The two template functions the rules use.
+fn expand(template: &str, value: f64) -> String {
+    template
+        .replace(
+            "{{ $value | humanizePercentage }}",
+            &format!("{:.2}%", value * 100.0),
+        )
+        .replace("{{ $value }}", &number(value))
+}
+
+fn rfc3339(t: Nanos) -> String {
+    chrono::DateTime::from_timestamp_nanos(t).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+}
+
+/// An alert's value as Prometheus writes it, in Go's `%e`: "1.95e-01".
+fn exponent(value: f64) -> String {
+    let text = format!("{value:e}");
+    match text.split_once('e') {
+        Some((mantissa, exp)) if value.is_finite() => {
+            let exp: i32 = exp.parse().unwrap_or(0);
+            let sign = if exp < 0 { '-' } else { '+' };
+            format!("{mantissa}e{sign}{:02}", exp.abs())
+        }
+        _ => number(value),
+    }
+}
+
+fn alerts(data: &DemoData, _: &Params) -> Answer {
+    let now = data.metrics.end();
+    let mut alerts = Vec::new();
+    for rule in &RULES {
+        alerts.extend(
+            rule.evaluate(&data.metrics)?
+                .iter()
+                .map(|a| rule.alert(a, now)),
+        );
+    }
+    Ok(json!({ "alerts": alerts }))
+}
+
+/// The shop's group; all its rules are alerting rules, so `type=record`
+/// leaves none, and the group is left out as Prometheus leaves it.
+fn rules(data: &DemoData, params: &Params) -> Answer {
+    match params.get("type").map(String::as_str) {
+        None | Some("alert") => {}
+        Some("record") => return Ok(json!({ "groups": [] })),
+        Some(other) => return Err(format!("not supported value \"{other}\"")),
+    }
+    let now = data.metrics.end();
+    let started = Instant::now();
+    let mut rules = Vec::new();
+    for rule in &RULES {
+        let started = Instant::now();
+        let active = rule.evaluate(&data.metrics)?;
+        let states: Vec<&str> = active.iter().map(|a| rule.state(a, now)).collect();
+        let state = ["firing", "pending"]
+            .into_iter()
+            .find(|s| states.contains(s))
+            .unwrap_or("inactive");
+        rules.push(json!({
+            "state": state,
+            "name": rule.name,
+            "query": rule.query,
+            "duration": rule.hold / NANOS_PER_SEC,
+            "keepFiringFor": 0,
+            "labels": { "severity": rule.severity },
+            "annotations": rule.annotations.iter().copied().collect::<BTreeMap<_, _>>(),
+            "alerts": active.iter().map(|a| rule.alert(a, now)).collect::<Vec<_>>(),
+            "health": "ok",
+            "evaluationTime": started.elapsed().as_secs_f64(),
+            "lastEvaluation": rfc3339(now),
+            "type": "alerting",
+        }));
+    }
+    Ok(json!({ "groups": [{
+        "name": "shop",
+        "file": "/etc/prometheus/rules/shop.yml",
+        "rules": rules,
+        "interval": STEP / NANOS_PER_SEC,
+        "limit": 0,
+        "evaluationTime": started.elapsed().as_secs_f64(),
+        "lastEvaluation": rfc3339(now),
+    }]}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINUTE: Nanos = 60 * NANOS_PER_SEC;
+
+    fn data() -> DemoData {
+        DemoData::generate(1_800_000_000 * NANOS_PER_SEC)
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> Params {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn the_error_burst_fires_high_error_rate_and_only_it() {
+        let data = data();
+        let metrics = &data.metrics;
+        let [errors, slow] = &RULES;
+        let active = errors.evaluate(metrics).unwrap();
+        assert_eq!(active.len(), 1);
+        // Not before the burst; within a minute or two of its start.
+        let since = active[0].since;
+        assert!(since > metrics.end() - 20 * MINUTE, "{since}");
+        assert!(since < metrics.end() - 15 * MINUTE, "{since}");
+        assert_eq!(errors.state(&active[0], metrics.end()), "firing");
+        assert!(active[0].value > 0.1);
+        assert!(slow.evaluate(metrics).unwrap().is_empty());
+        let listed = alerts(&data, &Params::new()).unwrap();
+        assert_eq!(listed["alerts"][0]["labels"]["alertname"], "HighErrorRate");
+    }
+
+    #[test]
+    fn rules_can_be_filtered_by_type() {
+        let data = data();
+        let all = rules(&data, &params(&[("type", "alert")])).unwrap();
+        let names: Vec<&str> = all["groups"][0]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["HighErrorRate", "SlowRequests"]);
+        assert_eq!(all["groups"][0]["rules"][1]["state"], "inactive");
+        let recording = rules(&data, &params(&[("type", "record")])).unwrap();
+        assert_eq!(recording["groups"], json!([]));
+        assert!(rules(&data, &params(&[("type", "x")])).is_err());
+    }
+
+    #[test]
+    fn ranges_and_times_are_checked_as_prometheus_checks_them() {
+        let data = data();
+        let end = seconds(data.metrics.end()).to_string();
+        let range = |start: &str, step: &str| {
+            query_range(
+                &data,
+                &params(&[
+                    ("query", "1"),
+                    ("start", start),
+                    ("end", &end),
+                    ("step", step),
+                ]),
+            )
+        };
+        let day_ago = (seconds(data.metrics.end()) - 86_400.0).to_string();
+        assert!(range(&day_ago, "1m").is_ok());
+        assert!(range(&day_ago, "1").unwrap_err().contains("11,000 points"));
+        assert!(
+            range(&day_ago, "0")
+                .unwrap_err()
+                .contains("zero or negative")
+        );
+        assert!(
+            range("x", "15")
+                .unwrap_err()
+                .starts_with("invalid parameter \"start\"")
+        );
+        assert!(
+            range("2100-01-01T00:00:00Z", "15")
+                .unwrap_err()
+                .contains("before start")
+        );
+        let scalar = query(&data, &params(&[("query", "1 + 1"), ("time", "1.5")])).unwrap();
+        assert_eq!(scalar["result"], json!([1.5, "2"]));
+    }
+
+    #[test]
+    fn values_are_written_as_prometheus_writes_them() {
+        assert_eq!(exponent(0.9624999999999999), "9.624999999999999e-01");
+        assert_eq!(exponent(12.0), "1.2e+01");
+        assert_eq!(exponent(f64::NAN), "NaN");
+        assert_eq!(number(f64::NEG_INFINITY), "-Inf");
+        assert_eq!(
+            expand("{{ $value | humanizePercentage }}", 0.1953),
+            "19.53%"
+        );
+    }
+}
