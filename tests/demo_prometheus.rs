@@ -100,7 +100,7 @@ async fn the_demo_answers_like_prometheus() {
         assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
     }
 
-    let metadata = client.metadata().await.unwrap();
+    let metadata = client.metadata(None).await.unwrap();
     assert_eq!(
         metadata["http_server_request_duration_seconds"].unit,
         "seconds"

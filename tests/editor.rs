@@ -10,7 +10,6 @@ use support::{clear_prompt as clear, key, press, screen, settle, state, type_tex
 use triage::app::state::{Loadable, View};
 use triage::app::update::open_metrics;
 use triage::app::{Action, Clients, State};
-use triage::backend::Endpoint;
 use triage::config::Config;
 
 const COUNTER: &str = "sum by (code) (rate(http_server_requests_total[1m]))";
@@ -20,9 +19,8 @@ const P99: &str =
 async fn recorded(history: &std::path::Path) -> Clients {
     let url = support::replay::start(Default::default()).await;
     Clients::from_config(&Config {
-        prometheus: Some(Endpoint::new(&url)),
         history: Some(history.to_owned()),
-        ..Config::with_urls(None, Some(&url))
+        ..Config::with_urls(None, Some(&url), Some(&url))
     })
 }
 

@@ -91,10 +91,7 @@ async fn exemplars_alerts_and_rules_from_a_real_prometheus() {
 /// The alerts view lists the firing alert; Enter graphs its rule's
 /// expression over a window that holds the moment it started.
 async fn alert_list_then_graph(prometheus: &str) {
-    let config = Config {
-        prometheus: Some(Endpoint::new(prometheus)),
-        ..Config::with_urls(None, None)
-    };
+    let config = Config::with_urls(None, None, Some(prometheus));
     let clients = Clients::from_config(&config);
     let mut s = support::state(120, 40);
     s.now = triage::app::now();
@@ -236,10 +233,7 @@ async fn printed_graph_lists_exemplars(prometheus: &str) {
 /// Invalid PromQL puts Prometheus's bad_data words right under the editor;
 /// label values complete from what the target exposes.
 async fn editor_on_a_real_prometheus(prometheus: &str) {
-    let config = Config {
-        prometheus: Some(Endpoint::new(prometheus)),
-        ..Config::with_urls(None, None)
-    };
+    let config = Config::with_urls(None, None, Some(prometheus));
     let clients = Clients::from_config(&config);
     let mut s = support::state(120, 30);
     s.now = triage::app::now();

@@ -268,10 +268,7 @@ async fn alerts_view_and_home_of_the_recorded_prometheus() {
     use triage::app::state::View;
     use triage::app::update::{ask_home_alerts, open_alerts};
     let url = support::replay::start(Default::default()).await;
-    let config = triage::config::Config {
-        prometheus: Some(triage::backend::Endpoint::new(&url)),
-        ..triage::config::Config::with_urls(None, Some(&url))
-    };
+    let config = triage::config::Config::with_urls(None, Some(&url), Some(&url));
     let c = Clients::from_config(&config);
 
     let mut home = state(120, 20);
