@@ -15,7 +15,7 @@ use super::state::{
 use crate::backend::{BackendError, ErrorKind};
 use crate::domain::{LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 use crate::history;
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 use std::time::Duration;
 
@@ -210,6 +210,16 @@ fn prompt(kind: PromptKind, text: &str) -> Prompt {
     }
 }
 
+/// A key typed into a prompt. Ctrl-u clears to the start, as in a shell
+/// (the text area would undo).
+fn edit(textarea: &mut TextArea<'static>, key: KeyEvent) {
+    if key.code == KeyCode::Char('u') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        textarea.delete_line_by_head();
+    } else {
+        textarea.input(key);
+    }
+}
+
 /// A one-line text area holding `text`, the cursor at its end.
 fn one_line(text: &str) -> TextArea<'static> {
     let mut textarea = TextArea::new(vec![text.to_owned()]);
@@ -239,7 +249,7 @@ fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     if prompt.kind == PromptKind::Promql {
         return promql_typed(state, key, effects);
     }
-    prompt.textarea.input(key);
+    edit(&mut prompt.textarea, key);
     if prompt.kind != PromptKind::Search {
         return;
     }
@@ -598,7 +608,7 @@ fn promql_typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
             return recall(prompt, &state.promql_history, key.code == KeyCode::Up);
         }
         _ => {
-            prompt.textarea.input(key);
+            edit(&mut prompt.textarea, key);
             prompt.recalled = None;
         }
     }

@@ -28,7 +28,11 @@ pub fn title(frame: &mut Frame, area: Rect, state: &State) {
         format!(" ⚠ {} ", state.warnings.join(" · "))
     };
     let room = (area.width as usize).saturating_sub(width(&warning));
-    let path: Vec<String> = state.views.iter().skip(1).map(view_title).collect();
+    // Views behind the current one give way to it.
+    let last = state.views.len().saturating_sub(2);
+    let path: Vec<String> = (state.views.iter().skip(1).map(view_title).enumerate())
+        .map(|(i, title)| if i < last { fit(&title, 30) } else { title })
+        .collect();
     let left = format!(
         " triage · {} │ {}",
         state.settings.context,

@@ -68,13 +68,13 @@ fn draw_start(frame: &mut Frame, area: Rect, state: &State) {
         ),
         Line::raw(""),
         Line::from(vec![
-            Span::styled(" context  ", theme.dim()),
+            Span::styled(" context    ", theme.dim()),
             Span::raw(state.settings.context.clone()),
         ]),
     ];
     for (name, url) in &state.settings.backends {
         lines.push(Line::from(vec![
-            Span::styled(format!(" {name:<8} "), theme.dim()),
+            Span::styled(format!(" {name:<10} "), theme.dim()),
             Span::raw(url.clone()),
         ]));
     }
