@@ -193,6 +193,7 @@ async fn every_size_draws_without_panic() {
     let (mut detail, _) = trace(10, 10).await;
     press(&mut detail, &c, &[Action::Bottom, Action::ToggleDetail]).await;
     let mut states = vec![logs_state, wrapped, trace_state, detail, state(10, 10)];
+    states.extend(prometheus_views().await);
     for s in &mut states {
         for (width, height) in (1..=250u16)
             .step_by(13)
@@ -205,6 +206,54 @@ async fn every_size_draws_without_panic() {
             let _ = screen(s);
         }
     }
+}
+
+/// The metrics view (also with the editor and its completion open), the
+/// alerts view and home with alerts, on the recorded Prometheus.
+async fn prometheus_views() -> Vec<State> {
+    use triage::app::update::{ask_home_alerts, open_alerts, open_metrics};
+    let url = support::replay::start(Default::default()).await;
+    let c = clients_with_prometheus(&url);
+    let mut views = Vec::new();
+    for editing in [false, true] {
+        let mut s = state(10, 10);
+        let mut effects = Vec::new();
+        let (promql, now) = (
+            "sum by (code) (rate(http_server_requests_total[1m]))",
+            s.now,
+        );
+        open_metrics(
+            &mut s,
+            promql.into(),
+            std::time::Duration::from_secs(600),
+            now,
+            &mut effects,
+        );
+        settle(&mut s, &c, effects).await;
+        if editing {
+            press(&mut s, &c, &[Action::EditQuery]).await;
+            support::clear_prompt(&mut s, &c).await;
+            support::type_text(&mut s, &c, "rate(http_").await;
+        }
+        views.push(s);
+    }
+    let mut s = state(10, 10);
+    let mut effects = Vec::new();
+    ask_home_alerts(&mut s, &mut effects);
+    open_alerts(&mut s, &mut effects);
+    settle(&mut s, &c, effects).await;
+    let mut home = state(10, 10);
+    home.views = vec![s.views.remove(0)];
+    views.extend([s, home]);
+    views
+}
+
+fn clients_with_prometheus(url: &str) -> Clients {
+    Clients::from_config(&triage::config::Config::with_urls(
+        None,
+        Some(url),
+        Some(url),
+    ))
 }
 
 #[test]

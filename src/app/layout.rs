@@ -54,3 +54,8 @@ pub const METRICS_Y_LABEL_WIDTH: u16 = 8;
 pub fn metrics_chart_columns(width: u16) -> u16 {
     width.saturating_sub(METRICS_Y_LABEL_WIDTH + 1)
 }
+
+/// Braille dots across the metrics chart: two a column.
+pub fn metrics_chart_dots(width: u16) -> usize {
+    metrics_chart_columns(width) as usize * 2
+}

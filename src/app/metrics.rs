@@ -53,6 +53,8 @@ impl MetricsView {
 
 /// A series as drawn: runs of finite points, x in seconds from the
 /// window's start. NaN and infinities break a run, so gaps show as gaps.
+/// Each braille dot column keeps only its lowest and highest point: all
+/// the eye can see, and what keeps a redraw cheap whatever the answer held.
 #[derive(Debug)]
 pub struct Line {
     /// Index into `MetricsModel::series`.
@@ -75,6 +77,9 @@ pub struct MetricsModel {
     pub exemplar_error: Option<BackendError>,
     /// Index into `exemplars`.
     pub selected: usize,
+    /// The window the lines are laid out in, and its width in dots.
+    range: TimeRange,
+    dots: usize,
     /// The series the legend's cursor is on, and whether it is shown alone.
     pub focus: usize,
     pub isolated: bool,
@@ -88,10 +93,11 @@ impl MetricsModel {
         warnings: Vec<SafeText>,
         exemplars: Result<Vec<Exemplar>, BackendError>,
         range: TimeRange,
+        dots: usize,
     ) -> Self {
         let left_out = series.len().saturating_sub(MAX_SERIES);
         series.truncate(MAX_SERIES);
-        let lines = lines(&series, range.start);
+        let lines = lines(&series, range, dots);
         let y_bounds = y_bounds(&lines);
         let (mut exemplars, exemplar_error) = match exemplars {
             Ok(list) => (list, None),
@@ -107,9 +113,19 @@ impl MetricsModel {
             exemplars,
             exemplar_error,
             selected: 0,
+            range,
+            dots,
             focus: 0,
             isolated: false,
             unit: None,
+        }
+    }
+
+    /// Lays the lines out again for a chart `dots` wide (the terminal was resized).
+    pub fn fit(&mut self, dots: usize) {
+        if dots != self.dots {
+            self.dots = dots;
+            self.lines = lines(&self.series, self.range, dots);
         }
     }
 
@@ -124,28 +140,80 @@ pub fn x_of(time: Nanos, start: Nanos) -> f64 {
     time.saturating_sub(start) as f64 / NANOS_PER_SEC as f64
 }
 
-fn lines(series: &[Series], start: Nanos) -> Vec<Line> {
+fn lines(series: &[Series], range: TimeRange, dots: usize) -> Vec<Line> {
+    let width = x_of(range.end, range.start).max(f64::MIN_POSITIVE);
+    let column = |x: f64| (x / width * dots as f64) as i64;
     let mut lines = Vec::new();
     for (index, s) in series.iter().enumerate() {
-        let mut run = Vec::new();
+        let mut run = Run::default();
         for point in &s.points {
             if point.value.is_finite() {
-                run.push((x_of(point.time, start), point.value));
-            } else if !run.is_empty() {
+                let x = x_of(point.time, range.start);
+                run.add(column(x), (x, point.value));
+            } else if let Some(points) = run.finish() {
                 lines.push(Line {
                     series: index,
-                    points: std::mem::take(&mut run),
+                    points,
                 });
             }
         }
-        if !run.is_empty() {
+        if let Some(points) = run.finish() {
             lines.push(Line {
                 series: index,
-                points: run,
+                points,
             });
         }
     }
     lines
+}
+
+type XY = (f64, f64);
+
+/// A run of finite points being thinned, one dot column at a time.
+#[derive(Default)]
+struct Run {
+    points: Vec<XY>,
+    /// The column being gathered, with its lowest and highest point.
+    column: Option<(i64, XY, XY)>,
+}
+
+impl Run {
+    fn add(&mut self, column: i64, point: (f64, f64)) {
+        match &mut self.column {
+            Some((c, low, high)) if *c == column => {
+                if point.1 < low.1 {
+                    *low = point;
+                }
+                if point.1 > high.1 {
+                    *high = point;
+                }
+            }
+            _ => {
+                self.flush();
+                self.column = Some((column, point, point));
+            }
+        }
+    }
+
+    /// The gathered column's points, in time order.
+    fn flush(&mut self) {
+        if let Some((_, low, high)) = self.column.take() {
+            let (first, second) = if low.0 <= high.0 {
+                (low, high)
+            } else {
+                (high, low)
+            };
+            self.points.push(first);
+            if second != first {
+                self.points.push(second);
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Option<Vec<(f64, f64)>> {
+        self.flush();
+        (!self.points.is_empty()).then(|| std::mem::take(&mut self.points))
+    }
 }
 
 fn y_bounds(lines: &[Line]) -> [f64; 2] {
@@ -214,6 +282,7 @@ mod tests {
                 start: 0,
                 end: 5 * NANOS_PER_SEC,
             },
+            1000,
         );
         let runs: Vec<usize> = model.lines.iter().map(|l| l.points.len()).collect();
         assert_eq!(runs, [1, 1, 1]);
@@ -224,18 +293,45 @@ mod tests {
     fn empty_and_flat_series_still_have_a_scale() {
         let range = TimeRange { start: 0, end: 1 };
         assert_eq!(
-            MetricsModel::new(Vec::new(), Vec::new(), Ok(Vec::new()), range).y_bounds,
+            MetricsModel::new(Vec::new(), Vec::new(), Ok(Vec::new()), range, 100).y_bounds,
             [0.0, 1.0]
         );
-        let nan = MetricsModel::new(vec![series(&[f64::NAN])], Vec::new(), Ok(Vec::new()), range);
+        let nan = MetricsModel::new(
+            vec![series(&[f64::NAN])],
+            Vec::new(),
+            Ok(Vec::new()),
+            range,
+            100,
+        );
         assert_eq!(nan.y_bounds, [0.0, 1.0]);
         let flat = MetricsModel::new(
             vec![series(&[-2.0, -2.0])],
             Vec::new(),
             Ok(Vec::new()),
             range,
+            100,
         );
         assert_eq!(flat.y_bounds, [-3.0, -1.0]);
+    }
+
+    #[test]
+    fn a_dot_column_keeps_its_lowest_and_highest_point_in_time_order() {
+        // Ten points over two columns: 0..5 s and 5..10 s.
+        let values = [3.0, 9.0, 1.0, 4.0, 4.0, 2.0, 2.0, 8.0, 2.0, 0.5];
+        let range = TimeRange {
+            start: 0,
+            end: 10 * NANOS_PER_SEC,
+        };
+        let mut model =
+            MetricsModel::new(vec![series(&values)], Vec::new(), Ok(Vec::new()), range, 2);
+        assert_eq!(
+            model.lines[0].points,
+            [(1.0, 9.0), (2.0, 1.0), (7.0, 8.0), (9.0, 0.5)]
+        );
+        // Wide enough, nothing is thinned.
+        model.fit(100);
+        assert_eq!(model.lines[0].points.len(), values.len());
+        assert_eq!(model.y_bounds[1], 9.0 + 0.45);
     }
 
     #[test]
@@ -246,6 +342,7 @@ mod tests {
             Vec::new(),
             Ok(Vec::new()),
             TimeRange { start: 0, end: 1 },
+            100,
         );
         assert_eq!((model.series.len(), model.left_out), (MAX_SERIES, 7));
     }

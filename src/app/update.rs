@@ -37,6 +37,15 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
         Msg::Resize { width, height } => {
             state.width = width;
             state.height = height;
+            for view in &mut state.views {
+                if let View::Metrics(MetricsView {
+                    load: Loadable::Ready(model),
+                    ..
+                }) = view
+                {
+                    model.fit(layout::metrics_chart_dots(width));
+                }
+            }
             keep_cursor_in_view(state);
             state.dirty = true;
         }
@@ -550,6 +559,7 @@ fn metrics_loaded(
         .iter()
         .position(|v| matches!(v, View::Metrics(m) if m.pending() == Some(id)));
     let Some(at) = waiting else { return }; // stale
+    let dots = layout::metrics_chart_dots(state.width);
     let Some(View::Metrics(view)) = state.views.get_mut(at) else {
         return;
     };
@@ -561,10 +571,12 @@ fn metrics_loaded(
             series,
             exemplars,
             unit,
-        }) => Loadable::Ready(MetricsModel {
-            unit: unit.map(|u| SafeText::new(&u)),
-            ..MetricsModel::new(series.data, series.warnings, exemplars, view.range())
-        }),
+        }) => {
+            let mut model =
+                MetricsModel::new(series.data, series.warnings, exemplars, view.range(), dots);
+            model.unit = unit.map(|u| SafeText::new(&u));
+            Loadable::Ready(model)
+        }
         Err(e) => Loadable::Failed(e),
     };
     if refused && at + 1 == state.views.len() && state.input.is_none() {

@@ -5,14 +5,17 @@ use super::logs::clock;
 use super::text::{fit, pad};
 use super::theme::Theme;
 use crate::app::State;
+use crate::app::layout::METRICS_Y_LABEL_WIDTH;
 use crate::app::metrics::{MetricsModel, MetricsView, x_of};
 use crate::app::state::{Loadable, Prompt, PromptKind};
+use crate::domain::Nanos;
 use crate::domain::time::format_duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Chart, Clear, Dataset, GraphType, Paragraph};
+use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
+use ratatui::widgets::{Clear, Paragraph};
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
 const LEGEND_ROWS: usize = 5;
@@ -252,6 +255,9 @@ pub fn unit_of(promql: &str) -> Unit {
     }
 }
 
+/// The chart: y labels, axes, the series on one braille canvas, and the
+/// exemplars as markers on top. One canvas layer for all series, rather
+/// than `Chart`'s layer per dataset, keeps a redraw cheap at 50 series.
 fn draw_chart(
     frame: &mut Frame,
     area: Rect,
@@ -260,60 +266,138 @@ fn draw_chart(
     state: &State,
 ) {
     let theme = &state.settings.theme;
+    if area.height < 3 || area.width <= METRICS_Y_LABEL_WIDTH + 2 {
+        return;
+    }
+    let [labels, plot_column] = Layout::horizontal([
+        Constraint::Length(METRICS_Y_LABEL_WIDTH + 1),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    let [plot, x_axis, x_labels] = Layout::vertical([
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(plot_column);
     let range = view.range();
+    let width = x_of(range.end, range.start);
     let [low, high] = model.y_bounds;
-    let exemplars: Vec<(f64, f64)> = model
-        .exemplars
-        .iter()
-        .map(|e| (x_of(e.time, range.start), e.value.clamp(low, high)))
-        .collect();
-    let selected: Vec<(f64, f64)> = exemplars.get(model.selected).copied().into_iter().collect();
-    let mut datasets: Vec<Dataset> = model
-        .lines
-        .iter()
-        .filter(|line| model.shows(line.series))
-        .map(|line| {
-            Dataset::default()
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(theme.series(line.series))
-                .data(&line.points)
-        })
-        .collect();
-    datasets.push(
-        Dataset::default()
-            .marker(Marker::Dot)
-            .graph_type(GraphType::Scatter)
-            .style(theme.text())
-            .data(&exemplars),
-    );
-    datasets.push(
-        Dataset::default()
-            .marker(Marker::Block)
-            .graph_type(GraphType::Scatter)
-            .style(theme.warn())
-            .data(&selected),
-    );
-    let utc = state.settings.utc;
-    let time = |t| clock(t, utc)[..8].to_owned();
+    let canvas = Canvas::default()
+        .marker(Marker::Braille)
+        .x_bounds([0.0, width])
+        .y_bounds([low, high])
+        .paint(|ctx| {
+            for line in model.lines.iter().filter(|l| model.shows(l.series)) {
+                let color = theme.series(line.series).fg.unwrap_or_default();
+                if let [point] = line.points.as_slice() {
+                    ctx.draw(&Points {
+                        coords: &[*point],
+                        color,
+                    });
+                }
+                for pair in line.points.windows(2) {
+                    ctx.draw(&CanvasLine::new(
+                        pair[0].0, pair[0].1, pair[1].0, pair[1].1, color,
+                    ));
+                }
+            }
+        });
+    frame.render_widget(canvas, plot);
+    draw_exemplar_markers(frame, plot, model, range.start, [width, low, high], state);
+    draw_axes(frame, [labels, plot, x_axis, x_labels], view, model, state);
+}
+
+/// Exemplars as `•` on the cell their time and value fall in (clamped to
+/// the chart), the selected one as `█`.
+fn draw_exemplar_markers(
+    frame: &mut Frame,
+    plot: Rect,
+    model: &MetricsModel,
+    start: Nanos,
+    [width, low, high]: [f64; 3],
+    state: &State,
+) {
+    let theme = &state.settings.theme;
+    let cell = |e: &crate::domain::Exemplar| {
+        let x = x_of(e.time, start) / width.max(f64::MIN_POSITIVE);
+        let y = (e.value.clamp(low, high) - low) / (high - low);
+        let column = (x * f64::from(plot.width - 1)).round() as u16;
+        let row = (y * f64::from(plot.height - 1)).round() as u16;
+        (
+            plot.x + column.min(plot.width - 1),
+            plot.bottom() - 1 - row.min(plot.height - 1),
+        )
+    };
+    let buffer = frame.buffer_mut();
+    for e in &model.exemplars {
+        buffer[cell(e)].set_symbol("•").set_style(theme.text());
+    }
+    if let Some(e) = model.exemplars.get(model.selected) {
+        buffer[cell(e)].set_symbol("█").set_style(theme.warn());
+    }
+}
+
+/// The y axis's labels (bottom, middle, top) and line, the x axis's line
+/// and its times (start, middle, end).
+fn draw_axes(
+    frame: &mut Frame,
+    [labels, plot, x_axis, x_labels]: [Rect; 4],
+    view: &MetricsView,
+    model: &MetricsModel,
+    state: &State,
+) {
+    let theme = &state.settings.theme;
     let unit = graph_unit(view, model);
-    let x_axis = Axis::default()
-        .bounds([0.0, x_of(range.end, range.start)])
-        .labels([
-            time(range.start),
-            time(range.start / 2 + range.end / 2),
-            time(range.end),
-        ])
-        .style(theme.dim());
-    let y_axis = Axis::default()
-        .bounds([low, high])
-        .labels([
-            format_value(low, unit),
-            format_value((low + high) / 2.0, unit),
-            format_value(high, unit),
-        ])
-        .style(theme.dim());
-    frame.render_widget(Chart::new(datasets).x_axis(x_axis).y_axis(y_axis), area);
+    let [low, high] = model.y_bounds;
+    let buffer = frame.buffer_mut();
+    for (row, value) in [
+        (plot.bottom() - 1, low),
+        (plot.y + plot.height / 2, (low + high) / 2.0),
+        (plot.y, high),
+    ] {
+        let text = fit(&format_value(value, unit), METRICS_Y_LABEL_WIDTH as usize);
+        buffer.set_string(labels.x, row, text, theme.dim());
+    }
+    let axis_x = labels.right() - 1;
+    for row in plot.top()..plot.bottom() {
+        buffer[(axis_x, row)].set_symbol("│").set_style(theme.dim());
+    }
+    buffer[(axis_x, x_axis.y)]
+        .set_symbol("└")
+        .set_style(theme.dim());
+    buffer.set_string(
+        x_axis.x,
+        x_axis.y,
+        "─".repeat(x_axis.width as usize),
+        theme.dim(),
+    );
+    let range = view.range();
+    let time = |t| clock(t, state.settings.utc)[..8].to_owned();
+    let times = [
+        time(range.start),
+        time(range.start / 2 + range.end / 2),
+        time(range.end),
+    ];
+    let text = spread(&times, x_labels.width as usize);
+    buffer.set_string(x_labels.x, x_labels.y, text, theme.dim());
+}
+
+/// Three labels at the left, the middle and the right of `width` cells;
+/// the middle one gives way when there is no room.
+fn spread([left, middle, right]: &[String; 3], width: usize) -> String {
+    let used = left.len() + middle.len() + right.len();
+    if used + 2 > width {
+        let gap = width.saturating_sub(left.len() + right.len());
+        return fit(&format!("{left}{}{right}", " ".repeat(gap)), width);
+    }
+    let first_gap = ((width - middle.len()) / 2).saturating_sub(left.len());
+    let second_gap = (width - used).saturating_sub(first_gap);
+    format!(
+        "{left}{}{middle}{}{right}",
+        " ".repeat(first_gap),
+        " ".repeat(second_gap)
+    )
 }
 
 fn legend_lines<'a>(model: &'a MetricsModel, theme: &Theme) -> Vec<Line<'a>> {
