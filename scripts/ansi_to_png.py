@@ -87,9 +87,28 @@ def parse(text):
     return rows
 
 
+# Braille dot bits: (bit, column, row) of the 2x4 grid in a cell.
+BRAILLE = [(0, 0, 0), (1, 0, 1), (2, 0, 2), (3, 1, 0), (4, 1, 1), (5, 1, 2), (6, 0, 3), (7, 1, 3)]
+
+
+def draw_braille(draw, c, x0, y0, x1, y1, fill):
+    """Braille patterns (U+2800-28FF, the chart's dots) as dots: the mono
+    font has no glyphs for them."""
+    bits, w, h = ord(c) - 0x2800, x1 - x0, y1 - y0
+    r = max(1, round(w / 7))
+    for bit, col, row in BRAILLE:
+        if bits >> bit & 1:
+            cx, cy = x0 + w * (1 + 2 * col) / 4, y0 + h * (1 + 2 * row) / 8
+            draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=fill)
+    return True
+
+
 def draw_art(draw, c, x0, y0, x1, y1, fill):
-    """Draw block elements (U+2580-2590) and light box lines cell-exact, so
-    neighbours join without seams; return False for any other character."""
+    """Draw block elements (U+2580-2590), light box lines and braille
+    cell-exact, so neighbours join without seams; return False for any
+    other character."""
+    if len(c) == 1 and 0x2800 <= ord(c) <= 0x28FF:
+        return draw_braille(draw, c, x0, y0, x1, y1, fill)
     n, w, h = ord(c) - 0x2580 if len(c) == 1 else -1, x1 - x0, y1 - y0
     if c in BOX:
         cx, cy = x0 + (w - 1) // 2, y0 + (h - 1) // 2

@@ -2,6 +2,8 @@
 # Regenerate the README screenshots from `triage demo`:
 #   screenshots/logs.png   the logs view
 #   screenshots/trace.png  the trace of a failed request, span detail open
+#   screenshots/home.png   home, with the demo's firing alert on top
+#   screenshots/metrics.png  a latency graph with its exemplars, run from the editor
 #
 # Runs the demo in a detached 160x45 session of a private tmux server,
 # captures the pane with its colours and renders it with ansi_to_png.py.
@@ -82,7 +84,7 @@ echo 'set -g status off' >"$work/tmux.conf"
 mkdir -p "$work/config"
 t new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
     env -u TRIAGE_CONFIG -u TRIAGE_CONTEXT -u TRIAGE_LOKI_URL -u TRIAGE_TEMPO_URL \
-    -u TRIAGE_PROMETHEUS_URL XDG_CONFIG_HOME="$work/config" \
+    -u TRIAGE_PROMETHEUS_URL XDG_CONFIG_HOME="$work/config" XDG_STATE_HOME="$work/state" \
     TERM=xterm-256color COLORTERM=truecolor "$TRIAGE_BIN" demo
 
 # Logs: wait for log lines (they start with a time, e.g. 19:38:24.498).
@@ -103,6 +105,25 @@ sleep 0.3
 keys d 1
 wait_for '^ *name +ArticlesRepository\.List'
 shot trace
+
+# Home: back past the logs; the firing alert is on top.
+keys Escape 1
+sleep 0.3
+keys Escape 1
+wait_for 'firing +page +HighErrorRate'
+shot home
+
+# Metrics: graph the alert, then edit the expression to a latency quantile.
+keys Enter 1
+wait_for '^ *time +value +trace_id'
+keys e 1
+t send-keys -t "$SESSION" C-u
+t send-keys -t "$SESSION" -l 'histogram_quantile(0.9, sum by (le) (rate(http_server_request_duration_seconds_bucket[5m])))'
+sleep 0.3
+keys Enter 1
+wait_for 'in seconds'
+keys l 3
+shot metrics
 
 keys q 1
 sleep 0.3
