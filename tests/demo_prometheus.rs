@@ -111,3 +111,52 @@ async fn the_demo_answers_like_prometheus() {
     let err = client.query("topk(3, up)", None).await.unwrap_err();
     assert!(err.to_string().contains("bad_data"), "{err}");
 }
+
+/// The whole path on the demo, as a user walks it: home's firing alert,
+/// Enter graphs it, an exemplar of a failed request, Enter opens its trace.
+#[tokio::test]
+async fn from_the_demos_alert_to_a_failed_trace() {
+    use triage::app::state::{Loadable, View};
+    use triage::app::{self, Action, Clients, Msg, Settings, State, update};
+    use triage::config::Config;
+    let now = triage::app::now();
+    let demo = triage::demo::start(now).await.unwrap();
+    let clients = Clients::from_config(&Config::with_urls(
+        Some(&demo.loki_url),
+        Some(&demo.tempo_url),
+        Some(&demo.prometheus_url),
+    ));
+    let mut state = State::new(Settings::default(), 160, 45, now);
+    let mut effects = Vec::new();
+    app::update::ask_home_alerts(&mut state, &mut effects);
+    let deadline = Duration::from_secs(10);
+    app::settle(&mut state, &clients, deadline, effects).await;
+    let screen = triage::ui::print::render_text(&state, 160, 45);
+    assert!(
+        screen.contains("firing  page     HighErrorRate"),
+        "{screen}"
+    );
+
+    let mut press = async |state: &mut State, action| {
+        let effects = update(state, Msg::Action(action), now);
+        app::settle(state, &clients, deadline, effects).await;
+    };
+    press(&mut state, Action::Open).await;
+    let View::Metrics(graph) = state.current() else { panic!("no graph") };
+    assert!(graph.promql.contains("code=~\"5..\""), "{}", graph.promql);
+    let Loadable::Ready(model) = &graph.load else { panic!("{:?}", graph.load) };
+    let failed = model
+        .exemplars
+        .iter()
+        .position(|e| e.series.get("code").is_some_and(|c| c.as_str() == "500"))
+        .expect("an exemplar of a failed request");
+    let trace_id = model.exemplars[failed].trace_id("trace_id").unwrap();
+    for _ in 0..failed {
+        press(&mut state, Action::Down).await;
+    }
+    press(&mut state, Action::Open).await;
+    let View::Trace(trace) = state.current() else { panic!("no trace") };
+    assert_eq!(trace.trace_id, trace_id);
+    let Loadable::Ready(model) = &trace.load else { panic!("{:?}", trace.load) };
+    assert!(model.trace.spans.iter().any(|s| s.is_error()));
+}
