@@ -137,7 +137,7 @@ async fn from_the_demos_alert_to_a_failed_trace() {
         "{screen}"
     );
 
-    let mut press = async |state: &mut State, action| {
+    let press = async |state: &mut State, action| {
         let effects = update(state, Msg::Action(action), now);
         app::settle(state, &clients, deadline, effects).await;
     };
