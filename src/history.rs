@@ -20,15 +20,15 @@ pub fn default_path() -> Option<PathBuf> {
     Some(state_dir()?.join("promql_history"))
 }
 
-/// The newest `MAX_ENTRIES`, oldest first; no file is no history.
+/// The newest `MAX_ENTRIES`, oldest first, each once (where it was last
+/// run); no file is no history.
 pub fn load(path: &Path) -> Vec<String> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<String> = text
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
-    lines[lines.len().saturating_sub(MAX_ENTRIES)..].to_vec()
+    let mut history = Vec::new();
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        remember(&mut history, line);
+    }
+    history
 }
 
 /// Adds an expression (on one line) at the end, readable by the user only:
@@ -69,7 +69,8 @@ mod tests {
         assert!(load(&path).is_empty());
         append(&path, "up").unwrap();
         append(&path, "sum by (code)\n  (rate(x[1m]))").unwrap();
-        assert_eq!(load(&path), ["up", "sum by (code) (rate(x[1m]))"]);
+        append(&path, "up").unwrap();
+        assert_eq!(load(&path), ["sum by (code) (rate(x[1m]))", "up"]);
         for i in 0..2 * MAX_ENTRIES {
             append(&path, &format!("q{i}")).unwrap();
         }

@@ -78,7 +78,7 @@ async fn the_demo_answers_like_prometheus() {
         .find(|r| r.name.as_str() == "HighErrorRate")
         .unwrap();
     assert_eq!(
-        rule.query,
+        rule.query.as_str(),
         r#"sum(rate(http_server_requests_total{namespace="shop",code=~"5.."}[5m])) / sum(rate(http_server_requests_total{namespace="shop"}[5m])) > 0.05"#
     );
     assert_eq!(rule.alerts.len(), 1);
@@ -102,7 +102,9 @@ async fn the_demo_answers_like_prometheus() {
 
     let metadata = client.metadata(None).await.unwrap();
     assert_eq!(
-        metadata["http_server_request_duration_seconds"].unit,
+        metadata["http_server_request_duration_seconds"]
+            .unit
+            .as_str(),
         "seconds"
     );
 

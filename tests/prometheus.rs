@@ -109,7 +109,7 @@ async fn alerts_and_their_rules() {
         .find(|r| r.name.as_str() == "ApiErrors")
         .unwrap();
     assert_eq!(
-        rule.query,
+        rule.query.as_str(),
         "sum(rate(http_server_requests_total{code=\"500\"}[1m])) > 0"
     );
     assert_eq!(rule.alerts.len(), 1);
@@ -128,10 +128,12 @@ async fn names_labels_and_metadata_for_completion() {
     );
     let metadata = client.metadata(None).await.unwrap();
     assert_eq!(
-        metadata["http_server_request_duration_seconds"].unit,
+        metadata["http_server_request_duration_seconds"]
+            .unit
+            .as_str(),
         "seconds"
     );
-    assert_eq!(metadata["http_server_requests"].kind, "counter");
+    assert_eq!(metadata["http_server_requests"].kind.as_str(), "counter");
 }
 
 #[tokio::test]

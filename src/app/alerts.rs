@@ -5,7 +5,7 @@ use super::effect::RequestId;
 use super::metrics::SPANS;
 use super::state::Loadable;
 use crate::backend::BackendError;
-use crate::domain::{Alert, AlertRule, AlertState, Nanos};
+use crate::domain::{Alert, AlertRule, AlertState, Nanos, SafeText};
 use std::time::Duration;
 
 /// A list of alerts and its cursor: the alerts view, and the top of home.
@@ -27,7 +27,7 @@ impl AlertsView {
 pub struct AlertRow {
     pub alert: Alert,
     /// The rule's expression, when the rules API named it.
-    pub query: Option<String>,
+    pub query: Option<SafeText>,
 }
 
 #[derive(Debug)]
@@ -133,7 +133,7 @@ mod tests {
     fn rule(name: &str, query: &str, alerts: Vec<Alert>) -> AlertRule {
         AlertRule {
             name: SafeText::new(name),
-            query: query.into(),
+            query: SafeText::new(query),
             alerts,
         }
     }
@@ -162,7 +162,9 @@ mod tests {
             rule("Errors", "in_group_b > 1", vec![fired.clone()]),
         ];
         let model = AlertsModel::new(vec![fired, other], Ok(rules));
-        let queries: Vec<_> = model.rows.iter().map(|r| r.query.as_deref()).collect();
+        let queries: Vec<_> = (model.rows.iter())
+            .map(|r| r.query.as_ref().map(SafeText::as_str))
+            .collect();
         assert_eq!(queries, [Some("in_group_b > 1"), Some("in_group_a > 1")]);
 
         let failed = BackendError::new(Source::Prometheus, ErrorKind::Http, "rules: 403");

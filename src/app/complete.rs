@@ -18,9 +18,9 @@ pub enum Slot {
     SelectorLabel,
     /// A label name inside `by (...)`, `without (...)`, `on (...)`...
     GroupingLabel,
-    /// A label's value after `=`, `!=`, `=~` or `!~`; `quoted` once the
-    /// opening quote is typed.
-    Value { label: String, quoted: bool },
+    /// A label's value after `=`, `!=`, `=~` or `!~`, with the quote it
+    /// was opened with (`"`, `'` or a backtick), if one is typed yet.
+    Value { label: String, quote: Option<char> },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,10 +45,20 @@ impl Context {
             Slot::Metric if FUNCTIONS.contains(&name) => format!("{name}("),
             Slot::Metric | Slot::GroupingLabel => name.to_owned(),
             Slot::SelectorLabel => format!("{name}=\""),
-            Slot::Value { quoted, .. } => {
-                let escaped = name.replace('\\', "\\\\").replace('"', "\\\"");
-                let open = if *quoted { "" } else { "\"" };
-                format!("{open}{escaped}\"")
+            Slot::Value {
+                quote: Some('`'), ..
+            } => format!("{name}`"), // raw: no escapes
+            Slot::Value { quote, .. } => {
+                let close = quote.unwrap_or('"');
+                let escaped = name
+                    .replace('\\', "\\\\")
+                    .replace(close, &format!("\\{close}"));
+                let open = if quote.is_some() {
+                    String::new()
+                } else {
+                    close.to_string()
+                };
+                format!("{open}{escaped}{close}")
             }
         }
     }
@@ -164,11 +174,11 @@ pub fn context(before: &str) -> Option<Context> {
             _ => {}
         }
     }
-    if let Some((_, start)) = quote {
+    if let Some((open, start)) = quote {
         let label = label_before_operator(&before[..start - 1]).filter(|_| braces > 0)?;
         let slot = Slot::Value {
             label,
-            quoted: true,
+            quote: Some(open),
         };
         return Some(Context {
             slot,
@@ -182,10 +192,7 @@ pub fn context(before: &str) -> Option<Context> {
     let head = &before[..before.len() - prefix.len()];
     let slot = if braces > 0 {
         match label_before_operator(head) {
-            Some(label) => Slot::Value {
-                label,
-                quoted: false,
-            },
+            Some(label) => Slot::Value { label, quote: None },
             None => Slot::SelectorLabel,
         }
     } else if parens.last() == Some(&true) {
@@ -226,10 +233,10 @@ mod tests {
         context(before).map(|c| (c.slot, c.prefix))
     }
 
-    fn value(label: &str, quoted: bool) -> Slot {
+    fn value(label: &str, quote: Option<char>) -> Slot {
         Slot::Value {
             label: label.into(),
-            quoted,
+            quote,
         }
     }
 
@@ -246,20 +253,23 @@ mod tests {
             slot("up{job=\"api\", co"),
             Some((Slot::SelectorLabel, "co".into()))
         );
-        assert_eq!(slot("up{code=\"5"), Some((value("code", true), "5".into())));
+        assert_eq!(
+            slot("up{code=\"5"),
+            Some((value("code", Some('"')), "5".into()))
+        );
         assert_eq!(
             slot("up{code=~\""),
-            Some((value("code", true), String::new()))
+            Some((value("code", Some('"')), String::new()))
         );
         assert_eq!(slot("up{code != 4"), None); // a number
-        assert_eq!(slot("up{code!=a"), Some((value("code", false), "a".into())));
+        assert_eq!(slot("up{code!=a"), Some((value("code", None), "a".into())));
         assert_eq!(
             slot("up{a=\"}{\", b"),
             Some((Slot::SelectorLabel, "b".into()))
         );
         assert_eq!(
             slot("up{a=\"x\\\"y\", b=\"q"),
-            Some((value("b", true), "q".into()))
+            Some((value("b", Some('"')), "q".into()))
         );
         assert_eq!(slot("sum by (co"), Some((Slot::GroupingLabel, "co".into())));
         assert_eq!(slot("sum by (code) (ra"), Some((Slot::Metric, "ra".into())));
@@ -284,6 +294,9 @@ mod tests {
         assert_eq!(at("up{code=\"5").insertion("500"), "500\"");
         assert_eq!(at("up{code=a").insertion("a\"b"), "\"a\\\"b\"");
         assert_eq!(at("sum by (c").insertion("code"), "code");
+        // The value closes with the quote it was opened with.
+        assert_eq!(at("up{code='5").insertion("5'0"), "5\\'0'");
+        assert_eq!(at("up{code=`5").insertion("5\\0"), "5\\0`");
     }
 
     #[test]

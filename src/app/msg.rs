@@ -54,7 +54,7 @@ pub struct Metrics {
     pub series: Answered<Vec<Series>>,
     pub exemplars: Result<Vec<Exemplar>, BackendError>,
     /// The unit metadata gives the expression's metric, when it gives one.
-    pub unit: Option<String>,
+    pub unit: Option<SafeText>,
 }
 
 impl Msg {

@@ -6,7 +6,7 @@ use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
 use crate::backend::{BackendError, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient};
 use crate::config::Config;
-use crate::domain::promql;
+use crate::domain::{SafeText, promql};
 use crate::history;
 use std::collections::HashMap;
 use std::future::Future;
@@ -82,15 +82,22 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         } => {
             let work = async {
                 let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+                // Exemplars and the unit are extras: a hanging endpoint for
+                // them must not cost the graph.
+                let extra = deadline / 2;
                 let (series, exemplars, unit) = tokio::join!(
                     prometheus.query_range(&promql, range, step),
-                    prometheus.exemplars(&promql, range),
-                    unit_of(prometheus, &promql),
+                    within(
+                        extra,
+                        Source::Prometheus,
+                        prometheus.exemplars(&promql, range)
+                    ),
+                    tokio::time::timeout(extra, metadata_unit(prometheus, &promql)),
                 );
                 Ok(Metrics {
                     series: series?,
                     exemplars: exemplars.map(|e| e.data),
-                    unit,
+                    unit: unit.ok().flatten(),
                 })
             };
             let result = within(deadline, Source::Prometheus, work).await;
@@ -99,7 +106,8 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         Effect::FetchAlerts { id } => {
             let work = async {
                 let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
-                let (alerts, rules) = tokio::join!(prometheus.alerts(), prometheus.alert_rules());
+                let rules = within(deadline / 2, Source::Prometheus, prometheus.alert_rules());
+                let (alerts, rules) = tokio::join!(prometheus.alerts(), rules);
                 Ok(Alerts {
                     alerts: alerts?,
                     rules,
@@ -134,7 +142,7 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
 /// The unit metadata gives the first metric an expression selects, asked
 /// of each family the name could belong to. A `_count` counts events: its
 /// family's unit is not its own. No answer is no unit, not an error.
-async fn unit_of(prometheus: &PrometheusClient, promql: &str) -> Option<String> {
+async fn metadata_unit(prometheus: &PrometheusClient, promql: &str) -> Option<SafeText> {
     let name = promql::metric_names(promql).into_iter().next()?;
     if name.ends_with("_count") {
         return None;
@@ -147,7 +155,7 @@ async fn unit_of(prometheus: &PrometheusClient, promql: &str) -> Option<String> 
         .await
         .into_iter()
         .flatten()
-        .find(|unit| !unit.is_empty())
+        .find(|unit| !unit.as_str().is_empty())
 }
 
 async fn within<T>(

@@ -113,14 +113,6 @@ impl View {
     }
 
     /// The alerts list this view shows, if any.
-    pub fn alerts(&self) -> Option<&AlertsView> {
-        match self {
-            View::Home { alerts } => alerts.as_ref(),
-            View::Alerts(alerts) => Some(alerts),
-            _ => None,
-        }
-    }
-
     pub fn alerts_mut(&mut self) -> Option<&mut AlertsView> {
         match self {
             View::Home { alerts } => alerts.as_mut(),

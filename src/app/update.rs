@@ -189,8 +189,12 @@ fn back(state: &mut State, effects: &mut Vec<Effect>) {
 /// same trace. The view is replaced, so a late answer to the old request
 /// finds nobody waiting.
 fn reload(state: &mut State, effects: &mut Vec<Effect>) {
-    if matches!(state.current(), View::Home { .. }) {
-        return ask_home_alerts(state, effects);
+    // Home reloads its alerts, if it shows any (no Prometheus, none).
+    if let View::Home { alerts } = state.current() {
+        if alerts.is_some() {
+            ask_home_alerts(state, effects);
+        }
+        return;
     }
     if let Some(id) = state.current().pending() {
         effects.push(Effect::Cancel(id));
@@ -574,7 +578,7 @@ fn metrics_loaded(
         }) => {
             let mut model =
                 MetricsModel::new(series.data, series.warnings, exemplars, view.range(), dots);
-            model.unit = unit.map(|u| SafeText::new(&u));
+            model.unit = unit;
             Loadable::Ready(model)
         }
         Err(e) => Loadable::Failed(e),
@@ -735,7 +739,12 @@ fn names_loaded(
         Ok(list) => Loadable::Ready(list.iter().map(ToString::to_string).collect()),
         Err(e) => Loadable::Failed(e),
     };
-    refresh_completion(state, effects);
+    // Only the list the open completion waits for: a late answer for an
+    // earlier word must not reopen a closed list or move its cursor.
+    let awaited = state.input.as_ref().and_then(|p| p.completion.as_ref());
+    if awaited.is_some_and(|c| c.context.names() == names) {
+        refresh_completion(state, effects);
+    }
     state.dirty = true;
 }
 
@@ -853,7 +862,7 @@ fn alerts_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         state.message = Some(info("no alert to graph"));
         return;
     };
-    let Some(query) = row.query.clone() else {
+    let Some(query) = row.query.as_ref().map(ToString::to_string) else {
         let why = model
             .rules_error
             .as_ref()

@@ -108,15 +108,22 @@ struct WireRule {
     alerts: Vec<WireAlert>,
 }
 
-/// Metric metadata: its type and unit, for axis labels.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-pub struct Metadata {
+#[derive(Deserialize)]
+struct WireMetadata {
     #[serde(rename = "type")]
-    pub kind: String,
+    kind: String,
     #[serde(default)]
-    pub unit: String,
+    unit: String,
     #[serde(default)]
-    pub help: String,
+    help: String,
+}
+
+/// Metric metadata: its type and unit, for axis labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Metadata {
+    pub kind: SafeText,
+    pub unit: SafeText,
+    pub help: SafeText,
 }
 
 fn labels(map: &BTreeMap<String, String>) -> Labels {
@@ -335,7 +342,7 @@ impl PrometheusClient {
             .filter(|r| r.kind == "alerting")
             .map(|r| AlertRule {
                 name: SafeText::new(&r.name),
-                query: r.query.clone(),
+                query: SafeText::new(&r.query),
                 alerts: r.alerts.iter().map(alert).collect(),
             })
             .collect())
@@ -368,13 +375,19 @@ impl PrometheusClient {
             .map(|f| ("metric", f.to_owned()))
             .into_iter()
             .collect();
-        let answer: Answered<BTreeMap<String, Vec<Metadata>>> =
+        let answer: Answered<BTreeMap<String, Vec<WireMetadata>>> =
             self.get("api/v1/metadata", &params).await?;
         Ok(answer
             .data
-            .into_iter()
-            .filter_map(|(metric, mut list)| {
-                Some((SafeText::new(&metric).to_string(), list.drain(..).next()?))
+            .iter()
+            .filter_map(|(metric, list)| {
+                let first = list.first()?;
+                let metadata = Metadata {
+                    kind: SafeText::new(&first.kind),
+                    unit: SafeText::new(&first.unit),
+                    help: SafeText::new(&first.help),
+                };
+                Some((SafeText::new(metric).to_string(), metadata))
             })
             .collect())
     }

@@ -69,7 +69,8 @@ impl Alert {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertRule {
     pub name: SafeText,
-    /// Sent back to Prometheus as written; shown through `SafeText`.
-    pub query: String,
+    /// The rule's expression, made safe like any text from outside (the
+    /// printable PromQL a rule holds is unchanged by it).
+    pub query: SafeText,
     pub alerts: Vec<Alert>,
 }

@@ -34,7 +34,7 @@ pub fn metric_names(promql: &str) -> Vec<String> {
 /// The family a series name belongs to, as metadata is keyed: the name
 /// itself, or without the suffix a histogram, summary or counter adds.
 pub fn families(name: &str) -> impl Iterator<Item = &str> {
-    const SUFFIXES: [&str; 5] = ["_bucket", "_sum", "_count", "_total", "_created"];
+    const SUFFIXES: [&str; 4] = ["_bucket", "_sum", "_total", "_created"];
     std::iter::once(name).chain(SUFFIXES.iter().filter_map(move |s| name.strip_suffix(s)))
 }
 

@@ -132,7 +132,7 @@ fn row_line(row: &AlertRow, name_width: usize, screen: usize, state: &State) -> 
     };
     let age = alert
         .active_since
-        .map_or(String::new(), |t| format_age(state.now - t));
+        .map_or(String::new(), |t| format_age(state.now.saturating_sub(t)));
     let used = 1 + STATE_WIDTH + SEVERITY_WIDTH + name_width + 1 + AGE_WIDTH;
     Line::from(vec![
         Span::raw(" "),
@@ -164,7 +164,7 @@ fn value(row: &AlertRow) -> String {
     let raw = row.alert.value.as_str();
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() => {
-            let unit = unit_of(row.query.as_deref().unwrap_or(""));
+            let unit = unit_of(row.query.as_ref().map_or("", |q| q.as_str()));
             format!("{}   ({raw})", format_value(v, unit))
         }
         _ => raw.to_owned(),
@@ -184,7 +184,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &AlertRow, state: &State) {
         format!(
             "{} ({} ago)",
             clock(t, state.settings.utc),
-            format_age(state.now - t)
+            format_age(state.now.saturating_sub(t))
         )
     });
     let mut lines = vec![field("active since", since), field("value", value(row))];
@@ -202,20 +202,12 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &AlertRow, state: &State) {
                 .filter(|(k, _)| !known.contains(k)),
         );
     lines.extend(annotations.map(|(k, v)| field(k, v.to_owned())));
-    let labels: Vec<String> = alert
-        .labels
-        .0
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    lines.push(field("labels", labels.join(" ")));
+    lines.push(field("labels", alert.labels.to_string()));
     lines.push(field(
         "expression",
         row.query
-            .as_deref()
-            .map_or("unknown (rules not read)".to_owned(), |q| {
-                crate::domain::SafeText::new(q).to_string()
-            }),
+            .as_ref()
+            .map_or("unknown (rules not read)".to_owned(), ToString::to_string),
     ));
     let block = Block::new()
         .borders(Borders::TOP)

@@ -56,7 +56,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
     draw_graph(frame, area, view, state);
     if let Some(prompt) = editor {
         draw_editor(frame, editor_area, prompt, state);
-        draw_completion(frame, area, prompt, state);
+        // Below Prometheus's complaint, when there is one, not over it.
+        let below = match view.load.failed() {
+            Some(_) => area.inner(ratatui::layout::Margin::new(0, 1)),
+            None => area,
+        };
+        draw_completion(frame, below, prompt, state);
     }
 }
 
