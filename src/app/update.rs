@@ -985,6 +985,61 @@ mod tests {
     }
 
     #[test]
+    fn a_late_list_of_names_leaves_the_list_being_chosen_from_alone() {
+        let now = 10_000 * 1_000_000_000;
+        let mut state = State::new(Settings::default(), 100, 30, now);
+        open_metrics(
+            &mut state,
+            "up".into(),
+            Duration::from_secs(300),
+            now,
+            &mut Vec::new(),
+        );
+        let _ = update(&mut state, Msg::Action(Action::EditQuery), now);
+        let mut asked = Vec::new();
+        for key in [KeyCode::Char('{'), KeyCode::Char('u')].map(KeyEvent::from) {
+            asked.extend(update(&mut state, Msg::Action(Action::Input(key)), now));
+        }
+        let [
+            Effect::FetchNames {
+                names: Names::Labels,
+                id,
+            },
+        ] = asked.as_slice()
+        else {
+            panic!("{asked:?}")
+        };
+        let labels = ["uri", "url", "job"].map(SafeText::new).to_vec();
+        let loaded = |id, names, list| Msg::NamesLoaded {
+            id,
+            names,
+            result: Ok(list),
+        };
+        let _ = update(&mut state, loaded(*id, Names::Labels, labels), now);
+        let down = Msg::Action(Action::Input(KeyEvent::from(KeyCode::Down)));
+        let _ = update(&mut state, down, now);
+        let chosen = |s: &State| {
+            let c = s.input.as_ref().and_then(|p| p.completion.as_ref());
+            c.map(|c| (c.names.clone(), c.selected))
+        };
+        assert_eq!(chosen(&state), Some((vec!["uri".into(), "url".into()], 1)));
+        // Metric names asked for an earlier word arrive late: the list the
+        // user is choosing from keeps its cursor.
+        let late = RequestId(id.0 + 100);
+        let waiting = Loadable::Loading {
+            id: late,
+            since: now,
+        };
+        state.names.insert(Names::Metrics, waiting);
+        let _ = update(
+            &mut state,
+            loaded(late, Names::Metrics, vec![SafeText::new("up")]),
+            now,
+        );
+        assert_eq!(chosen(&state), Some((vec!["uri".into(), "url".into()], 1)));
+    }
+
+    #[test]
     fn a_new_window_cancels_the_old_request_and_asks_for_the_new_one() {
         let now = 10_000 * 1_000_000_000;
         let mut state = State::new(Settings::default(), 100, 30, now);
