@@ -3,13 +3,14 @@
 //! by the real client, then the first chart frame at 200x50; and the
 //! redraw after the cursor moves one exemplar.
 
+mod support;
+
 use criterion::{Criterion, criterion_group, criterion_main};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::json;
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
+use support::{HEIGHT, WIDTH, draw, terminal};
 use triage::app::metrics::{MetricsModel, MetricsView};
 use triage::app::state::{Loadable, View};
 use triage::app::{self, Action, Msg, Settings, State};
@@ -17,8 +18,6 @@ use triage::backend::{Endpoint, PrometheusClient};
 use triage::domain::time::NANOS_PER_SEC;
 use triage::domain::{Exemplar, Labels, TimeRange};
 
-const WIDTH: u16 = 200;
-const HEIGHT: u16 = 50;
 const SERIES: usize = 50;
 const POINTS: usize = 2_000;
 const START: i64 = 1_795_280_000;
@@ -93,19 +92,6 @@ fn metrics_state(series: Vec<triage::domain::Series>) -> State {
     let mut state = State::new(Settings::default(), WIDTH, HEIGHT, range().end);
     state.views.push(View::Metrics(view));
     state
-}
-
-fn terminal() -> Terminal<TestBackend> {
-    match Terminal::new(TestBackend::new(WIDTH, HEIGHT)) {
-        Ok(t) => t,
-        Err(never) => match never {},
-    }
-}
-
-fn draw(terminal: &mut Terminal<TestBackend>, state: &State) {
-    if let Err(never) = terminal.draw(|f| triage::ui::draw(f, state)) {
-        match never {}
-    }
 }
 
 fn first_frame(c: &mut Criterion) {

@@ -3,22 +3,20 @@
 //! - one-row scroll in a log view of 100,000 lines at 200x50, which must not
 //!   depend on the number of lines (compared with 1,000).
 
+mod support;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 use serde_json::{Value, json};
 use std::hint::black_box;
 use std::sync::Arc;
+use support::{HEIGHT, WIDTH, draw, terminal};
 use triage::app::state::{Loadable, LogsView, Older, TraceModel, TraceView, View};
 use triage::app::{self, Action, Msg, Settings, State};
 use triage::backend::otlp_json::{Decoded, decode_trace};
 use triage::correlate::DerivedFields;
 use triage::domain::{Labels, LogLine, TimeRange, TraceId};
-
-const WIDTH: u16 = 200;
-const HEIGHT: u16 = 50;
 
 /// A Tempo v2 answer with `spans` spans over 8 services, a few levels deep.
 fn trace_body(spans: usize) -> Vec<u8> {
@@ -52,19 +50,6 @@ fn trace_body(spans: usize) -> Vec<u8> {
         })
         .collect();
     serde_json::to_vec(&json!({ "trace": { "resourceSpans": services } })).unwrap_or_default()
-}
-
-fn terminal() -> Terminal<TestBackend> {
-    match Terminal::new(TestBackend::new(WIDTH, HEIGHT)) {
-        Ok(t) => t,
-        Err(never) => match never {},
-    }
-}
-
-fn draw(terminal: &mut Terminal<TestBackend>, state: &State) {
-    if let Err(never) = terminal.draw(|f| triage::ui::draw(f, state)) {
-        match never {}
-    }
 }
 
 fn trace_first_frame(c: &mut Criterion) {
