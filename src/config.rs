@@ -140,11 +140,22 @@ struct DerivedFieldFile {
 
 /// `$XDG_CONFIG_HOME/triage/config.toml`, else `~/.config/triage/config.toml`.
 pub fn default_path() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_CONFIG_HOME")
+    Some(xdg_dir("XDG_CONFIG_HOME", ".config")?.join("config.toml"))
+}
+
+/// Where triage keeps what it writes for itself (the log, the PromQL
+/// history): `$XDG_STATE_HOME/triage`, else `~/.local/state/triage`.
+pub fn state_dir() -> Option<PathBuf> {
+    xdg_dir("XDG_STATE_HOME", ".local/state")
+}
+
+/// triage's folder under an XDG base directory, or under its default in home.
+fn xdg_dir(variable: &str, under_home: &str) -> Option<PathBuf> {
+    let base = std::env::var_os(variable)
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".config")))?;
-    Some(base.join("triage").join("config.toml"))
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(under_home)))?;
+    Some(base.join("triage"))
 }
 
 impl Config {

@@ -7,17 +7,8 @@ use std::path::{Path, PathBuf};
 /// Entries kept; the file is rewritten down to this when it grows past twice.
 pub const MAX_ENTRIES: usize = 500;
 
-/// Where triage keeps what it writes for itself (the log, the history).
-pub fn state_dir() -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_STATE_HOME")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))?;
-    Some(base.join("triage"))
-}
-
 pub fn default_path() -> Option<PathBuf> {
-    Some(state_dir()?.join("promql_history"))
+    Some(crate::config::state_dir()?.join("promql_history"))
 }
 
 /// The newest `MAX_ENTRIES`, oldest first, each once (where it was last

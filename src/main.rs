@@ -30,7 +30,7 @@ fn main() -> ExitCode {
 /// Our own diagnostics go to a file, never to the terminal the UI owns:
 /// `$XDG_STATE_HOME/triage/triage.log`, level from `TRIAGE_LOG` (default info).
 fn init_logging() -> Option<PathBuf> {
-    let dir = triage::history::state_dir()?;
+    let dir = triage::config::state_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("triage.log");
     let file = std::fs::OpenOptions::new()

@@ -6,9 +6,8 @@
 mod support;
 
 use crossterm::event::KeyCode;
-use support::{clear_prompt as clear, key, press, screen, settle, state, type_text as typed};
+use support::{clear_prompt as clear, key, press, screen, state, type_text as typed};
 use triage::app::state::{Loadable, View};
-use triage::app::update::open_metrics;
 use triage::app::{Action, Clients, State};
 use triage::config::Config;
 
@@ -38,16 +37,7 @@ async fn edit_complete_run_and_recall() {
     let _ = std::fs::remove_dir_all(&dir);
     let c = recorded(&history).await;
     let mut s = state(120, 30);
-    let mut effects = Vec::new();
-    let now = s.now;
-    open_metrics(
-        &mut s,
-        COUNTER.into(),
-        std::time::Duration::from_secs(600),
-        now,
-        &mut effects,
-    );
-    settle(&mut s, &c, effects).await;
+    support::graph(&mut s, &c, COUNTER, std::time::Duration::from_secs(600)).await;
 
     // e opens the editor on the expression shown.
     press(&mut s, &c, &[Action::EditQuery]).await;

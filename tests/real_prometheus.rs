@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 use support::prometheus::{EXEMPLAR_TRACES, RealPrometheus};
 use triage::app::state::{Loadable, View};
-use triage::app::update::{open_alerts, open_metrics};
+use triage::app::update::open_alerts;
 use triage::app::{Action, Clients};
 use triage::backend::{Endpoint, PrometheusClient};
 use triage::config::Config;
@@ -161,16 +161,13 @@ async fn graph_then_exemplar_to_trace(prometheus: &str) {
     let clients = Clients::from_config(&config);
     let mut s = support::state(120, 40);
     s.now = triage::app::now();
-    let mut effects = Vec::new();
-    let now = s.now;
-    open_metrics(
+    support::graph(
         &mut s,
-        "sum by (code) (rate(http_server_requests_total[1m]))".into(),
+        &clients,
+        "sum by (code) (rate(http_server_requests_total[1m]))",
         Duration::from_secs(300),
-        now,
-        &mut effects,
-    );
-    support::settle(&mut s, &clients, effects).await;
+    )
+    .await;
     let text = support::screen(&s);
     assert!(
         text.contains("{code=\"200\"}") && text.contains("{code=\"500\"}"),
@@ -237,16 +234,7 @@ async fn editor_on_a_real_prometheus(prometheus: &str) {
     let clients = Clients::from_config(&config);
     let mut s = support::state(120, 30);
     s.now = triage::app::now();
-    let mut effects = Vec::new();
-    let now = s.now;
-    open_metrics(
-        &mut s,
-        "sum(rate(".into(),
-        Duration::from_secs(300),
-        now,
-        &mut effects,
-    );
-    support::settle(&mut s, &clients, effects).await;
+    support::graph(&mut s, &clients, "sum(rate(", Duration::from_secs(300)).await;
     let text = support::screen(&s);
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[1], " PromQL sum(rate(", "{text}");

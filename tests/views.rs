@@ -211,25 +211,19 @@ async fn every_size_draws_without_panic() {
 /// The metrics view (also with the editor and its completion open), the
 /// alerts view and home with alerts, on the recorded Prometheus.
 async fn prometheus_views() -> Vec<State> {
-    use triage::app::update::{ask_home_alerts, open_alerts, open_metrics};
+    use triage::app::update::{ask_home_alerts, open_alerts};
     let url = support::replay::start(Default::default()).await;
     let c = clients_with_prometheus(&url);
     let mut views = Vec::new();
     for editing in [false, true] {
         let mut s = state(10, 10);
-        let mut effects = Vec::new();
-        let (promql, now) = (
-            "sum by (code) (rate(http_server_requests_total[1m]))",
-            s.now,
-        );
-        open_metrics(
+        support::graph(
             &mut s,
-            promql.into(),
+            &c,
+            "sum by (code) (rate(http_server_requests_total[1m]))",
             std::time::Duration::from_secs(600),
-            now,
-            &mut effects,
-        );
-        settle(&mut s, &c, effects).await;
+        )
+        .await;
         if editing {
             press(&mut s, &c, &[Action::EditQuery]).await;
             support::clear_prompt(&mut s, &c).await;
@@ -293,22 +287,17 @@ fn hostile_log_text_reaches_the_screen_inert() {
 
 #[tokio::test]
 async fn metrics_view_of_the_recorded_prometheus() {
-    use triage::app::update::open_metrics;
     let url = support::replay::start(Default::default()).await;
     let config = triage::config::Config::with_urls(None, Some(&url), Some(&url));
     let c = Clients::from_config(&config);
     let mut s = state(120, 30);
-    let mut effects = Vec::new();
-    let promql = "sum by (code) (rate(http_server_requests_total[1m]))";
-    let now = s.now;
-    open_metrics(
+    support::graph(
         &mut s,
-        promql.into(),
+        &c,
+        "sum by (code) (rate(http_server_requests_total[1m]))",
         std::time::Duration::from_secs(600),
-        now,
-        &mut effects,
-    );
-    settle(&mut s, &c, effects).await;
+    )
+    .await;
     insta::assert_snapshot!(screen(&s));
 }
 

@@ -52,7 +52,7 @@ impl AlertsModel {
                 alert,
             })
             .collect();
-        rows.sort_by_key(|r| {
+        rows.sort_by_cached_key(|r| {
             let a = &r.alert;
             (
                 a.state != AlertState::Firing,

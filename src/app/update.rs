@@ -686,7 +686,8 @@ fn refresh_completion(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn text_before_cursor(prompt: &Prompt) -> String {
-    let (row, col) = (prompt.textarea.cursor().0, prompt.textarea.cursor().1);
+    let cursor = prompt.textarea.cursor();
+    let (row, col) = (cursor.0, cursor.1);
     let line = prompt.textarea.lines().get(row).map_or("", String::as_str);
     line.chars().take(col).collect()
 }

@@ -22,11 +22,18 @@ const STATE_WIDTH: usize = 8;
 const SEVERITY_WIDTH: usize = 9;
 const AGE_WIDTH: usize = 7;
 const MAX_NAME: usize = 32;
+/// The detail pane's rows at least: its title, and a line for each field
+/// an alert usually has.
+const DETAIL_MIN_ROWS: u16 = 8;
+/// Rows a printed detail pane is given, for a description that wraps.
+const PRINT_DETAIL_ROWS: usize = 12;
 
 /// Rows for printing everything: every alert and the first one's detail.
 pub fn natural_rows(view: &AlertsView) -> usize {
     match &view.load {
-        crate::app::state::Loadable::Ready(model) => 1 + model.rows.len().max(1) + 12,
+        crate::app::state::Loadable::Ready(model) => {
+            1 + model.rows.len().max(1) + PRINT_DETAIL_ROWS
+        }
         _ => 2,
     }
 }
@@ -40,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &AlertsView, state: &State) {
         0
     } else {
         (detail_rows(state.height) as u16)
-            .max(8)
+            .max(DETAIL_MIN_ROWS)
             .min(area.height / 2)
     };
     let [summary_area, list_area, detail_area] = Layout::vertical([

@@ -43,6 +43,13 @@ pub async fn press(state: &mut State, clients: &Clients, actions: &[Action]) {
     }
 }
 
+/// Graphs an expression over `span` ending at the state's time, loaded.
+pub async fn graph(state: &mut State, clients: &Clients, promql: &str, span: Duration) {
+    let (mut effects, now) = (Vec::new(), state.now);
+    app::update::open_metrics(state, promql.into(), span, now, &mut effects);
+    settle(state, clients, effects).await;
+}
+
 /// Presses one key in a prompt.
 pub async fn key(state: &mut State, clients: &Clients, code: KeyCode) {
     let event = KeyEvent::new(code, KeyModifiers::NONE);
