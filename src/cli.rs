@@ -37,6 +37,18 @@ pub struct Cli {
     /// Show times in UTC instead of the local zone
     #[arg(long, global = true)]
     pub utc: bool,
+    /// Kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
+    #[arg(long, global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context [default: the config's, else the kubeconfig's current one]
+    #[arg(long, global = true)]
+    pub kube_context: Option<String>,
+    /// Namespace of the pods listed [default: the context's]
+    #[arg(short = 'n', long, global = true)]
+    pub namespace: Option<String>,
+    /// List pods of all namespaces
+    #[arg(short = 'A', long, global = true, conflicts_with = "namespace")]
+    pub all_namespaces: bool,
     /// Draw the view once as plain text to stdout and exit
     #[arg(long, global = true)]
     pub print: bool,
@@ -70,6 +82,8 @@ pub enum Command {
     },
     /// List firing and pending alerts; Enter graphs one
     Alerts,
+    /// List pods, kept live; Enter shows one, l its log
+    Pods,
     /// Open a trace by id
     Trace {
         /// 32 (or 16) hex digits
@@ -108,6 +122,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             tempo: cli.tempo.clone(),
             prometheus: cli.prometheus.clone(),
             utc: cli.utc,
+            kubeconfig: cli.kubeconfig.clone(),
+            kube_context: cli.kube_context.clone(),
+            namespace: cli.namespace.clone(),
+            all_namespaces: cli.all_namespaces,
         })?,
     };
     let config = Config {
@@ -136,6 +154,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 app::update::open_metrics(state, promql.clone(), span, now, effects)
             }
             Some(Command::Alerts) => app::update::open_alerts(state, effects),
+            Some(Command::Pods) => app::cluster::open_pods(state, effects),
             Some(Command::Trace { id }) => {
                 let id = TraceId::parse(id.trim()).ok_or_else(|| {
                     CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)"))
@@ -154,6 +173,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         })?;
     }
     let mut state = State::new(settings, width, height, now);
+    state.namespaces = config.kubernetes.namespaces.clone();
     state.warnings = config.warnings.iter().map(|w| safe(w)).collect();
     state.promql_history = config
         .history
@@ -195,6 +215,7 @@ fn settings(config: &Config) -> Settings {
         utc: config.utc,
         theme: config.theme.clone(),
         exemplar_trace_label: config.exemplar_trace_label.clone(),
+        pod_labels: config.kubernetes.loki_labels.clone(),
         ..Settings::default()
     }
 }
@@ -224,6 +245,8 @@ async fn print(
         },
         View::Metrics(view) => view.load.failed(),
         View::Alerts(view) => view.load.failed(),
+        View::Pods(view) => view.watch.error(),
+        View::Pod(view) => view.watch.error().or(view.events.failed()),
         View::Home { .. } => None,
     };
     failure.map_or(Ok(()), |e| Err(CliError::Failed(app::update::describe(e))))

@@ -4,6 +4,7 @@
 //! holds named contexts, one per cluster or stack, each with its backends
 //! and their credentials. The README has a commented example.
 
+use crate::backend::cluster::{ClusterSettings, Namespaces};
 use crate::backend::{Auth, Endpoint, Tls};
 use crate::correlate::{DerivedField, DerivedFields};
 use crate::domain::time::parse_duration;
@@ -35,6 +36,44 @@ pub struct Config {
     pub theme: Theme,
     /// Where PromQL history is kept; none keeps it for the session only.
     pub history: Option<PathBuf>,
+    pub kubernetes: Kubernetes,
+}
+
+/// The cluster, and how its pods are named elsewhere.
+#[derive(Clone, Debug)]
+pub struct Kubernetes {
+    pub cluster: ClusterSettings,
+    pub namespaces: Namespaces,
+    pub loki_labels: PodLabels,
+}
+
+impl Default for Kubernetes {
+    fn default() -> Self {
+        Kubernetes {
+            cluster: ClusterSettings::default(),
+            namespaces: Namespaces::Default,
+            loki_labels: PodLabels::default(),
+        }
+    }
+}
+
+/// The Loki labels that hold a pod's namespace, name and container.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PodLabels {
+    pub namespace: String,
+    pub pod: String,
+    pub container: String,
+}
+
+impl Default for PodLabels {
+    fn default() -> Self {
+        PodLabels {
+            namespace: "namespace".into(),
+            pod: "pod".into(),
+            container: "container".into(),
+        }
+    }
 }
 
 /// What the command line says; each field overrides the file.
@@ -46,6 +85,10 @@ pub struct Overrides {
     pub tempo: Option<String>,
     pub prometheus: Option<String>,
     pub utc: bool,
+    pub kubeconfig: Option<PathBuf>,
+    pub kube_context: Option<String>,
+    pub namespace: Option<String>,
+    pub all_namespaces: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +130,20 @@ struct ContextFile {
     prometheus: Option<BackendFile>,
     /// The exemplar label that holds a trace id (`trace_id`, `traceID`...).
     exemplar_trace_label: Option<String>,
+    #[serde(default)]
+    kubernetes: KubernetesFile,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KubernetesFile {
+    kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context; else its current one.
+    context: Option<String>,
+    /// The namespace pods are listed in; else the context's.
+    namespace: Option<String>,
+    #[serde(default)]
+    loki_labels: PodLabels,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +253,7 @@ impl Config {
             warnings: Vec::new(),
             theme: Theme::default(),
             history: None,
+            kubernetes: Kubernetes::default(),
         }
     }
 }
@@ -284,7 +342,30 @@ fn resolve(
         warnings,
         theme,
         history: None,
+        kubernetes: kubernetes(context.kubernetes, overrides),
     })
+}
+
+fn kubernetes(file: KubernetesFile, overrides: &Overrides) -> Kubernetes {
+    let namespaces = match (
+        overrides.all_namespaces,
+        &overrides.namespace,
+        file.namespace,
+    ) {
+        (true, _, _) => Namespaces::All,
+        (false, Some(ns), _) => Namespaces::One(ns.clone()),
+        (false, None, Some(ns)) => Namespaces::One(ns),
+        (false, None, None) => Namespaces::Default,
+    };
+    Kubernetes {
+        cluster: ClusterSettings {
+            kubeconfig: overrides.kubeconfig.clone().or(file.kubeconfig),
+            context: overrides.kube_context.clone().or(file.context),
+            url: None,
+        },
+        namespaces,
+        loki_labels: file.loki_labels,
+    }
 }
 
 fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, String> {
@@ -323,6 +404,7 @@ fn endpoint(backend: BackendFile, what: &str) -> Result<Endpoint, ConfigError> {
         (None, None) => Auth::None,
     };
     Ok(Endpoint {
+        cluster: None,
         url: backend.url,
         auth,
         tenant: backend.tenant.map(Secret::new),

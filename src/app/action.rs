@@ -1,5 +1,6 @@
 //! What a key means, once the keymap has read it.
 
+use super::pods::PodColumn;
 use crossterm::event::KeyEvent;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,6 +41,16 @@ pub enum Action {
     Isolate,
     /// Metrics: open the PromQL editor on the expression.
     EditQuery,
+    /// Trace and logs: open the pod the span or line came from.
+    OpenPod,
+    /// Pods: sort by a column (again: reverse).
+    SortBy(PodColumn),
+    /// Pods: the container's log from the API server, followed.
+    PodLogs,
+    /// Pods: the log of the container's previous run.
+    PreviousLogs,
+    /// Pods: the pod's logs in Loki.
+    LokiLogs,
     /// A key typed into the command line or search prompt.
     Input(KeyEvent),
     Submit,

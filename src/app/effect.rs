@@ -3,7 +3,8 @@
 
 use super::complete::Names;
 use crate::backend::LogQuery;
-use crate::domain::{TimeRange, TraceId};
+use crate::backend::cluster::{Namespaces, PodLogRequest};
+use crate::domain::{PodKey, TimeRange, TraceId};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -35,6 +36,26 @@ pub enum Effect {
         id: RequestId,
         names: Names,
     },
+    /// Pods, then every change to them, until cancelled; with `name`,
+    /// only that pod.
+    WatchPods {
+        id: RequestId,
+        context: Option<String>,
+        namespaces: Namespaces,
+        name: Option<String>,
+    },
+    /// A pod's events.
+    FetchEvents {
+        id: RequestId,
+        context: Option<String>,
+        pod: PodKey,
+    },
+    /// A container's log, and with `follow` its new lines until cancelled.
+    StreamPodLogs {
+        id: RequestId,
+        context: Option<String>,
+        request: PodLogRequest,
+    },
     /// Add an expression to the history file.
     RememberPromql(String),
     /// The slot waiting for this request is gone: stop the work if it still runs.
@@ -49,7 +70,10 @@ impl Effect {
             | Effect::FetchTrace { id, .. }
             | Effect::FetchMetrics { id, .. }
             | Effect::FetchAlerts { id }
-            | Effect::FetchNames { id, .. } => Some(*id),
+            | Effect::FetchNames { id, .. }
+            | Effect::WatchPods { id, .. }
+            | Effect::FetchEvents { id, .. }
+            | Effect::StreamPodLogs { id, .. } => Some(*id),
             Effect::RememberPromql(_) | Effect::Cancel(_) => None,
         }
     }

@@ -1,6 +1,7 @@
 //! Keys to actions, in one table that the help screen is drawn from.
 
 use super::action::Action;
+use super::pods::PodColumn;
 use super::state::{State, ViewKind};
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -13,6 +14,9 @@ pub enum Scope {
     Metrics,
     /// Home's alert list and the alerts view.
     Alerts,
+    Pods,
+    /// One pod's detail.
+    Pod,
 }
 
 pub struct Binding {
@@ -55,7 +59,7 @@ pub const BINDINGS: &[Binding] = &[
         label: ":",
         action: Action::OpenCommand,
         scope: Scope::Global,
-        help: "command line: :logs, :trace, :metrics, :alerts, :q",
+        help: "command line: :logs, :trace, :metrics, :alerts, :pods, :ns, :ctx, :q",
     },
     Binding {
         keys: &[key(KeyCode::Esc), key(KeyCode::Backspace)],
@@ -154,6 +158,34 @@ pub const BINDINGS: &[Binding] = &[
         action: Action::ToggleWrap,
         scope: Scope::Logs,
         help: "wrap long lines",
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::OpenPod,
+        scope: Scope::Logs,
+        help: "open the line's pod (its namespace and pod labels)",
+    },
+    Binding {
+        keys: &[ch('-')],
+        label: "-",
+        action: Action::ZoomOut,
+        scope: Scope::Logs,
+        help: "container log: look further back (5m 15m 1h 6h 24h 7d)",
+    },
+    Binding {
+        keys: &[ch('+'), ch('=')],
+        label: "+",
+        action: Action::ZoomIn,
+        scope: Scope::Logs,
+        help: "container log: look less far back",
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::OpenPod,
+        scope: Scope::Trace,
+        help: "open the span's pod (k8s.namespace.name, k8s.pod.name)",
     },
     Binding {
         keys: &[ch(' ')],
@@ -260,6 +292,111 @@ pub const BINDINGS: &[Binding] = &[
         scope: Scope::Alerts,
         help: "graph the alert's expression around when it started",
     },
+    Binding {
+        keys: &[key(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::Open,
+        scope: Scope::Pods,
+        help: "the pod's detail: containers, conditions, events, labels",
+    },
+    Binding {
+        keys: &[ch('/')],
+        label: "/",
+        action: Action::OpenSearch,
+        scope: Scope::Pods,
+        help: "filter by name, namespace, status, node or IP (regex)",
+    },
+    Binding {
+        keys: &[ch('l')],
+        label: "l",
+        action: Action::PodLogs,
+        scope: Scope::Pods,
+        help: "the pod's log (its main container), followed",
+    },
+    Binding {
+        keys: &[ch('L')],
+        label: "L",
+        action: Action::LokiLogs,
+        scope: Scope::Pods,
+        help: "the pod's logs in Loki",
+    },
+    Binding {
+        keys: &[ch('P')],
+        label: "P",
+        action: Action::SortBy(PodColumn::Namespace),
+        scope: Scope::Pods,
+        help: "sort by namespace (again: reverse)",
+    },
+    Binding {
+        keys: &[ch('N')],
+        label: "N",
+        action: Action::SortBy(PodColumn::Name),
+        scope: Scope::Pods,
+        help: "sort by name",
+    },
+    Binding {
+        keys: &[ch('R')],
+        label: "R",
+        action: Action::SortBy(PodColumn::Ready),
+        scope: Scope::Pods,
+        help: "sort by ready",
+    },
+    Binding {
+        keys: &[ch('S')],
+        label: "S",
+        action: Action::SortBy(PodColumn::Status),
+        scope: Scope::Pods,
+        help: "sort by status, failing first",
+    },
+    Binding {
+        keys: &[ch('T')],
+        label: "T",
+        action: Action::SortBy(PodColumn::Restarts),
+        scope: Scope::Pods,
+        help: "sort by restarts, most first",
+    },
+    Binding {
+        keys: &[ch('A')],
+        label: "A",
+        action: Action::SortBy(PodColumn::Age),
+        scope: Scope::Pods,
+        help: "sort by age",
+    },
+    Binding {
+        keys: &[ch('O')],
+        label: "O",
+        action: Action::SortBy(PodColumn::Node),
+        scope: Scope::Pods,
+        help: "sort by node",
+    },
+    Binding {
+        keys: &[ch('I')],
+        label: "I",
+        action: Action::SortBy(PodColumn::Ip),
+        scope: Scope::Pods,
+        help: "sort by IP",
+    },
+    Binding {
+        keys: &[ch('l')],
+        label: "l",
+        action: Action::PodLogs,
+        scope: Scope::Pod,
+        help: "the selected container's log (j/k choose), followed",
+    },
+    Binding {
+        keys: &[ch('p')],
+        label: "p",
+        action: Action::PreviousLogs,
+        scope: Scope::Pod,
+        help: "the log of the container's previous run (why it restarted)",
+    },
+    Binding {
+        keys: &[ch('L')],
+        label: "L",
+        action: Action::LokiLogs,
+        scope: Scope::Pod,
+        help: "the container's logs in Loki",
+    },
 ];
 
 fn scope_of(view: ViewKind) -> Scope {
@@ -268,6 +405,8 @@ fn scope_of(view: ViewKind) -> Scope {
         ViewKind::Logs => Scope::Logs,
         ViewKind::Trace => Scope::Trace,
         ViewKind::Metrics => Scope::Metrics,
+        ViewKind::Pods => Scope::Pods,
+        ViewKind::Pod => Scope::Pod,
     }
 }
 

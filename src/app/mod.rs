@@ -4,12 +4,14 @@
 
 pub mod action;
 pub mod alerts;
+pub mod cluster;
 pub mod complete;
 pub mod effect;
 pub mod keymap;
 pub mod layout;
 pub mod metrics;
 pub mod msg;
+pub mod pods;
 pub mod runner;
 pub mod state;
 pub mod update;
@@ -67,7 +69,7 @@ where
                 None => return Ok(()), // no more input: the terminal is gone
             },
             Some(msg) = results.recv() => {
-                if let Some(id) = msg.request_id() {
+                if let Some(id) = msg.finishes() {
                     runner.finished(id);
                 }
                 Some(msg)
@@ -80,6 +82,26 @@ where
             }
         }
     }
+}
+
+/// What a stream says before it goes quiet: a watch's first list (or its
+/// error), a log up to now. Streams go on; a printed view takes what is there.
+async fn first_answers(
+    mut stream: futures::stream::BoxStream<'static, Msg>,
+    deadline: Duration,
+) -> Vec<Msg> {
+    const QUIET: Duration = Duration::from_millis(300);
+    let mut answers = Vec::new();
+    let mut wait = deadline;
+    while let Ok(Some(msg)) = tokio::time::timeout(wait, stream.next()).await {
+        let done = matches!(msg, Msg::PodsChanged { .. } | Msg::PodLogsEnded { .. });
+        answers.push(msg);
+        if done {
+            break;
+        }
+        wait = QUIET;
+    }
+    answers
 }
 
 /// Carries out effects one after another until none are left, as `--print`
@@ -95,7 +117,11 @@ pub async fn settle(
     for _ in 0..16 {
         let mut next = Vec::new();
         for effect in effects {
-            if let Some(msg) = runner::execute(clients, effect, deadline).await {
+            if let Some(stream) = runner::open_stream(clients, &effect) {
+                for msg in first_answers(stream, deadline).await {
+                    next.extend(update(state, msg, state.now));
+                }
+            } else if let Some(msg) = runner::execute(clients, effect, deadline).await {
                 next.extend(update(state, msg, state.now));
             }
         }

@@ -5,7 +5,9 @@ use super::complete::Names;
 use super::effect::RequestId;
 use crate::backend::BackendError;
 use crate::backend::prometheus::Answered;
-use crate::domain::{Alert, AlertRule, Exemplar, LogLine, SafeText, Series, Trace};
+use crate::domain::{
+    Alert, AlertRule, Exemplar, LogLine, PodChange, PodEvent, SafeText, Series, Trace,
+};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -37,6 +39,24 @@ pub enum Msg {
         names: Names,
         result: Result<Vec<SafeText>, BackendError>,
     },
+    /// What a pod watch saw since its last message; it goes on.
+    PodsChanged {
+        id: RequestId,
+        changes: Vec<Result<PodChange, BackendError>>,
+    },
+    EventsLoaded {
+        id: RequestId,
+        result: Result<Vec<PodEvent>, BackendError>,
+    },
+    /// Lines of a container's log, oldest first; more may follow.
+    PodLogs {
+        id: RequestId,
+        result: Result<Vec<LogLine>, BackendError>,
+    },
+    /// The container's log has no more lines (not followed, or it ended).
+    PodLogsEnded {
+        id: RequestId,
+    },
 }
 
 /// Active alerts, and the rules that name their expressions; the rules may
@@ -65,8 +85,21 @@ impl Msg {
             | Msg::TraceLoaded { id, .. }
             | Msg::MetricsLoaded { id, .. }
             | Msg::AlertsLoaded { id, .. }
-            | Msg::NamesLoaded { id, .. } => Some(*id),
+            | Msg::NamesLoaded { id, .. }
+            | Msg::PodsChanged { id, .. }
+            | Msg::EventsLoaded { id, .. }
+            | Msg::PodLogs { id, .. }
+            | Msg::PodLogsEnded { id } => Some(*id),
             _ => None,
+        }
+    }
+
+    /// The request this message is the last answer of: streams answer
+    /// many times and end only when cancelled or done.
+    pub fn finishes(&self) -> Option<RequestId> {
+        match self {
+            Msg::PodsChanged { .. } | Msg::PodLogs { .. } => None,
+            _ => self.request_id(),
         }
     }
 }

@@ -4,10 +4,15 @@
 use super::complete::Names;
 use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
-use crate::backend::{BackendError, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient};
+use crate::backend::cluster::Cluster;
+use crate::backend::{
+    BackendError, Endpoint, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient,
+};
 use crate::config::Config;
 use crate::domain::{SafeText, promql};
 use crate::history;
+use futures::stream::BoxStream;
+use futures::{StreamExt, stream};
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
@@ -26,27 +31,80 @@ pub struct Clients {
     pub prometheus: Result<PrometheusClient, BackendError>,
     /// Where PromQL history is appended; none keeps it in memory only.
     pub history: Option<PathBuf>,
+    /// Kubernetes, reached when first asked; `kube://` backends go through it.
+    pub cluster: Arc<Cluster>,
 }
 
 impl Clients {
     pub fn from_config(config: &Config) -> Self {
-        let missing =
-            |source| BackendError::new(source, ErrorKind::NotConfigured, "no URL configured");
+        let cluster = Arc::new(Cluster::new(config.kubernetes.cluster.clone()));
         Clients {
-            loki: config
-                .loki
-                .as_ref()
-                .map_or_else(|| Err(missing(Source::Loki)), LokiClient::new),
-            tempo: config
-                .tempo
-                .as_ref()
-                .map_or_else(|| Err(missing(Source::Tempo)), TempoClient::new),
-            prometheus: config
-                .prometheus
-                .as_ref()
-                .map_or_else(|| Err(missing(Source::Prometheus)), PrometheusClient::new),
+            loki: backend(&config.loki, Source::Loki, &cluster, LokiClient::new),
+            tempo: backend(&config.tempo, Source::Tempo, &cluster, TempoClient::new),
+            prometheus: backend(
+                &config.prometheus,
+                Source::Prometheus,
+                &cluster,
+                PrometheusClient::new,
+            ),
             history: config.history.clone(),
+            cluster,
         }
+    }
+}
+
+/// A backend's client, able to go through the cluster (`kube://` URLs).
+fn backend<C>(
+    endpoint: &Option<Endpoint>,
+    source: Source,
+    cluster: &Arc<Cluster>,
+    new: impl Fn(&Endpoint) -> Result<C, BackendError>,
+) -> Result<C, BackendError> {
+    let Some(endpoint) = endpoint else {
+        return Err(BackendError::new(
+            source,
+            ErrorKind::NotConfigured,
+            "no URL configured",
+        ));
+    };
+    new(&Endpoint {
+        cluster: Some(Arc::clone(cluster)),
+        ..endpoint.clone()
+    })
+}
+
+/// How long a watch gathers changes that arrive together into one message.
+const WATCH_BATCH: usize = 4096;
+
+/// The messages of an effect that goes on answering (a watch, a followed
+/// log); none for one-shot effects.
+pub fn open_stream(clients: &Clients, effect: &Effect) -> Option<BoxStream<'static, Msg>> {
+    let cluster = Arc::clone(&clients.cluster);
+    match effect.clone() {
+        Effect::WatchPods {
+            id,
+            context,
+            namespaces,
+            name,
+        } => Some(
+            cluster
+                .watch_pods(context, namespaces, name)
+                .ready_chunks(WATCH_BATCH)
+                .map(move |changes| Msg::PodsChanged { id, changes })
+                .boxed(),
+        ),
+        Effect::StreamPodLogs {
+            id,
+            context,
+            request,
+        } => Some(
+            cluster
+                .logs(context, request)
+                .map(move |result| Msg::PodLogs { id, result })
+                .chain(stream::once(async move { Msg::PodLogsEnded { id } }))
+                .boxed(),
+        ),
+        _ => None,
     }
 }
 
@@ -128,6 +186,12 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::NamesLoaded { id, names, result })
         }
+        Effect::FetchEvents { id, context, pod } => {
+            let work = clients.cluster.events(context.as_deref(), &pod);
+            let result = within(deadline, Source::Kubernetes, work).await;
+            Some(Msg::EventsLoaded { id, result })
+        }
+        Effect::WatchPods { .. } | Effect::StreamPodLogs { .. } => None, // see open_stream
         Effect::RememberPromql(promql) => {
             let path = clients.history.as_ref()?;
             if let Err(e) = history::append(path, &promql) {
@@ -211,6 +275,22 @@ impl Runner {
             self.results.clone(),
         );
         tracing::debug!(?effect, "request");
+        if let Some(mut messages) = open_stream(&self.clients, &effect) {
+            tokio::spawn(async move {
+                let forward = async {
+                    while let Some(msg) = messages.next().await {
+                        if results.send(msg).await.is_err() {
+                            return; // the loop has ended
+                        }
+                    }
+                };
+                tokio::select! {
+                    () = token.cancelled() => tracing::debug!(?id, "stream stopped"),
+                    () = forward => {}
+                }
+            });
+            return;
+        }
         tokio::spawn(async move {
             tokio::select! {
                 () = token.cancelled() => tracing::debug!(?id, "cancelled"),

@@ -5,7 +5,10 @@ use super::complete::{Context, Names};
 use super::effect::RequestId;
 use super::layout;
 use super::metrics::MetricsView;
+use super::pods::{PodView, PodsView};
+use crate::backend::cluster::{Namespaces, PodLogRequest};
 use crate::backend::{BackendError, Direction, LogQuery};
+use crate::config::PodLabels;
 use crate::correlate::{DerivedFields, TraceMatch, Waterfall};
 use crate::domain::text::width;
 use crate::domain::{Level, LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
@@ -30,6 +33,8 @@ pub struct Settings {
     /// Lines asked of Loki per page.
     pub page_size: u32,
     pub theme: Theme,
+    /// The Loki labels that name a pod.
+    pub pod_labels: PodLabels,
 }
 
 impl Default for Settings {
@@ -43,6 +48,7 @@ impl Default for Settings {
             exemplar_trace_label: "trace_id".into(),
             page_size: 1000,
             theme: Theme::default(),
+            pod_labels: PodLabels::default(),
         }
     }
 }
@@ -65,6 +71,10 @@ pub struct State {
     /// Metric names, label names and label values asked of Prometheus
     /// for completion, kept for the session.
     pub names: BTreeMap<Names, Loadable<Vec<String>>>,
+    /// The kubeconfig context and namespaces `:pods` lists; `:ctx` and
+    /// `:ns` change them.
+    pub kube_context: Option<String>,
+    pub namespaces: Namespaces,
     /// Something changed since the last draw.
     pub dirty: bool,
     next_request: u64,
@@ -79,6 +89,8 @@ pub enum View {
     Trace(TraceView),
     Metrics(MetricsView),
     Alerts(AlertsView),
+    Pods(PodsView),
+    Pod(PodView),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +100,8 @@ pub enum ViewKind {
     Trace,
     Metrics,
     Alerts,
+    Pods,
+    Pod,
 }
 
 impl View {
@@ -98,6 +112,8 @@ impl View {
             View::Trace(_) => ViewKind::Trace,
             View::Metrics(_) => ViewKind::Metrics,
             View::Alerts(_) => ViewKind::Alerts,
+            View::Pods(_) => ViewKind::Pods,
+            View::Pod(_) => ViewKind::Pod,
         }
     }
 
@@ -109,7 +125,24 @@ impl View {
             View::Trace(trace) => trace.pending(),
             View::Metrics(metrics) => metrics.pending(),
             View::Alerts(alerts) => alerts.load.pending(),
+            View::Pods(pods) => pods.pending(),
+            View::Pod(pod) => pod.pending(),
         }
+    }
+
+    /// Every request this view started that may still run: what it waits
+    /// for, and the watches and log streams that keep it live. They stop
+    /// when the view goes.
+    pub fn requests(&self) -> Vec<RequestId> {
+        let live = match self {
+            View::Logs(logs) => logs.stream,
+            View::Pods(pods) => Some(pods.watch.id()),
+            View::Pod(pod) => Some(pod.watch.id()),
+            _ => None,
+        };
+        let mut ids: Vec<RequestId> = self.pending().into_iter().chain(live).collect();
+        ids.dedup();
+        ids
     }
 
     /// The alerts list this view shows, if any.
@@ -201,6 +234,8 @@ impl State {
             quit: false,
             promql_history: Vec::new(),
             names: BTreeMap::new(),
+            kube_context: None,
+            namespaces: Namespaces::Default,
             dirty: true,
             next_request: 1,
         }
@@ -285,9 +320,23 @@ fn compile(pattern: &str) -> Result<Regex, String> {
         })
 }
 
+/// The most lines a streamed log keeps; older ones are dropped.
+pub const MAX_STREAMED_ROWS: usize = 100_000;
+
+/// Where a logs view's lines come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogSource {
+    /// A LogQL query, sent to Loki as written, paged back through.
+    Loki(String),
+    /// A container's log, streamed from the Kubernetes API.
+    Pod {
+        context: Option<String>,
+        request: PodLogRequest,
+    },
+}
+
 pub struct LogsView {
-    /// Sent to Loki as written.
-    pub logql: String,
+    pub source: LogSource,
     /// The query as shown: typed or pasted text can hold anything.
     pub title: SafeText,
     pub range: TimeRange,
@@ -309,13 +358,30 @@ pub struct LogsView {
     /// The last page was all lines of the oldest instant, already held:
     /// the next page starts before that instant.
     pub skip_instant: bool,
+    /// The container log stream that adds lines at the top.
+    pub stream: Option<RequestId>,
 }
 
 impl LogsView {
     pub fn new(logql: String, range: TimeRange) -> Self {
+        Self::of(SafeText::new(&logql), LogSource::Loki(logql), range)
+    }
+
+    /// A container's log, streamed; `range` starts where it looks back to.
+    pub fn of_pod(context: Option<String>, request: PodLogRequest, range: TimeRange) -> Self {
+        let previous = if request.previous { " (previous)" } else { "" };
+        let title = format!("{} [{}]{previous}", request.pod, request.container);
+        Self::of(
+            SafeText::new(&title),
+            LogSource::Pod { context, request },
+            range,
+        )
+    }
+
+    fn of(title: SafeText, source: LogSource, range: TimeRange) -> Self {
         LogsView {
-            title: SafeText::new(&logql),
-            logql,
+            title,
+            source,
             range,
             rows: Vec::new(),
             older: Older::More,
@@ -328,6 +394,7 @@ impl LogsView {
             filtered: Vec::new(),
             source_width: 0,
             skip_instant: false,
+            stream: None,
         }
     }
 
@@ -347,8 +414,12 @@ impl LogsView {
             Some(oldest) => oldest.line.timestamp,
             None => self.range.end,
         };
+        let logql = match &self.source {
+            LogSource::Loki(logql) => logql.clone(),
+            LogSource::Pod { .. } => String::new(), // streamed, not paged
+        };
         LogQuery {
-            logql: self.logql.clone(),
+            logql,
             range: TimeRange {
                 start: self.range.start,
                 end,
@@ -381,21 +452,51 @@ impl LogsView {
                 held.swap_remove(at);
                 continue;
             }
-            self.source_width = self
-                .source_width
-                .max(width(line.source()).min(layout::MAX_SOURCE_WIDTH));
-            let traces = rules.find(&line.line);
-            let level = line.level();
-            self.rows.push(LogRow {
-                line,
-                level,
-                traces,
-            });
+            let row = self.row(line, rules);
+            self.rows.push(row);
         }
         if self.filter {
             self.extend_filter(first_new);
         }
         self.rows.len() - first_new
+    }
+
+    fn row(&mut self, line: LogLine, rules: &DerivedFields) -> LogRow {
+        self.source_width = self
+            .source_width
+            .max(width(line.source()).min(layout::MAX_SOURCE_WIDTH));
+        LogRow {
+            traces: rules.find(&line.line),
+            level: line.level(),
+            line,
+        }
+    }
+
+    /// Adds streamed lines (oldest first) on top, where the newest go. The
+    /// cursor stays on its line, or on the newest when it was there (as
+    /// `tail -f` follows); past `MAX_STREAMED_ROWS` the oldest are dropped.
+    pub fn prepend(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) {
+        let added = lines.len();
+        let following = self.selected == 0 && self.top == 0;
+        let held = self.row_index(self.selected);
+        let mut rows: Vec<LogRow> = lines
+            .into_iter()
+            .rev()
+            .map(|l| self.row(l, rules))
+            .collect();
+        rows.append(&mut self.rows);
+        rows.truncate(MAX_STREAMED_ROWS);
+        self.rows = rows;
+        self.filtered.clear();
+        if self.filter {
+            self.extend_filter(0);
+        }
+        if let Some(row) = held.filter(|_| !following) {
+            let before = self.selected;
+            self.selected = self.position_of(row + added);
+            self.top += self.selected.saturating_sub(before);
+        }
+        self.clamp();
     }
 
     /// How many rows are shown: all, or the matching ones.
@@ -586,12 +687,7 @@ impl TraceModel {
     }
 
     pub fn scroll_into_view(&mut self, rows: usize) {
-        let rows = rows.max(1);
-        if self.selected < self.top {
-            self.top = self.selected;
-        } else if self.selected >= self.top + rows {
-            self.top = self.selected + 1 - rows;
-        }
+        self.top = layout::scrolled(self.top, self.selected, rows);
     }
 }
 

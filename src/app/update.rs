@@ -3,15 +3,17 @@
 
 use super::action::Action;
 use super::alerts::{self, AlertsModel, AlertsView};
+use super::cluster;
 use super::complete::{self, Context, FUNCTIONS, Names, Slot};
 use super::effect::{Effect, RequestId};
 use super::layout;
 use super::metrics::{self, MetricsModel, MetricsView};
 use super::msg::{Alerts, Metrics, Msg};
 use super::state::{
-    Completion, Loadable, LogsView, Message, Older, Prompt, PromptKind, Search, State, TraceModel,
-    TraceView, View,
+    Completion, Loadable, LogSource, LogsView, Message, Older, Prompt, PromptKind, Search, State,
+    TraceModel, TraceView, View,
 };
+use crate::backend::cluster::Namespaces;
 use crate::backend::{BackendError, ErrorKind};
 use crate::domain::{LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 use crate::history;
@@ -57,6 +59,10 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
         Msg::NamesLoaded { id, names, result } => {
             names_loaded(state, id, names, result, &mut effects)
         }
+        Msg::PodsChanged { id, changes } => cluster::pods_changed(state, id, changes, &mut effects),
+        Msg::EventsLoaded { id, result } => cluster::events_loaded(state, id, result),
+        Msg::PodLogs { id, result } => cluster::pod_logs(state, id, result),
+        Msg::PodLogsEnded { id } => cluster::pod_logs_ended(state, id),
     }
     effects
 }
@@ -167,9 +173,11 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::CancelInput => cancel_input(state),
         _ => match state.views.last() {
             Some(View::Logs(_)) => logs_action(state, action, effects),
-            Some(View::Trace(_)) => trace_action(state, action),
+            Some(View::Trace(_)) => trace_action(state, action, effects),
             Some(View::Metrics(_)) => metrics_action(state, action, effects),
             Some(View::Home { .. } | View::Alerts(_)) => alerts_action(state, action, effects),
+            Some(View::Pods(_)) => cluster::pods_action(state, action, effects),
+            Some(View::Pod(_)) => cluster::pod_action(state, action, effects),
             None => {}
         },
     }
@@ -180,8 +188,8 @@ fn back(state: &mut State, effects: &mut Vec<Effect>) {
         state.message = Some(info("nothing to go back to (q quits)"));
         return;
     }
-    if let Some(id) = state.views.pop().and_then(|v| v.pending()) {
-        effects.push(Effect::Cancel(id));
+    if let Some(view) = state.views.pop() {
+        effects.extend(view.requests().into_iter().map(Effect::Cancel));
     }
 }
 
@@ -196,14 +204,19 @@ fn reload(state: &mut State, effects: &mut Vec<Effect>) {
         }
         return;
     }
-    if let Some(id) = state.current().pending() {
-        effects.push(Effect::Cancel(id));
-    }
+    effects.extend(state.current().requests().into_iter().map(Effect::Cancel));
     let Some(view) = state.views.pop() else {
         return;
     };
     match view {
-        View::Logs(logs) => open_logs(state, logs.logql, effects),
+        View::Logs(logs) => match logs.source {
+            LogSource::Loki(logql) => open_logs(state, logql, effects),
+            LogSource::Pod { context, request } => {
+                cluster::open_pod_logs(state, context, request, effects)
+            }
+        },
+        View::Pods(_) => cluster::open_pods(state, effects),
+        View::Pod(pod) => cluster::open_pod(state, pod.key, pod.known, effects),
         View::Trace(trace) => open_trace(state, trace.trace_id, effects),
         View::Metrics(metrics) => {
             let now = state.now;
@@ -245,6 +258,13 @@ fn prompt_text(prompt: &Prompt) -> String {
 }
 
 fn open_search(state: &mut State) {
+    if let Some(View::Pods(pods)) = state.views.last_mut() {
+        let previous = pods.filter.as_ref().map(|s| s.pattern.clone());
+        let pattern = previous.clone().unwrap_or_default();
+        pods.filter = Some(Search::new(pattern.clone(), pods.selected, previous));
+        state.input = Some(prompt(PromptKind::Search, &pattern));
+        return;
+    }
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
     };
@@ -267,8 +287,18 @@ fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         return;
     }
     // Incremental: every keystroke moves to the first match from where the
-    // search started.
+    // search started (pods: filters the list).
     let pattern = prompt_text(prompt);
+    if let Some(View::Pods(pods)) = state.views.last_mut() {
+        let keep = pods.selected_key();
+        let (origin, previous) = pods
+            .filter
+            .take()
+            .map_or((0, None), |f| (f.origin, f.previous));
+        pods.filter = Some(Search::new(pattern, origin, previous));
+        pods.refilter(keep);
+        return;
+    }
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
     };
@@ -297,6 +327,12 @@ fn submit(state: &mut State, effects: &mut Vec<Effect>) {
         PromptKind::Command => run_command(state, text.trim(), effects),
         PromptKind::Promql => run_promql(state, text.trim().to_owned(), effects),
         PromptKind::Search => {
+            if let Some(View::Pods(pods)) = state.views.last_mut() {
+                if let Some(Search { regex: Err(e), .. }) = &pods.filter {
+                    state.message = Some(error(format!("filter: {e}")));
+                }
+                return;
+            }
             let Some(View::Logs(logs)) = state.views.last_mut() else {
                 return;
             };
@@ -328,12 +364,19 @@ fn cancel_input(state: &mut State) {
     let Some(prompt) = state.input.take() else {
         return;
     };
-    let Some(View::Logs(logs)) = state.views.last_mut() else {
-        return;
-    };
     if prompt.kind != PromptKind::Search {
         return;
     }
+    if let Some(View::Pods(pods)) = state.views.last_mut() {
+        let keep = pods.selected_key();
+        let previous = pods.filter.take().and_then(|f| f.previous);
+        pods.filter = previous.map(|p| Search::new(p, 0, None));
+        pods.refilter(keep);
+        return;
+    }
+    let Some(View::Logs(logs)) = state.views.last_mut() else {
+        return;
+    };
     let Some(Search {
         origin, previous, ..
     }) = logs.search.take()
@@ -371,6 +414,23 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
             open_metrics(state, rest.to_owned(), span, now, effects)
         }
         "alerts" | "a" => open_alerts(state, effects),
+        "pods" | "po" | "p" => cluster::open_pods(state, effects),
+        "ns" | "namespace" if !rest.is_empty() => {
+            let namespaces = match rest {
+                "all" | "-A" | "*" => Namespaces::All,
+                ns => Namespaces::One(ns.to_owned()),
+            };
+            cluster::set_scope(state, Some(namespaces), None, effects)
+        }
+        "ctx" | "context" if !rest.is_empty() => {
+            cluster::set_scope(state, None, Some(rest.to_owned()), effects)
+        }
+        "ns" | "namespace" | "ctx" | "context" => {
+            state.message = Some(info(format!(
+                "pods: {} (:ns NAME or :ns all, :ctx NAME)",
+                cluster::scope_text(state)
+            )))
+        }
         "metrics" | "m" => {
             state.message = Some(error(
                 "usage: :metrics PROMQL, e.g. :metrics sum by (code) (rate(http_requests_total[5m]))",
@@ -384,14 +444,14 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
         "trace" | "t" => state.message = Some(error("usage: :trace TRACE-ID")),
         _ => {
             state.message = Some(error(format!(
-                "unknown command :{verb} (try :logs, :trace, :metrics, :alerts, :q)"
+                "unknown command :{verb} (try :logs, :trace, :metrics, :alerts, :pods, :ns, :ctx, :q)"
             )))
         }
     }
 }
 
 /// Where a movement takes a cursor in a list of `len` rows, `page` to a screen.
-fn moved(selected: usize, len: usize, page: usize, action: Action) -> Option<usize> {
+pub(super) fn moved(selected: usize, len: usize, page: usize, action: Action) -> Option<usize> {
     let last = len.saturating_sub(1);
     let page = page.max(1);
     Some(match action {
@@ -416,6 +476,10 @@ fn logs_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     }
     match action {
         Action::ToggleWrap => logs.wrap = !logs.wrap,
+        Action::OpenPod => cluster::pod_of_line(state, effects),
+        Action::ZoomOut | Action::ZoomIn if matches!(logs.source, LogSource::Pod { .. }) => {
+            cluster::restream(state, action == Action::ZoomOut, effects)
+        }
         Action::ToggleFilter if logs.search.is_none() => {
             state.message = Some(info(
                 "search first (/), then f shows only the matching lines",
@@ -519,7 +583,10 @@ fn trace_loaded(state: &mut State, id: RequestId, result: Result<Trace, BackendE
     state.dirty = true;
 }
 
-fn trace_action(state: &mut State, action: Action) {
+fn trace_action(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
+    if action == Action::OpenPod {
+        return cluster::pod_of_span(state, effects);
+    }
     let height = state.height;
     let Some(View::Trace(TraceView {
         load: Loadable::Ready(model),
@@ -889,18 +956,19 @@ fn keep_cursor_in_view(state: &mut State) {
             load: Loadable::Ready(model),
             ..
         })) => model.scroll_into_view(layout::trace_list_rows(height, model.detail)),
+        Some(View::Pods(pods)) => pods.scroll_into_view(layout::pods_rows(height)),
         _ => {}
     }
 }
 
-fn info(text: impl Into<String>) -> Message {
+pub(super) fn info(text: impl Into<String>) -> Message {
     Message {
         text: text.into(),
         is_error: false,
     }
 }
 
-fn error(text: impl Into<String>) -> Message {
+pub(super) fn error(text: impl Into<String>) -> Message {
     Message {
         text: text.into(),
         is_error: true,

@@ -1,10 +1,13 @@
 //! The HTTP plumbing every client shares: auth, tenant, TLS, a size cap,
 //! and turning failures into [`BackendError`]s that keep the server's words.
 
+use super::cluster::Cluster;
+use super::cluster::proxy::{SCHEME as KUBE_SCHEME, ServiceProxy, ServiceRef};
 use super::{BackendError, ErrorKind, Source};
 use crate::secret::{Secret, redact_url};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The most we read of one answer. Loki's default limit of 5000 lines is a
@@ -42,6 +45,8 @@ pub struct Endpoint {
     /// Extra headers; values may be credentials, so they are secrets.
     pub headers: Vec<(String, Secret)>,
     pub tls: Tls,
+    /// The cluster a `kube://` URL is reached through.
+    pub cluster: Option<Arc<Cluster>>,
 }
 
 impl Endpoint {
@@ -52,6 +57,7 @@ impl Endpoint {
             tenant: None,
             headers: Vec::new(),
             tls: Tls::default(),
+            cluster: None,
         }
     }
 }
@@ -74,13 +80,25 @@ impl Answer {
 #[derive(Clone, Debug)]
 pub struct HttpClient {
     source: Source,
-    base: reqwest::Url,
-    client: reqwest::Client,
+    transport: Transport,
+}
+
+#[derive(Clone, Debug)]
+enum Transport {
+    Direct {
+        base: reqwest::Url,
+        client: reqwest::Client,
+    },
+    /// Through the API server's service proxy (`kube://` URLs).
+    Cluster(ServiceProxy),
 }
 
 impl HttpClient {
     pub fn new(source: Source, endpoint: &Endpoint) -> Result<Self, BackendError> {
         let config_error = |what: String| BackendError::new(source, ErrorKind::Config, what);
+        if endpoint.url.starts_with(KUBE_SCHEME) {
+            return Self::through_cluster(source, endpoint).map_err(config_error);
+        }
         // The URL is not echoed when it does not parse: it may hold a password.
         let mut base = reqwest::Url::parse(&endpoint.url)
             .map_err(|e| config_error(format!("bad URL: {e} (expected http://host:port)")))?;
@@ -123,8 +141,30 @@ impl HttpClient {
             .map_err(|e| config_error(format!("cannot make an HTTP client: {}", root_cause(&e))))?;
         Ok(HttpClient {
             source,
-            base,
-            client,
+            transport: Transport::Direct { base, client },
+        })
+    }
+
+    fn through_cluster(source: Source, endpoint: &Endpoint) -> Result<Self, String> {
+        let service = ServiceRef::parse(&endpoint.url)?;
+        if !matches!(endpoint.auth, Auth::None) {
+            // The API server takes the Authorization header for itself.
+            return Err(format!(
+                "{service}: basic or bearer auth cannot pass through the service proxy; the cluster's credentials are used"
+            ));
+        }
+        let cluster = endpoint
+            .cluster
+            .clone()
+            .ok_or_else(|| format!("{service}: no cluster to reach it through"))?;
+        let headers = default_headers(endpoint, &Auth::None)?;
+        Ok(HttpClient {
+            source,
+            transport: Transport::Cluster(ServiceProxy {
+                cluster,
+                service,
+                headers,
+            }),
         })
     }
 
@@ -139,11 +179,14 @@ impl HttpClient {
         query: &[(&str, String)],
         headers: &[(&str, &str)],
     ) -> Result<Answer, BackendError> {
-        let url = self
-            .base
+        let (base, client) = match &self.transport {
+            Transport::Direct { base, client } => (base, client),
+            Transport::Cluster(proxy) => return proxy.get(self.source, path, query, headers).await,
+        };
+        let url = base
             .join(path.trim_start_matches('/'))
             .map_err(|e| self.error(ErrorKind::Config, format!("bad path {path}: {e}")))?;
-        let mut request = self.client.get(url).query(query);
+        let mut request = client.get(url).query(query);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -184,11 +227,19 @@ impl HttpClient {
     }
 
     pub fn error(&self, kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
-        BackendError::new(self.source, kind, message)
+        match &self.transport {
+            Transport::Direct { .. } => BackendError::new(self.source, kind, message),
+            Transport::Cluster(proxy) => proxy.error(self.source, kind, message),
+        }
     }
 
     /// An error status, with the server's own message from the body.
     pub fn status_error(&self, answer: &Answer) -> BackendError {
+        if let Transport::Cluster(proxy) = &self.transport
+            && let Some(e) = proxy.cluster_error(self.source, answer)
+        {
+            return e;
+        }
         if (300..400).contains(&answer.status) {
             let to = answer
                 .location
@@ -231,7 +282,11 @@ impl HttpClient {
             ErrorKind::Timeout => "no answer from",
             _ => "broken answer from",
         };
-        self.error(kind, format!("{what} {}: {}", self.base, root_cause(e)))
+        let base = match &self.transport {
+            Transport::Direct { base, .. } => base.as_str(),
+            Transport::Cluster(_) => "the service", // the proxy's errors are not reqwest's
+        };
+        self.error(kind, format!("{what} {base}: {}", root_cause(e)))
     }
 }
 
@@ -297,7 +352,7 @@ fn add_tls(
 
 /// The innermost cause, which is the part that says what happened
 /// ("Connection refused"); the outer layers repeat the URL.
-fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     let mut cause = e;
     while let Some(inner) = cause.source() {
         cause = inner;
@@ -392,7 +447,10 @@ mod tests {
             Source::Loki,
             &Endpoint::new("http://me:secret@127.0.0.1:1/loki"),
         )?;
-        assert_eq!(client.base.as_str(), "http://127.0.0.1:1/loki/");
+        let Transport::Direct { base, .. } = client.transport else {
+            panic!("a direct client");
+        };
+        assert_eq!(base.as_str(), "http://127.0.0.1:1/loki/");
         Ok(())
     }
 

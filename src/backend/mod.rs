@@ -1,6 +1,7 @@
 //! One client per source. Wire formats stop here: what leaves is domain
 //! values and typed errors.
 
+pub mod cluster;
 pub mod http;
 pub mod loki;
 pub mod otlp_json;
@@ -20,6 +21,7 @@ pub enum Source {
     Loki,
     Tempo,
     Prometheus,
+    Kubernetes,
 }
 
 impl fmt::Display for Source {
@@ -28,6 +30,7 @@ impl fmt::Display for Source {
             Source::Loki => "Loki",
             Source::Tempo => "Tempo",
             Source::Prometheus => "Prometheus",
+            Source::Kubernetes => "Kubernetes",
         })
     }
 }
@@ -72,6 +75,12 @@ impl BackendError {
             status: None,
             message: SafeText::new(message.as_ref()),
         }
+    }
+
+    /// The same error, told as the backend's (a cluster error on the way
+    /// to Tempo is Tempo's problem to the reader).
+    pub fn with_source(self, source: Source) -> Self {
+        BackendError { source, ..self }
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod labels;
 pub mod log;
 pub mod metrics;
+pub mod pod;
 pub mod promql;
 pub mod text;
 pub mod time;
@@ -11,6 +12,7 @@ pub mod trace;
 pub use labels::Labels;
 pub use log::{Level, LogLine};
 pub use metrics::{Alert, AlertRule, AlertState, Exemplar, Point, Series};
+pub use pod::{Pod, PodChange, PodEvent, PodKey};
 pub use text::SafeText;
 pub use time::{Nanos, TimeRange};
 pub use trace::{Attribute, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId};

@@ -2,7 +2,10 @@
 
 use super::text::fit;
 use crate::app::State;
+use crate::app::pods::Watch;
 use crate::app::state::{Older, PromptKind, View};
+use crate::backend::cluster::Namespaces;
+use crate::domain::SafeText;
 use crate::domain::text::width;
 use crate::domain::time::NANOS_PER_SEC;
 use ratatui::Frame;
@@ -17,6 +20,20 @@ fn view_title(view: &View) -> String {
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
         View::Alerts(_) => "alerts".into(),
+        View::Pods(pods) => {
+            let scope = match &pods.namespaces {
+                Namespaces::All => "all namespaces".to_owned(),
+                Namespaces::One(ns) => ns.clone(),
+                Namespaces::Default => "context namespace".to_owned(),
+            };
+            let context = pods
+                .context
+                .as_ref()
+                .map_or(String::new(), |c| format!(" @{c}"));
+            let count = format!("{}", pods.rows.len());
+            SafeText::new(&format!("pods {scope}{context} ({count})")).to_string()
+        }
+        View::Pod(pod) => format!("pod {}", pod.key),
     }
 }
 
@@ -101,7 +118,16 @@ fn loading_since(state: &State) -> Option<i64> {
         View::Trace(trace) => trace.load.loading_since(),
         View::Metrics(metrics) => metrics.load.loading_since(),
         View::Alerts(alerts) => alerts.load.loading_since(),
+        View::Pods(pods) => watch_since(&pods.watch),
+        View::Pod(pod) => watch_since(&pod.watch).or(pod.events.loading_since()),
         View::Home { .. } => None,
+    }
+}
+
+fn watch_since(watch: &Watch) -> Option<i64> {
+    match watch {
+        Watch::Listing { since, .. } => Some(*since),
+        _ => None,
     }
 }
 
@@ -110,8 +136,10 @@ fn hints(view: &View) -> &'static str {
         View::Home { alerts: Some(_) } => "Enter graph alert  : command  ? help  q quit ",
         View::Home { alerts: None } => ": command  ? help  q quit ",
         View::Alerts(_) => "Enter graph  r reload  Esc back  ? help ",
-        View::Logs(_) => "Enter trace  / search  w wrap  ? help ",
+        View::Logs(_) => "Enter trace  p pod  / search  w wrap  ? help ",
         View::Metrics(_) => "Enter trace  h/l exemplar  -/+ window  [/] move  e edit  ? help ",
-        View::Trace(_) => "Space fold  d detail  Esc back  ? help ",
+        View::Trace(_) => "Space fold  d detail  p pod  Esc back  ? help ",
+        View::Pods(_) => "Enter detail  / filter  l log  L Loki  N/S/T/A sort  ? help ",
+        View::Pod(_) => "j/k container  l log  p previous  L Loki  Esc back  ? help ",
     }
 }

@@ -7,6 +7,7 @@ mod help;
 mod home;
 mod logs;
 mod metrics;
+mod pods;
 pub mod print;
 mod text;
 pub mod theme;
@@ -42,6 +43,8 @@ pub fn draw(frame: &mut Frame, state: &State) {
         View::Trace(view) => trace::draw(frame, body, view, state),
         View::Metrics(view) => metrics::draw(frame, body, view, state),
         View::Alerts(view) => alerts::draw(frame, body, view, state),
+        View::Pods(view) => pods::draw(frame, body, view, state),
+        View::Pod(view) => pods::draw_detail(frame, body, view, state),
     }
     chrome::status(frame, status, state);
     if state.help {
@@ -57,6 +60,8 @@ pub fn natural_height(state: &State) -> u16 {
         View::Trace(view) => trace::natural_rows(view),
         View::Metrics(view) => metrics::natural_rows(view),
         View::Alerts(view) => alerts::natural_rows(view),
+        View::Pods(view) => pods::natural_rows(view),
+        View::Pod(view) => pods::natural_detail_rows(view, state),
     };
     (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
 }

@@ -1,0 +1,282 @@
+//! Kubernetes objects (k8s-openapi) into domain values, sanitised here.
+
+use super::PodLogRequest;
+use crate::domain::pod::{Condition, Container, ContainerState, Health, Termination};
+use crate::domain::{Labels, LogLine, Nanos, Pod, PodEvent, PodKey, SafeText};
+use k8s_openapi::api::core::v1 as core;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+fn text(value: &Option<String>) -> SafeText {
+    value.as_deref().map(SafeText::new).unwrap_or_default()
+}
+
+fn labels(map: &Option<BTreeMap<String, String>>) -> Labels {
+    map.as_ref().map_or_else(Labels::default, |m| {
+        Labels::from_pairs(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    })
+}
+
+pub fn pod(pod: &core::Pod) -> Pod {
+    let meta = &pod.metadata;
+    let status = pod.status.clone().unwrap_or_default();
+    let spec = pod.spec.clone().unwrap_or_default();
+    let containers: Vec<Container> =
+        containers(&spec.init_containers, &status.init_container_statuses, true)
+            .chain(containers(
+                &Some(spec.containers),
+                &status.container_statuses,
+                false,
+            ))
+            .collect();
+    let app: Vec<&Container> = containers.iter().filter(|c| !c.init).collect();
+    let last_restart = containers
+        .iter()
+        .filter_map(|c| c.last_termination.as_ref())
+        .max_by_key(|t| t.finished)
+        .cloned();
+    let (status_text, health) = pod_status(pod, &containers);
+    Pod {
+        key: PodKey {
+            namespace: text(&meta.namespace),
+            name: text(&meta.name),
+        },
+        status: SafeText::new(&status_text),
+        health,
+        ready: (
+            app.iter().filter(|c| c.ready).count() as u16,
+            app.len() as u16,
+        ),
+        restarts: app.iter().map(|c| c.restarts).sum(),
+        last_restart,
+        created: meta.creation_timestamp.as_ref().map(nanos),
+        node: text(&spec.node_name),
+        ip: text(&status.pod_ip),
+        containers,
+        conditions: status
+            .conditions
+            .iter()
+            .flatten()
+            .map(|c| Condition {
+                kind: SafeText::new(&c.type_),
+                status: SafeText::new(&c.status),
+                reason: text(&c.reason),
+                message: text(&c.message),
+                since: c.last_transition_time.as_ref().map(nanos),
+            })
+            .collect(),
+        labels: labels(&meta.labels),
+        annotations: labels(&meta.annotations),
+    }
+}
+
+/// The containers of a spec, with their statuses where the kubelet gave them.
+fn containers<'a>(
+    specs: &'a Option<Vec<core::Container>>,
+    statuses: &'a Option<Vec<core::ContainerStatus>>,
+    init: bool,
+) -> impl Iterator<Item = Container> + 'a {
+    specs.iter().flatten().map(move |spec| {
+        let status = statuses.iter().flatten().find(|s| s.name == spec.name);
+        Container {
+            name: SafeText::new(&spec.name),
+            image: SafeText::new(status.map_or(spec.image.as_deref().unwrap_or(""), |s| &s.image)),
+            init,
+            ready: status.is_some_and(|s| s.ready),
+            restarts: status.map_or(0, |s| s.restart_count.max(0) as u32),
+            state: status
+                .and_then(|s| s.state.as_ref())
+                .map_or(ContainerState::Unknown, state),
+            last_termination: status
+                .and_then(|s| s.last_state.as_ref())
+                .and_then(|s| s.terminated.as_ref())
+                .map(termination),
+        }
+    })
+}
+
+fn state(state: &core::ContainerState) -> ContainerState {
+    if let Some(t) = &state.terminated {
+        ContainerState::Terminated(termination(t))
+    } else if let Some(w) = &state.waiting {
+        ContainerState::Waiting {
+            reason: text(&w.reason),
+            message: text(&w.message),
+        }
+    } else if let Some(r) = &state.running {
+        ContainerState::Running {
+            since: r.started_at.as_ref().map(nanos),
+        }
+    } else {
+        ContainerState::Unknown
+    }
+}
+
+fn termination(t: &core::ContainerStateTerminated) -> Termination {
+    Termination {
+        reason: text(&t.reason),
+        exit_code: t.exit_code,
+        signal: t.signal,
+        message: text(&t.message),
+        finished: t.finished_at.as_ref().map(nanos),
+    }
+}
+
+/// STATUS as `kubectl get pods` prints it (its printPod), and how it reads.
+fn pod_status(pod: &core::Pod, containers: &[Container]) -> (String, Health) {
+    let status = pod.status.as_ref();
+    let phase = status.and_then(|s| s.phase.as_deref()).unwrap_or("Unknown");
+    let mut reason = status
+        .and_then(|s| s.reason.clone())
+        .unwrap_or_else(|| phase.to_owned());
+    if pod.metadata.deletion_timestamp.is_some() {
+        let lost = status.and_then(|s| s.reason.as_deref()) == Some("NodeLost");
+        let word = if lost { "Unknown" } else { "Terminating" };
+        return (word.into(), Health::Pending);
+    }
+    let init: Vec<&Container> = containers.iter().filter(|c| c.init).collect();
+    let mut initializing = false;
+    for (i, c) in init.iter().enumerate() {
+        match &c.state {
+            ContainerState::Terminated(t) if t.exit_code == 0 => continue,
+            ContainerState::Terminated(t) => {
+                reason = format!("Init:{}", exit_reason(t));
+            }
+            ContainerState::Waiting { reason: r, .. }
+                if !r.is_empty() && r.as_str() != "PodInitializing" =>
+            {
+                reason = format!("Init:{r}");
+            }
+            _ => reason = format!("Init:{i}/{}", init.len()),
+        }
+        initializing = true;
+        break;
+    }
+    let mut running = false;
+    if !initializing {
+        for c in containers.iter().filter(|c| !c.init).rev() {
+            match &c.state {
+                ContainerState::Waiting { reason: r, .. } if !r.is_empty() => {
+                    reason = r.to_string()
+                }
+                ContainerState::Terminated(t) => reason = exit_reason(t),
+                ContainerState::Running { .. } if c.ready => running = true,
+                _ => {}
+            }
+        }
+        if reason == "Completed" && running {
+            reason = "Running".into();
+        }
+    }
+    if phase == "Pending" && reason == "Pending" {
+        // Why it waits, which kubectl leaves to `describe`.
+        let unscheduled = status
+            .and_then(|s| s.conditions.as_ref())
+            .into_iter()
+            .flatten()
+            .find(|c| c.type_ == "PodScheduled" && c.status == "False");
+        if let Some(why) = unscheduled.and_then(|c| c.reason.as_deref()) {
+            reason = format!("Pending:{why}");
+        }
+    }
+    let health = health(&reason, phase, containers);
+    (reason, health)
+}
+
+fn exit_reason(t: &Termination) -> String {
+    match (t.reason.is_empty(), t.signal) {
+        (false, _) => t.reason.to_string(),
+        (true, Some(signal)) if signal != 0 => format!("Signal:{signal}"),
+        _ => format!("ExitCode:{}", t.exit_code),
+    }
+}
+
+fn health(reason: &str, phase: &str, containers: &[Container]) -> Health {
+    const FAILING: [&str; 12] = [
+        "CrashLoopBackOff",
+        "Error",
+        "OOMKilled",
+        "ImagePullBackOff",
+        "ErrImagePull",
+        "InvalidImageName",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "ContainerCannotRun",
+        "Evicted",
+        "Failed",
+    ];
+    let reason = reason.strip_prefix("Init:").unwrap_or(reason);
+    if FAILING.contains(&reason) || reason.starts_with("ExitCode") || reason.starts_with("Signal") {
+        Health::Failing
+    } else if phase == "Succeeded" || reason == "Completed" {
+        Health::Done
+    } else if reason == "Running" && containers.iter().filter(|c| !c.init).all(|c| c.ready) {
+        Health::Healthy
+    } else {
+        Health::Pending
+    }
+}
+
+pub fn event(event: &core::Event) -> PodEvent {
+    let last = event
+        .last_timestamp
+        .as_ref()
+        .or(event.first_timestamp.as_ref())
+        .map(nanos)
+        .or_else(|| event.event_time.as_ref().map(|t| at(&t.0)));
+    let source = event
+        .source
+        .as_ref()
+        .and_then(|s| s.component.clone())
+        .or_else(|| event.reporting_component.clone());
+    PodEvent {
+        warning: event.type_.as_deref() == Some("Warning"),
+        reason: text(&event.reason),
+        message: text(&event.message),
+        count: event
+            .series
+            .as_ref()
+            .and_then(|s| s.count)
+            .or(event.count)
+            .unwrap_or(1)
+            .max(1) as u32,
+        last,
+        source: text(&source),
+    }
+}
+
+fn nanos(time: &Time) -> Nanos {
+    at(&time.0)
+}
+
+/// Nanoseconds since the epoch, as the domain counts time.
+fn at(timestamp: &Timestamp) -> Nanos {
+    timestamp
+        .as_nanosecond()
+        .clamp(i64::MIN as i128, i64::MAX as i128) as Nanos
+}
+
+/// The labels a container's lines carry, named as Loki's usually are.
+pub fn log_labels(request: &PodLogRequest) -> Arc<Labels> {
+    Arc::new(Labels::from_pairs([
+        ("namespace", request.pod.namespace.as_str()),
+        ("pod", request.pod.name.as_str()),
+        ("container", request.container.as_str()),
+    ]))
+}
+
+/// A line of `kubectl logs --timestamps`: an RFC 3339 time, a space, the line.
+pub fn log_line(raw: &str, labels: &Arc<Labels>) -> LogLine {
+    let (timestamp, line) = raw
+        .split_once(' ')
+        .and_then(|(time, rest)| Some((at(&time.parse::<Timestamp>().ok()?), rest)))
+        .unwrap_or((0, raw));
+    LogLine {
+        timestamp,
+        labels: Arc::clone(labels),
+        line: SafeText::new(line),
+    }
+}

@@ -1,0 +1,425 @@
+//! Kubernetes through the `kube` crate: one client per kubeconfig context,
+//! made when first needed, so triage works when no cluster does. Pods,
+//! events and container logs leave as domain values (see `convert`); the
+//! service proxy behind `kube://` backend URLs is in `proxy`.
+
+mod convert;
+pub mod proxy;
+
+use super::http::root_cause;
+use super::{BackendError, ErrorKind, Source};
+use crate::domain::{LogLine, PodChange, PodEvent, PodKey};
+use futures::{Stream, StreamExt};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::api::{Api, ListParams, LogParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::runtime::{WatchStreamExt, watcher};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How to find the cluster.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterSettings {
+    /// A kubeconfig file other than `$KUBECONFIG` or `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context; none is its current context (or, with no
+    /// kubeconfig, the service account of the pod triage runs in).
+    pub context: Option<String>,
+    /// An API server reached without credentials (the demo's).
+    pub url: Option<String>,
+}
+
+/// Which namespaces a list covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Namespaces {
+    All,
+    One(String),
+    /// The context's own namespace.
+    Default,
+}
+
+/// A cluster, reached lazily; clients are kept per context.
+pub struct Cluster {
+    settings: ClusterSettings,
+    clients: Mutex<HashMap<Option<String>, kube::Client>>,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("context", &self.settings.context)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    pub fn new(settings: ClusterSettings) -> Self {
+        Cluster {
+            settings,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The client for a context (none: the configured one), made on first use.
+    pub async fn client(&self, context: Option<&str>) -> Result<kube::Client, BackendError> {
+        let context = context.map(str::to_owned).or(self.settings.context.clone());
+        if let Some(client) = self.cached(&context) {
+            return Ok(client);
+        }
+        let config = self.config(context.as_deref()).await?;
+        let client = kube::Client::try_from(config).map_err(|e| {
+            error(
+                ErrorKind::Config,
+                format!("cannot make a client: {}", root_cause(&e)),
+            )
+        })?;
+        if let Ok(mut clients) = self.clients.lock() {
+            clients.insert(context, client.clone());
+        }
+        Ok(client)
+    }
+
+    fn cached(&self, context: &Option<String>) -> Option<kube::Client> {
+        self.clients.lock().ok()?.get(context).cloned()
+    }
+
+    /// Drops a context's client after the cluster refused its credentials:
+    /// the next one reads the kubeconfig again and re-runs its credential
+    /// plugin, which is how an expired token gets renewed.
+    fn forget(&self, context: Option<&str>) {
+        let context = context.map(str::to_owned).or(self.settings.context.clone());
+        if let Ok(mut clients) = self.clients.lock() {
+            clients.remove(&context);
+        }
+    }
+
+    async fn config(&self, context: Option<&str>) -> Result<kube::Config, BackendError> {
+        let config_error = |what: &str, e: &(dyn std::error::Error + 'static)| {
+            error(ErrorKind::Config, format!("{what}: {}", root_cause(e)))
+        };
+        if let Some(url) = &self.settings.url {
+            let uri = url
+                .parse()
+                .map_err(|e| config_error("bad cluster URL", &e))?;
+            return Ok(kube::Config::new(uri));
+        }
+        let options = KubeConfigOptions {
+            context: context.map(str::to_owned),
+            ..KubeConfigOptions::default()
+        };
+        let mut config = match (&self.settings.kubeconfig, context) {
+            (Some(path), _) => {
+                let file = Kubeconfig::read_from(path)
+                    .map_err(|e| config_error(&format!("cannot read {}", path.display()), &e))?;
+                kube::Config::from_custom_kubeconfig(file, &options)
+                    .await
+                    .map_err(|e| config_error("kubeconfig", &e))?
+            }
+            (None, Some(_)) => kube::Config::from_kubeconfig(&options)
+                .await
+                .map_err(|e| config_error("kubeconfig", &e))?,
+            (None, None) => kube::Config::infer().await.map_err(|e| {
+                config_error(
+                    "no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a pod",
+                    &e,
+                )
+            })?,
+        };
+        config.connect_timeout = Some(Duration::from_secs(10));
+        Ok(config)
+    }
+
+    /// The contexts the kubeconfig names, for `:ctx`.
+    pub fn contexts(&self) -> Vec<String> {
+        let file = match &self.settings.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path),
+            None => Kubeconfig::read(),
+        };
+        file.map(|f| f.contexts.into_iter().map(|c| c.name).collect())
+            .unwrap_or_default()
+    }
+
+    /// Runs one request, renewing credentials once if they were refused.
+    async fn call<T, F, Fut>(&self, context: Option<&str>, request: F) -> Result<T, BackendError>
+    where
+        F: Fn(kube::Client) -> Fut,
+        Fut: Future<Output = Result<T, kube::Error>>,
+    {
+        let client = self.client(context).await?;
+        match request(client).await {
+            Err(e) if status_code(&e) == Some(401) => {
+                self.forget(context);
+                let client = self.client(context).await?;
+                request(client).await.map_err(|e| api_error(&e))
+            }
+            result => result.map_err(|e| api_error(&e)),
+        }
+    }
+
+    /// The namespace a list covers, and its name as shown.
+    async fn pods_api(
+        &self,
+        context: Option<&str>,
+        namespaces: &Namespaces,
+    ) -> Result<(Api<Pod>, String), BackendError> {
+        let client = self.client(context).await?;
+        Ok(match namespaces {
+            Namespaces::All => (Api::all(client), "all namespaces".into()),
+            Namespaces::One(ns) => (Api::namespaced(client, ns), ns.clone()),
+            Namespaces::Default => {
+                let ns = client.default_namespace().to_owned();
+                (Api::namespaced(client, &ns), ns)
+            }
+        })
+    }
+
+    /// Pods, kept up to date: the whole list first (and again whenever the
+    /// watch has to start over), then each change. Errors come through and
+    /// the watch goes on after a back-off; refused credentials are renewed.
+    /// With `name`, only that pod is watched.
+    pub fn watch_pods(
+        self: Arc<Self>,
+        context: Option<String>,
+        namespaces: Namespaces,
+        name: Option<String>,
+    ) -> impl Stream<Item = Result<PodChange, BackendError>> + Send {
+        async_stream(move |sender| async move {
+            loop {
+                let api = match self.pods_api(context.as_deref(), &namespaces).await {
+                    Ok((api, _)) => api,
+                    Err(e) => {
+                        let _ = sender.send(Err(e)).await;
+                        return;
+                    }
+                };
+                let mut config = watcher::Config::default();
+                if let Some(name) = &name {
+                    config = config.fields(&format!("metadata.name={name}"));
+                }
+                let mut events = watcher(api, config).default_backoff().boxed();
+                let mut listing: Option<Vec<crate::domain::Pod>> = None;
+                while let Some(event) = events.next().await {
+                    let change = match event {
+                        Ok(watcher::Event::Init) => {
+                            listing = Some(Vec::new());
+                            continue;
+                        }
+                        Ok(watcher::Event::InitApply(pod)) => {
+                            if let Some(list) = &mut listing {
+                                list.push(convert::pod(&pod));
+                            }
+                            continue;
+                        }
+                        Ok(watcher::Event::InitDone) => {
+                            Ok(PodChange::Reset(listing.take().unwrap_or_default()))
+                        }
+                        Ok(watcher::Event::Apply(pod)) => {
+                            Ok(PodChange::Applied(Box::new(convert::pod(&pod))))
+                        }
+                        Ok(watcher::Event::Delete(pod)) => {
+                            Ok(PodChange::Deleted(convert::pod(&pod).key))
+                        }
+                        Err(e) => Err(watch_error(&e)),
+                    };
+                    let refused = matches!(&change, Err(e) if e.status == Some(401));
+                    if sender.send(change).await.is_err() {
+                        return; // nobody is listening
+                    }
+                    if refused {
+                        self.forget(context.as_deref());
+                        break; // start over with renewed credentials
+                    }
+                }
+            }
+        })
+    }
+
+    /// A pod's events, newest first.
+    pub async fn events(
+        &self,
+        context: Option<&str>,
+        pod: &PodKey,
+    ) -> Result<Vec<PodEvent>, BackendError> {
+        let fields = format!(
+            "involvedObject.name={},involvedObject.namespace={}",
+            pod.name, pod.namespace
+        );
+        let events = self
+            .call(context, |client| {
+                let api: Api<Event> = Api::namespaced(client, &pod.namespace);
+                let params = ListParams::default().fields(&fields);
+                async move { api.list(&params).await }
+            })
+            .await?;
+        let mut events: Vec<PodEvent> = events.items.iter().map(convert::event).collect();
+        events.sort_by_key(|e| std::cmp::Reverse(e.last));
+        Ok(events)
+    }
+
+    /// A container's log, in batches of the lines that arrived together;
+    /// with `follow`, new lines keep coming until the stream is dropped.
+    pub fn logs(
+        self: Arc<Self>,
+        context: Option<String>,
+        request: PodLogRequest,
+    ) -> impl Stream<Item = Result<Vec<LogLine>, BackendError>> + Send {
+        async_stream(move |sender| async move {
+            let params = LogParams {
+                container: Some(request.container.clone()),
+                follow: request.follow,
+                previous: request.previous,
+                since_seconds: request.since.map(|s| s.as_secs().max(1) as i64),
+                tail_lines: Some(MAX_LOG_LINES as i64),
+                timestamps: true,
+                ..LogParams::default()
+            };
+            let key = &request.pod;
+            let reader = self
+                .call(context.as_deref(), |client| {
+                    let api: Api<Pod> = Api::namespaced(client, &key.namespace);
+                    let params = params.clone();
+                    async move { api.log_stream(&key.name, &params).await }
+                })
+                .await;
+            let reader = match reader {
+                Ok(reader) => reader,
+                Err(e) => {
+                    let _ = sender.send(Err(e)).await;
+                    return;
+                }
+            };
+            let labels = convert::log_labels(&request);
+            let mut batches = futures::AsyncBufReadExt::lines(reader).ready_chunks(1024);
+            while let Some(batch) = batches.next().await {
+                let mut lines = Vec::with_capacity(batch.len());
+                let mut failed = None;
+                for line in batch {
+                    match line {
+                        Ok(line) => lines.push(convert::log_line(&line, &labels)),
+                        Err(e) => {
+                            failed =
+                                Some(error(ErrorKind::Decode, format!("log stream broke: {e}")))
+                        }
+                    }
+                }
+                if !lines.is_empty() && sender.send(Ok(lines)).await.is_err() {
+                    return;
+                }
+                if let Some(e) = failed {
+                    let _ = sender.send(Err(e)).await;
+                    return;
+                }
+            }
+        })
+    }
+}
+
+/// The most lines a container log starts with, as `kubectl logs --tail`.
+pub const MAX_LOG_LINES: usize = 10_000;
+
+/// Which log: a container of a pod, its current run or the one before.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PodLogRequest {
+    pub pod: PodKey,
+    pub container: String,
+    pub previous: bool,
+    pub follow: bool,
+    /// How far back; none is the whole log (up to [`MAX_LOG_LINES`]).
+    pub since: Option<Duration>,
+}
+
+/// A stream fed by a task, so a loop with early returns can produce it.
+fn async_stream<T, F, Fut>(body: F) -> impl Stream<Item = T> + Send
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<T>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let (sender, receiver) = tokio::sync::mpsc::channel(16);
+    let task = tokio::spawn(body(sender));
+    let abort = AbortOnDrop(task);
+    futures::stream::unfold((receiver, abort), |(mut receiver, abort)| async move {
+        let item = receiver.recv().await?;
+        Some((item, (receiver, abort)))
+    })
+}
+
+/// Stops the feeding task when the stream is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn error(kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
+    BackendError::new(Source::Kubernetes, kind, message)
+}
+
+fn status_code(e: &kube::Error) -> Option<u16> {
+    match e {
+        kube::Error::Api(status) => Some(status.code),
+        _ => None,
+    }
+}
+
+/// What the API server said, or why it could not be reached, in words an
+/// engineer can act on. Kubernetes' own messages name the user, the verb
+/// and the resource of an RBAC refusal; they are kept.
+pub(crate) fn api_error(e: &kube::Error) -> BackendError {
+    match e {
+        kube::Error::Api(status) => {
+            let (kind, hint) = match status.code {
+                401 => (
+                    ErrorKind::Http,
+                    " (the cluster refused the credentials: an expired token? log in again)",
+                ),
+                403 => (
+                    ErrorKind::Http,
+                    " (RBAC: ask for this verb on this resource)",
+                ),
+                404 => (ErrorKind::NotFound, ""),
+                _ => (ErrorKind::Http, ""),
+            };
+            let message = if status.message.is_empty() {
+                status.reason.clone()
+            } else {
+                status.message.clone()
+            };
+            BackendError {
+                status: Some(status.code),
+                ..error(kind, format!("{message}{hint}"))
+            }
+        }
+        kube::Error::Auth(e) => error(
+            ErrorKind::Config,
+            format!("cannot get credentials: {}", root_cause(e)),
+        ),
+        kube::Error::SerdeError(e) => error(ErrorKind::Decode, format!("unreadable answer: {e}")),
+        other => {
+            let cause = root_cause(other);
+            let kind = if cause.contains("timed out") || cause.contains("deadline") {
+                ErrorKind::Timeout
+            } else {
+                ErrorKind::Unreachable
+            };
+            error(kind, format!("cannot reach the cluster: {cause}"))
+        }
+    }
+}
+
+fn watch_error(e: &watcher::Error) -> BackendError {
+    match e {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => api_error(e),
+        watcher::Error::WatchError(status) => api_error(&kube::Error::Api(status.clone())),
+        watcher::Error::NoResourceVersion => error(
+            ErrorKind::Decode,
+            "the list has no resourceVersion: the server cannot be watched",
+        ),
+    }
+}

@@ -1,0 +1,261 @@
+//! `kube://<namespace>/<service>:<port>[/path]`: a backend reached through
+//! the API server's service proxy, with the kubeconfig's credentials, so no
+//! `kubectl port-forward` is needed.
+
+use super::Cluster;
+use crate::backend::http::{Answer, MAX_BODY_BYTES, root_cause};
+use crate::backend::{BackendError, ErrorKind, Source};
+use http_body_util::BodyExt;
+use reqwest::header::HeaderMap;
+use std::fmt;
+use std::sync::Arc;
+
+pub const SCHEME: &str = "kube://";
+
+/// A service port, and the path under it where the backend's API starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceRef {
+    pub namespace: String,
+    /// As the proxy names it: `name`, or `https:name` for a TLS port.
+    pub service: String,
+    pub port: String,
+    /// Ends with `/`.
+    pub path: String,
+}
+
+impl ServiceRef {
+    /// Reads `kube://<namespace>/<service>:<port>[/path]`.
+    pub fn parse(url: &str) -> Result<ServiceRef, String> {
+        let usage = || format!("expected {SCHEME}<namespace>/<service>:<port>[/path]");
+        let rest = url.strip_prefix(SCHEME).ok_or_else(usage)?;
+        let (namespace, rest) = rest.split_once('/').ok_or_else(usage)?;
+        let (service_port, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let (service, port) = service_port.rsplit_once(':').ok_or_else(usage)?;
+        let name = service.strip_prefix("https:").unwrap_or(service);
+        let dns = |s: &str| {
+            s.starts_with(|c: char| c.is_ascii_alphanumeric())
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        };
+        if !dns(namespace) || !dns(name) || !dns(&port.to_ascii_lowercase()) {
+            return Err(format!(
+                "{}: namespace, service and port must be Kubernetes names; {}",
+                crate::secret::redact_url(url),
+                usage()
+            ));
+        }
+        let path = path.trim_matches('/');
+        Ok(ServiceRef {
+            namespace: namespace.into(),
+            service: service.into(),
+            port: port.into(),
+            path: if path.is_empty() {
+                String::new()
+            } else {
+                format!("{path}/")
+            },
+        })
+    }
+
+    /// The API server's path for `path` under the backend's base.
+    fn proxy_path(&self, path: &str) -> String {
+        format!(
+            "/api/v1/namespaces/{}/services/{}:{}/proxy/{}{}",
+            self.namespace,
+            self.service,
+            self.port,
+            self.path,
+            path.trim_start_matches('/')
+        )
+    }
+}
+
+impl fmt::Display for ServiceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{SCHEME}{}/{}:{}/{}",
+            self.namespace, self.service, self.port, self.path
+        )
+    }
+}
+
+/// A backend behind the service proxy.
+#[derive(Clone, Debug)]
+pub struct ServiceProxy {
+    pub cluster: Arc<Cluster>,
+    pub service: ServiceRef,
+    /// Tenant and extra headers; the proxy passes them on.
+    pub headers: HeaderMap,
+}
+
+impl ServiceProxy {
+    /// GETs `path` of the backend, through the API server.
+    pub async fn get(
+        &self,
+        source: Source,
+        path: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, BackendError> {
+        let mut uri = self.service.proxy_path(path);
+        if !query.is_empty() {
+            let encoded: Vec<String> = query
+                .iter()
+                .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                .collect();
+            uri = format!("{uri}?{}", encoded.join("&"));
+        }
+        let mut retried = false;
+        loop {
+            let client = self
+                .cluster
+                .client(None)
+                .await
+                .map_err(|e| e.with_source(source))?;
+            let mut request = http::Request::get(&uri);
+            for (name, value) in &self.headers {
+                request = request.header(name, value);
+            }
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let request = request
+                .body(kube::client::Body::empty())
+                .map_err(|e| self.error(source, ErrorKind::Config, format!("bad request: {e}")))?;
+            let response = client
+                .send(request)
+                .await
+                .map_err(|e| super::api_error(&e).with_source(source))?;
+            let answer = self.read(source, response).await?;
+            if answer.status == 401 && !retried {
+                // Credentials expired: renew them once (see Cluster::forget).
+                self.cluster.forget(None);
+                retried = true;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
+    async fn read(
+        &self,
+        source: Source,
+        response: http::Response<kube::client::Body>,
+    ) -> Result<Answer, BackendError> {
+        let (head, mut stream) = response.into_parts();
+        let header = |name| {
+            head.headers
+                .get(name)
+                .and_then(|v: &http::HeaderValue| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let status = head.status.as_u16();
+        let content_type = header(http::header::CONTENT_TYPE).unwrap_or_default();
+        let location = header(http::header::LOCATION);
+        let mut body = Vec::new();
+        while let Some(frame) = stream.frame().await {
+            let frame = frame.map_err(|e| {
+                self.error(
+                    source,
+                    ErrorKind::Decode,
+                    format!("broken answer: {}", root_cause(&e)),
+                )
+            })?;
+            if let Some(chunk) = frame.data_ref() {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Err(self.error(
+                        source,
+                        ErrorKind::TooLarge,
+                        format!(
+                            "the answer is larger than {} MiB; stopped reading there",
+                            MAX_BODY_BYTES / 1024 / 1024
+                        ),
+                    ));
+                }
+                body.extend_from_slice(chunk);
+            }
+        }
+        Ok(Answer {
+            status,
+            content_type,
+            location,
+            body,
+        })
+    }
+
+    /// The API server's own refusal (a Kubernetes `Status`), in words that
+    /// name the service and, for RBAC, the verb; none for the backend's own
+    /// errors, which pass through the proxy unchanged.
+    pub fn cluster_error(&self, source: Source, answer: &Answer) -> Option<BackendError> {
+        let status: kube::core::Status = serde_json::from_slice(&answer.body).ok()?;
+        if status.message.is_empty() && status.reason.is_empty() {
+            return None;
+        }
+        let what = match answer.status {
+            401 => "the cluster refused the credentials (an expired token? log in again)".into(),
+            403 => format!(
+                "forbidden: the API server needs the RBAC verb `get` on `services/proxy` in namespace {}",
+                self.service.namespace
+            ),
+            404 => "no such service".into(),
+            503 => "the service has no ready endpoints".into(),
+            _ => "the API server refused".into(),
+        };
+        let kind = if answer.status == 404 {
+            ErrorKind::NotFound
+        } else {
+            ErrorKind::Http
+        };
+        let message = format!("{}: {what}: {}", self.service, status.message);
+        Some(BackendError {
+            status: Some(answer.status),
+            ..self.error(source, kind, message)
+        })
+    }
+
+    pub fn error(&self, source: Source, kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
+        BackendError::new(
+            source,
+            kind,
+            format!("{}: {}", self.service, message.as_ref()),
+        )
+    }
+}
+
+fn urlencode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_urls_name_the_proxy_path() -> Result<(), String> {
+        let tempo = ServiceRef::parse("kube://observability/tempo:3200")?;
+        assert_eq!(
+            tempo.proxy_path("api/v2/traces/abc"),
+            "/api/v1/namespaces/observability/services/tempo:3200/proxy/api/v2/traces/abc"
+        );
+        let prom = ServiceRef::parse("kube://monitoring/https:prometheus:web/prom/")?;
+        assert_eq!(
+            prom.proxy_path("/api/v1/query"),
+            "/api/v1/namespaces/monitoring/services/https:prometheus:web/proxy/prom/api/v1/query"
+        );
+        assert_eq!(
+            prom.to_string(),
+            "kube://monitoring/https:prometheus:web/prom/"
+        );
+        for bad in [
+            "kube://tempo:3200",
+            "kube://ns/tempo",
+            "kube://ns/Tempo:3200",
+            "kube://ns/te mpo:1",
+            "kube://../x:1",
+        ] {
+            assert!(ServiceRef::parse(bad).is_err(), "{bad}");
+        }
+        Ok(())
+    }
+}
