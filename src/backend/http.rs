@@ -235,11 +235,6 @@ impl HttpClient {
 
     /// An error status, with the server's own message from the body.
     pub fn status_error(&self, answer: &Answer) -> BackendError {
-        if let Transport::Cluster(proxy) = &self.transport
-            && let Some(e) = proxy.cluster_error(self.source, answer)
-        {
-            return e;
-        }
         if (300..400).contains(&answer.status) {
             let to = answer
                 .location

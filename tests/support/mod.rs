@@ -3,6 +3,7 @@
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 pub mod faults;
+pub mod kube;
 pub mod prometheus;
 pub mod replay;
 

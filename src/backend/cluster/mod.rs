@@ -88,7 +88,7 @@ impl Cluster {
     /// Drops a context's client after the cluster refused its credentials:
     /// the next one reads the kubeconfig again and re-runs its credential
     /// plugin, which is how an expired token gets renewed.
-    fn forget(&self, context: Option<&str>) {
+    pub(super) fn forget(&self, context: Option<&str>) {
         let context = context.map(str::to_owned).or(self.settings.context.clone());
         if let Ok(mut clients) = self.clients.lock() {
             clients.remove(&context);

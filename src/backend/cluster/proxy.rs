@@ -134,6 +134,10 @@ impl ServiceProxy {
                 retried = true;
                 continue;
             }
+            // The API server's own refusal is not the backend's answer.
+            if let Some(refused) = self.cluster_error(source, &answer) {
+                return Err(refused);
+            }
             return Ok(answer);
         }
     }
@@ -187,11 +191,15 @@ impl ServiceProxy {
     /// The API server's own refusal (a Kubernetes `Status`), in words that
     /// name the service and, for RBAC, the verb; none for the backend's own
     /// errors, which pass through the proxy unchanged.
-    pub fn cluster_error(&self, source: Source, answer: &Answer) -> Option<BackendError> {
-        let status: kube::core::Status = serde_json::from_slice(&answer.body).ok()?;
-        if status.message.is_empty() && status.reason.is_empty() {
+    fn cluster_error(&self, source: Source, answer: &Answer) -> Option<BackendError> {
+        if answer.is_success() {
             return None;
         }
+        let body: serde_json::Value = serde_json::from_slice(&answer.body).ok()?;
+        if body.get("kind").and_then(|k| k.as_str()) != Some("Status") {
+            return None;
+        }
+        let status: kube::core::Status = serde_json::from_value(body).ok()?;
         let what = match answer.status {
             401 => "the cluster refused the credentials (an expired token? log in again)".into(),
             403 => format!(
