@@ -70,12 +70,22 @@ fn keys_reach_the_actions_the_help_lists() {
     let mut trace = state(80, 10);
     let mut effects = Vec::new();
     triage::app::update::open_trace(&mut trace, triage::domain::TraceId([1; 16]), &mut effects);
+    let mut pods = state(80, 10);
+    triage::app::cluster::open_pods(&mut pods, &mut effects);
+    let mut pod = state(80, 10);
+    let key = triage::domain::PodKey {
+        namespace: "shop".into(),
+        name: "api-0".into(),
+    };
+    triage::app::cluster::open_pod(&mut pod, key, Vec::new(), &mut effects);
     // Every binding's keys mean its action in its view; a view's own
     // binding wins over a global one on the same key.
     for (scope, s) in [
         (Scope::Global, &home),
         (Scope::Logs, &logs),
         (Scope::Trace, &trace),
+        (Scope::Pods, &pods),
+        (Scope::Pod, &pod),
     ] {
         for binding in BINDINGS.iter().filter(|b| b.scope == scope) {
             for &(code, modifiers) in binding.keys {

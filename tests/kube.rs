@@ -65,7 +65,13 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
 fn shop() -> FakeCluster {
     let mut cluster = FakeCluster::default();
     cluster.put(fake::running_pod("shop", "api-5c6b9d7f4-mz8wn", NOW));
-    cluster.put(fake::crashing_pod("shop", "auth-6f7c8d9b5-h8vcz", NOW, "Error", 1));
+    cluster.put(fake::crashing_pod(
+        "shop",
+        "auth-6f7c8d9b5-h8vcz",
+        NOW,
+        "Error",
+        1,
+    ));
     let mut oom = fake::running_pod("shop", "postgres-0", NOW);
     let status = fake::container_status(&mut oom);
     status.restart_count = 2;
@@ -104,9 +110,30 @@ fn shop() -> FakeCluster {
     });
     cluster.put(image);
     cluster.events = vec![
-        fake::event("shop", "postgres-0", "Started", "Started container postgres", 24 * 60, NOW),
-        fake::event("shop", "postgres-0", "OOMKilling", "Memory cgroup out of memory: Killed process 4242 (postgres)", 25 * 60, NOW),
-        fake::event("shop", "auth-6f7c8d9b5-h8vcz", "BackOff", "Back-off restarting failed container", 60, NOW),
+        fake::event(
+            "shop",
+            "postgres-0",
+            "Started",
+            "Started container postgres",
+            24 * 60,
+            NOW,
+        ),
+        fake::event(
+            "shop",
+            "postgres-0",
+            "OOMKilling",
+            "Memory cgroup out of memory: Killed process 4242 (postgres)",
+            25 * 60,
+            NOW,
+        ),
+        fake::event(
+            "shop",
+            "auth-6f7c8d9b5-h8vcz",
+            "BackOff",
+            "Back-off restarting failed container",
+            60,
+            NOW,
+        ),
     ];
     cluster
 }
@@ -114,11 +141,13 @@ fn shop() -> FakeCluster {
 async fn first_list(
     stream: &mut (impl futures::Stream<Item = Result<PodChange, triage::backend::BackendError>> + Unpin),
 ) -> Vec<triage::domain::Pod> {
-    loop {
-        match tokio::time::timeout(WAIT, stream.next()).await.unwrap().unwrap() {
-            Ok(PodChange::Reset(pods)) => return pods,
-            other => panic!("expected the list first, got {other:?}"),
-        }
+    match tokio::time::timeout(WAIT, stream.next())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        Ok(PodChange::Reset(pods)) => pods,
+        other => panic!("expected the list first, got {other:?}"),
     }
 }
 
@@ -138,7 +167,10 @@ async fn pods_come_with_the_reasons_kubectl_shows_and_stay_live() {
     assert_eq!(status("auth-6f7c8d9b5-h8vcz"), "CrashLoopBackOff");
     assert_eq!(status("worker-0"), "Pending:Unschedulable");
     assert_eq!(status("cart-0"), "ImagePullBackOff");
-    let postgres = pods.iter().find(|p| p.key.name.as_str() == "postgres-0").unwrap();
+    let postgres = pods
+        .iter()
+        .find(|p| p.key.name.as_str() == "postgres-0")
+        .unwrap();
     assert_eq!(postgres.restarts, 2);
     let last = postgres.last_restart.as_ref().unwrap();
     assert_eq!((last.reason.as_str(), last.exit_code), ("OOMKilled", 137));
@@ -154,12 +186,20 @@ async fn pods_come_with_the_reasons_kubectl_shows_and_stay_live() {
         ..Default::default()
     });
     shared.lock().unwrap().put(crashed);
-    match tokio::time::timeout(WAIT, watch.next()).await.unwrap().unwrap() {
+    match tokio::time::timeout(WAIT, watch.next())
+        .await
+        .unwrap()
+        .unwrap()
+    {
         Ok(PodChange::Applied(pod)) => assert_eq!(pod.status.as_str(), "OOMKilled"),
         other => panic!("expected the change, got {other:?}"),
     }
     shared.lock().unwrap().delete("shop", "cart-0");
-    match tokio::time::timeout(WAIT, watch.next()).await.unwrap().unwrap() {
+    match tokio::time::timeout(WAIT, watch.next())
+        .await
+        .unwrap()
+        .unwrap()
+    {
         Ok(PodChange::Deleted(gone)) => assert_eq!(gone, key("shop", "cart-0")),
         other => panic!("expected the deletion, got {other:?}"),
     }
@@ -176,16 +216,28 @@ async fn a_dropped_watch_resumes_without_losing_or_repeating_rows() {
     view.apply(vec![Ok(PodChange::Reset(first_list(&mut watch).await))]);
     // Three changes; the server drops the watch after each one it sends.
     for name in ["new-1", "new-2", "new-3"] {
-        shared.lock().unwrap().put(fake::running_pod("shop", name, NOW));
+        shared
+            .lock()
+            .unwrap()
+            .put(fake::running_pod("shop", name, NOW));
     }
     shared.lock().unwrap().delete("shop", "worker-0");
     while view.pods.len() != 7 || view.get(&key("shop", "worker-0")).is_some() {
-        let change = tokio::time::timeout(WAIT, watch.next()).await.unwrap().unwrap();
+        let change = tokio::time::timeout(WAIT, watch.next())
+            .await
+            .unwrap()
+            .unwrap();
         view.apply(vec![change]);
     }
     let mut names: Vec<String> = view.pods.iter().map(|p| p.key.name.to_string()).collect();
     names.sort();
-    let mut expected: Vec<String> = shared.lock().unwrap().pods.keys().map(|k| k.1.clone()).collect();
+    let mut expected: Vec<String> = shared
+        .lock()
+        .unwrap()
+        .pods
+        .keys()
+        .map(|k| k.1.clone())
+        .collect();
     expected.sort();
     assert_eq!(names, expected);
     let watches = shared
@@ -195,7 +247,10 @@ async fn a_dropped_watch_resumes_without_losing_or_repeating_rows() {
         .iter()
         .filter(|(path, _)| path.contains("watch=true"))
         .count();
-    assert!(watches >= 3, "the watch was resumed after each drop: {watches}");
+    assert!(
+        watches >= 3,
+        "the watch was resumed after each drop: {watches}"
+    );
 }
 
 #[tokio::test]
@@ -205,7 +260,11 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     let (url, _shared) = fake::start(cluster).await;
     let cluster = through(&url);
     let mut watch = Box::pin(cluster.watch_pods(None, Namespaces::One("kube-system".into()), None));
-    let error = tokio::time::timeout(WAIT, watch.next()).await.unwrap().unwrap().unwrap_err();
+    let error = tokio::time::timeout(WAIT, watch.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
     assert_eq!(error.status, Some(403));
     assert!(
         error.message.contains("cannot list resource \"pods\"") && error.message.contains("RBAC"),
@@ -216,13 +275,21 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     let cluster = through(&support::faults::refusing_url().await);
     let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
-    assert!(error.message.contains("cannot reach the cluster"), "{}", error.message);
+    assert!(
+        error.message.contains("cannot reach the cluster"),
+        "{}",
+        error.message
+    );
 
     // TLS spoken to a server that does not speak it.
     let cluster = through(&url.replace("http://", "https://"));
     let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
-    assert!(error.message.to_lowercase().contains("tls") || error.message.contains("message"), "{}", error.message);
+    assert!(
+        error.message.to_lowercase().contains("tls") || error.message.contains("message"),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]
@@ -253,15 +320,27 @@ async fn an_expired_token_is_renewed_by_running_the_credential_plugin_again() {
         kubeconfig: Some(kubeconfig(&dir, &url, &user)),
         ..ClusterSettings::default()
     });
-    let events = cluster.events(None, &key("shop", "postgres-0")).await.unwrap();
+    let events = cluster
+        .events(None, &key("shop", "postgres-0"))
+        .await
+        .unwrap();
     assert_eq!(events.len(), 2);
     // kube runs the plugin as it builds a client (more than once); what
     // matters is that the refused request made it run again.
     assert!(std::fs::read_to_string(&runs).unwrap().lines().count() >= 2);
-    let auths: Vec<Option<String>> = shared.lock().unwrap().requests.iter().map(|r| r.1.clone()).collect();
+    let auths: Vec<Option<String>> = shared
+        .lock()
+        .unwrap()
+        .requests
+        .iter()
+        .map(|r| r.1.clone())
+        .collect();
     assert_eq!(
         auths,
-        [Some("Bearer stale".to_owned()), Some("Bearer fresh".to_owned())]
+        [
+            Some("Bearer stale".to_owned()),
+            Some("Bearer fresh".to_owned())
+        ]
     );
 }
 
@@ -281,7 +360,10 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
     );
     let (url, shared) = fake::start(cluster).await;
     let cluster = through(&url);
-    let events = cluster.events(None, &key("shop", "postgres-0")).await.unwrap();
+    let events = cluster
+        .events(None, &key("shop", "postgres-0"))
+        .await
+        .unwrap();
     let reasons: Vec<&str> = events.iter().map(|e| e.reason.as_str()).collect();
     assert_eq!(reasons, ["Started", "OOMKilling"]);
 
@@ -301,21 +383,40 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
         .collect();
     assert_eq!(lines.len(), 2);
     assert_eq!(lines[0].timestamp % 1_000_000_000, 1, "nanoseconds kept");
-    assert_eq!(lines[1].line.as_str(), "␛LOG:  checkpoint starting␛", "escapes made visible");
-    assert_eq!(lines[1].labels.get("pod").map(|p| p.as_str()), Some("postgres-0"));
+    assert_eq!(
+        lines[1].line.as_str(),
+        "␛LOG:  checkpoint starting␛",
+        "escapes made visible"
+    );
+    assert_eq!(
+        lines[1].labels.get("pod").map(|p| p.as_str()),
+        Some("postgres-0")
+    );
     let asked = &shared.lock().unwrap().requests.last().unwrap().0.clone();
     assert!(
-        asked.contains("container=app") && asked.contains("sinceSeconds=3600") && asked.contains("timestamps=true"),
+        asked.contains("container=app")
+            && asked.contains("sinceSeconds=3600")
+            && asked.contains("timestamps=true"),
         "{asked}"
     );
 
-    let previous: Vec<_> = Arc::clone(&cluster).logs(None, request(true)).collect().await;
-    assert_eq!(previous[0].as_ref().unwrap()[0].line.as_str(), "FATAL:  out of memory");
+    let previous: Vec<_> = Arc::clone(&cluster)
+        .logs(None, request(true))
+        .collect()
+        .await;
+    assert_eq!(
+        previous[0].as_ref().unwrap()[0].line.as_str(),
+        "FATAL:  out of memory"
+    );
     let mut none = request(true);
     none.pod = key("shop", "api-5c6b9d7f4-mz8wn");
     let failed: Vec<_> = Arc::clone(&cluster).logs(None, none).collect().await;
     let error = failed[0].as_ref().unwrap_err();
-    assert!(error.message.contains("previous terminated container"), "{}", error.message);
+    assert!(
+        error.message.contains("previous terminated container"),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]
@@ -323,7 +424,9 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let tempo = support::replay::start(support::replay::Options::default()).await;
     let mut cluster = shop();
     cluster.token = Some("s3cr3t-token".into());
-    cluster.services.insert("observability/tempo:3200".into(), tempo);
+    cluster
+        .services
+        .insert("observability/tempo:3200".into(), tempo);
     cluster.forbidden_proxy.push("monitoring/prometheus".into());
     let (url, shared) = fake::start(cluster).await;
     let dir = temp_dir("proxy");
@@ -352,7 +455,8 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     assert_eq!(auth.as_deref(), Some("Bearer s3cr3t-token"));
 
     let prometheus =
-        triage::backend::PrometheusClient::new(&endpoint("kube://monitoring/prometheus:9090")).unwrap();
+        triage::backend::PrometheusClient::new(&endpoint("kube://monitoring/prometheus:9090"))
+            .unwrap();
     let error = prometheus.alerts().await.unwrap_err();
     assert_eq!(error.status, Some(403));
     assert!(
@@ -366,7 +470,11 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let missing = TempoClient::new(&endpoint("kube://observability/jaeger:16686")).unwrap();
     let error = missing.trace(id).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::NotFound);
-    assert!(error.message.contains("no such service"), "{}", error.message);
+    assert!(
+        error.message.contains("no such service"),
+        "{}",
+        error.message
+    );
 }
 
 #[tokio::test]
@@ -377,20 +485,45 @@ async fn a_pod_deleted_while_viewed_says_so_and_keeps_what_was_known() {
     let mut runner = runner;
     let mut state = support::state(120, 30);
     let mut effects = Vec::new();
-    app::cluster::open_pod(&mut state, key("shop", "postgres-0"), Vec::new(), &mut effects);
+    app::cluster::open_pod(
+        &mut state,
+        key("shop", "postgres-0"),
+        Vec::new(),
+        &mut effects,
+    );
     effects.into_iter().for_each(|e| runner.run(e));
     let pod_view = |state: &triage::app::State| -> bool {
-        matches!(state.current(), View::Pod(PodView { watch: Watch::Live { .. }, .. }))
+        matches!(
+            state.current(),
+            View::Pod(PodView {
+                watch: Watch::Live { .. },
+                ..
+            })
+        )
     };
     while !pod_view(&state) {
-        let msg = tokio::time::timeout(WAIT, results.recv()).await.unwrap().unwrap();
-        app::update(&mut state, msg, NOW).into_iter().for_each(|e| runner.run(e));
+        let msg = tokio::time::timeout(WAIT, results.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        app::update(&mut state, msg, NOW)
+            .into_iter()
+            .for_each(|e| runner.run(e));
     }
-    assert!(screen(&state).contains("OOMKilled (exit 137) 25m ago"), "{}", screen(&state));
+    assert!(
+        screen(&state).contains("OOMKilled (exit 137) 25m ago"),
+        "{}",
+        screen(&state)
+    );
     shared.lock().unwrap().delete("shop", "postgres-0");
     while !matches!(state.current(), View::Pod(PodView { gone: true, .. })) {
-        let msg = tokio::time::timeout(WAIT, results.recv()).await.unwrap().unwrap();
-        app::update(&mut state, msg, NOW).into_iter().for_each(|e| runner.run(e));
+        let msg = tokio::time::timeout(WAIT, results.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        app::update(&mut state, msg, NOW)
+            .into_iter()
+            .for_each(|e| runner.run(e));
     }
     let text = screen(&state);
     assert!(text.contains("this pod no longer exists"), "{text}");

@@ -194,6 +194,7 @@ async fn every_size_draws_without_panic() {
     press(&mut detail, &c, &[Action::Bottom, Action::ToggleDetail]).await;
     let mut states = vec![logs_state, wrapped, trace_state, detail, state(10, 10)];
     states.extend(prometheus_views().await);
+    states.extend(kube_views().await);
     for s in &mut states {
         for (width, height) in (1..=250u16)
             .step_by(13)
@@ -327,5 +328,91 @@ async fn alerts_view_and_home_of_the_recorded_prometheus() {
     assert_eq!(
         graph.promql,
         r#"sum(rate(http_server_requests_total{code="500"}[1m])) > 0"#
+    );
+}
+
+/// The pods of a small shop (running, crash-looping, OOM-killed, pending,
+/// bad image) on the loopback API server, listed in all namespaces; and
+/// the OOM-killed one's detail.
+async fn kube_views() -> Vec<State> {
+    use support::kube as fake;
+    use triage::app::cluster::{open_pod, open_pods};
+    let now = support::RECORDED_AT;
+    let mut cluster = fake::Cluster::default();
+    cluster.put(fake::running_pod("shop", "api-5c6b9d7f4-mz8wn", now));
+    cluster.put(fake::crashing_pod(
+        "shop",
+        "auth-6f7c8d9b5-h8vcz",
+        now,
+        "Error",
+        1,
+    ));
+    cluster.put(fake::crashing_pod(
+        "shop",
+        "postgres-0",
+        now,
+        "OOMKilled",
+        137,
+    ));
+    cluster.put(fake::running_pod(
+        "kube-system",
+        "coredns-5d78c9869d-4xwzq",
+        now,
+    ));
+    cluster.events = vec![
+        fake::event(
+            "shop",
+            "postgres-0",
+            "BackOff",
+            "Back-off restarting failed container postgres",
+            60,
+            now,
+        ),
+        fake::event(
+            "shop",
+            "postgres-0",
+            "Started",
+            "Started container postgres",
+            600,
+            now,
+        ),
+    ];
+    let (url, _) = fake::start(cluster).await;
+    let mut config = triage::config::Config::with_urls(None, None, None);
+    config.kubernetes.cluster.url = Some(url);
+    let c = Clients::from_config(&config);
+    let mut list = state(120, 12);
+    list.namespaces = triage::backend::cluster::Namespaces::All;
+    let mut effects = Vec::new();
+    open_pods(&mut list, &mut effects);
+    settle(&mut list, &c, effects).await;
+    let mut detail = state(120, 30);
+    let mut effects = Vec::new();
+    let key = triage::domain::PodKey {
+        namespace: "shop".into(),
+        name: "postgres-0".into(),
+    };
+    open_pod(&mut detail, key, Vec::new(), &mut effects);
+    settle(&mut detail, &c, effects).await;
+    vec![list, detail]
+}
+
+#[tokio::test]
+async fn pods_list_and_detail() {
+    let mut views = kube_views().await;
+    insta::assert_snapshot!("pod_detail", screen(&views[1]));
+    insta::assert_snapshot!("pods_list", screen(&views[0]));
+    let c = support::clients(None, None);
+    press(
+        &mut views[0],
+        &c,
+        &[Action::SortBy(triage::app::pods::PodColumn::Restarts)],
+    )
+    .await;
+    let sorted = screen(&views[0]);
+    let first_row = sorted.lines().nth(2).unwrap();
+    assert!(
+        first_row.contains("auth-6f7c8d9b5-h8vcz") || first_row.contains("postgres-0"),
+        "{sorted}"
     );
 }

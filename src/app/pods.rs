@@ -77,17 +77,22 @@ impl PodsView {
     pub fn new(context: Option<String>, namespaces: Namespaces, id: RequestId, now: Nanos) -> Self {
         PodsView {
             context,
-            namespaces,
             watch: Watch::Listing { id, since: now },
             pods: Vec::new(),
             index: HashMap::new(),
-            sort: PodColumn::Name,
+            // As kubectl lists them: by namespace (when there are several), then name.
+            sort: if namespaces == Namespaces::All {
+                PodColumn::Namespace
+            } else {
+                PodColumn::Name
+            },
             descending: false,
             sorted: Vec::new(),
             rows: Vec::new(),
             filter: None,
             selected: 0,
             top: 0,
+            namespaces,
         }
     }
 

@@ -22,7 +22,7 @@ use ratatui::widgets::Paragraph;
 const MAX_NAMESPACE: usize = 20;
 const MAX_NAME: usize = 56;
 const READY_WIDTH: usize = 6;
-const STATUS_WIDTH: usize = 26;
+const STATUS_WIDTH: usize = 22;
 const RESTARTS_WIDTH: usize = 24;
 const AGE_WIDTH: usize = 7;
 const NODE_WIDTH: usize = 16;
@@ -269,12 +269,14 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
         "CONTAINERS  (j/k choose · l log · p previous · L Loki)",
     ));
     for (i, container) in pod.containers.iter().enumerate() {
-        let line = container_line(container, now, screen, theme);
-        lines.push(if i == view.container {
-            line.patch_style(theme.selection())
+        let [head, state] = container_lines(container, now, screen, theme);
+        let mark = if i == view.container {
+            theme.selection()
         } else {
-            line
-        });
+            Style::default()
+        };
+        lines.push(head.patch_style(mark));
+        lines.push(state);
     }
     if pod.containers.is_empty() {
         lines.push(Line::styled("   none known", theme.dim()));
@@ -355,11 +357,13 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
     lines
 }
 
-fn container_line(c: &Container, now: Nanos, screen: usize, theme: &Theme) -> Line<'static> {
+/// A container: its name, image and restarts; then its state and how
+/// its last run ended.
+fn container_lines(c: &Container, now: Nanos, screen: usize, theme: &Theme) -> [Line<'static>; 2] {
     let (state, style) = match &c.state {
         ContainerState::Running { since } => (
             since.map_or("Running".into(), |t| {
-                format!("Running {}", format_age(now - t))
+                format!("Running for {}", format_age(now - t))
             }),
             if c.ready { theme.ok() } else { theme.warn() },
         ),
@@ -375,14 +379,18 @@ fn container_line(c: &Container, now: Nanos, screen: usize, theme: &Theme) -> Li
         ContainerState::Unknown => ("not started".into(), theme.warn()),
     };
     let init = if c.init { " (init)" } else { "" };
-    let last = c.last_termination.as_ref().map_or(String::new(), |t| {
-        format!("   last: {}", termination(t, now))
-    });
-    let text = format!(
-        "   {}{init}   {}   {}   restarts {}{last}",
-        c.name, c.image, state, c.restarts
+    let ready = if c.ready { "ready" } else { "not ready" };
+    let head = format!(
+        "   {}{init}   {}   {ready}   restarts {}",
+        c.name, c.image, c.restarts
     );
-    Line::styled(fit(&text, screen), style)
+    let last = c.last_termination.as_ref().map_or(String::new(), |t| {
+        format!("   last run: {}", termination(t, now))
+    });
+    [
+        Line::raw(fit(&head, screen)),
+        Line::styled(fit(&format!("     {state}{last}"), screen), style),
+    ]
 }
 
 /// `OOMKilled (exit 137) 25m ago`.

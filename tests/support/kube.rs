@@ -100,7 +100,10 @@ pub async fn start(cluster: Cluster) -> (String, Shared) {
         .route("/api/v1/namespaces/{ns}/pods", get(namespace_pods))
         .route("/api/v1/namespaces/{ns}/pods/{name}/log", get(log))
         .route("/api/v1/namespaces/{ns}/events", get(events))
-        .route("/api/v1/namespaces/{ns}/services/{service}/proxy/{*rest}", get(proxy))
+        .route(
+            "/api/v1/namespaces/{ns}/services/{service}/proxy/{*rest}",
+            get(proxy),
+        )
         .with_state(Arc::clone(&shared));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -118,8 +121,8 @@ fn status(code: u16, reason: &str, message: &str) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
-/// Records the request; refuses it (401) when the token is wrong.
-fn admit(cluster: &mut Cluster, path: String, headers: &HeaderMap) -> Result<(), Response> {
+/// Records the request; the refusal (401) when the token is wrong.
+fn admit(cluster: &mut Cluster, path: String, headers: &HeaderMap) -> Option<Response> {
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -127,9 +130,9 @@ fn admit(cluster: &mut Cluster, path: String, headers: &HeaderMap) -> Result<(),
     cluster.requests.push((path, auth.clone()));
     match &cluster.token {
         Some(token) if auth.as_deref() != Some(&format!("Bearer {token}")) => {
-            Err(status(401, "Unauthorized", "Unauthorized"))
+            Some(status(401, "Unauthorized", "Unauthorized"))
         }
-        _ => Ok(()),
+        _ => None,
     }
 }
 
@@ -163,19 +166,28 @@ async fn pods(
     let scope = namespace.clone();
     let wanted = move |pod: &Pod| {
         let (ns, n) = key(pod);
-        namespace.as_ref().is_none_or(|want| *want == ns) && name.as_ref().is_none_or(|want| *want == n)
+        namespace.as_ref().is_none_or(|want| *want == ns)
+            && name.as_ref().is_none_or(|want| *want == n)
     };
     let mut cluster = shared.lock().unwrap();
     let path = format!("/pods?{}", query_text(&params));
-    if let Err(refused) = admit(&mut cluster, path, &headers) {
+    if let Some(refused) = admit(&mut cluster, path, &headers) {
         return refused;
     }
-    if cluster.forbidden.iter().any(|f| f.is_empty() || Some(f) == scope.as_ref()) {
-        let where_ = scope.map_or("at the cluster scope".into(), |ns| format!("in the namespace \"{ns}\""));
+    if cluster
+        .forbidden
+        .iter()
+        .any(|f| f.is_empty() || Some(f) == scope.as_ref())
+    {
+        let where_ = scope.map_or("at the cluster scope".into(), |ns| {
+            format!("in the namespace \"{ns}\"")
+        });
         return status(
             403,
             "Forbidden",
-            &format!("pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" {where_}"),
+            &format!(
+                "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" {where_}"
+            ),
         );
     }
     if params.get("watch").is_some_and(|w| w == "true" || w == "1") {
@@ -268,13 +280,20 @@ async fn log(
 ) -> Response {
     let mut cluster = shared.lock().unwrap();
     let path = format!("/namespaces/{ns}/pods/{name}/log?{}", query_text(&params));
-    if let Err(refused) = admit(&mut cluster, path, &headers) {
+    if let Some(refused) = admit(&mut cluster, path, &headers) {
         return refused;
     }
     let container = params.get("container").cloned().unwrap_or_default();
     let previous = params.get("previous").is_some_and(|p| p == "true");
-    match cluster.logs.get(&(ns, name.clone(), container.clone(), previous)) {
-        Some(lines) => lines.iter().map(|l| format!("{l}\n")).collect::<String>().into_response(),
+    match cluster
+        .logs
+        .get(&(ns, name.clone(), container.clone(), previous))
+    {
+        Some(lines) => lines
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+            .into_response(),
         None if previous => status(
             400,
             "BadRequest",
@@ -292,7 +311,7 @@ async fn events(
 ) -> Response {
     let mut cluster = shared.lock().unwrap();
     let path = format!("/namespaces/{ns}/events?{}", query_text(&params));
-    if let Err(refused) = admit(&mut cluster, path, &headers) {
+    if let Some(refused) = admit(&mut cluster, path, &headers) {
         return refused;
     }
     let fields = params.get("fieldSelector").cloned().unwrap_or_default();
@@ -322,8 +341,11 @@ async fn proxy(
     let upstream = {
         let mut cluster = shared.lock().unwrap();
         let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let path = format!("/namespaces/{ns}/services/{service}/proxy/{rest}?{}", query.join("&"));
-        if let Err(refused) = admit(&mut cluster, path, &headers) {
+        let path = format!(
+            "/namespaces/{ns}/services/{service}/proxy/{rest}?{}",
+            query.join("&")
+        );
+        if let Some(refused) = admit(&mut cluster, path, &headers) {
             return refused;
         }
         let name = service.split(':').next().unwrap_or_default();
@@ -331,7 +353,9 @@ async fn proxy(
             return status(
                 403,
                 "Forbidden",
-                &format!("services \"{name}\" is forbidden: User \"alice\" cannot get resource \"services/proxy\" in API group \"\" in the namespace \"{ns}\""),
+                &format!(
+                    "services \"{name}\" is forbidden: User \"alice\" cannot get resource \"services/proxy\" in API group \"\" in the namespace \"{ns}\""
+                ),
             );
         }
         match cluster.services.get(&format!("{ns}/{service}")) {
@@ -368,7 +392,10 @@ pub fn running_pod(namespace: &str, name: &str, now: i64) -> Pod {
             name: Some(name.into()),
             uid: Some(format!("uid-{namespace}-{name}")),
             creation_timestamp: Some(time(now, 3 * 86_400)),
-            labels: Some(BTreeMap::from([("app".to_owned(), name.split('-').next().unwrap_or(name).to_owned())])),
+            labels: Some(BTreeMap::from([(
+                "app".to_owned(),
+                name.split('-').next().unwrap_or(name).to_owned(),
+            )])),
             ..ObjectMeta::default()
         },
         spec: Some(PodSpec {
@@ -412,7 +439,13 @@ pub fn running_pod(namespace: &str, name: &str, now: i64) -> Pod {
 
 /// The pod's one container, as the kubelet reports it.
 pub fn container_status(pod: &mut Pod) -> &mut ContainerStatus {
-    &mut pod.status.as_mut().unwrap().container_statuses.as_mut().unwrap()[0]
+    &mut pod
+        .status
+        .as_mut()
+        .unwrap()
+        .container_statuses
+        .as_mut()
+        .unwrap()[0]
 }
 
 /// A pod whose container keeps crashing: waiting in CrashLoopBackOff,
@@ -441,7 +474,14 @@ pub fn crashing_pod(namespace: &str, name: &str, now: i64, reason: &str, exit_co
     pod
 }
 
-pub fn event(namespace: &str, pod: &str, reason: &str, message: &str, seconds_ago: i64, now: i64) -> Event {
+pub fn event(
+    namespace: &str,
+    pod: &str,
+    reason: &str,
+    message: &str,
+    seconds_ago: i64,
+    now: i64,
+) -> Event {
     Event {
         metadata: ObjectMeta {
             namespace: Some(namespace.into()),
@@ -456,7 +496,14 @@ pub fn event(namespace: &str, pod: &str, reason: &str, message: &str, seconds_ag
         },
         reason: Some(reason.into()),
         message: Some(message.into()),
-        type_: Some(if reason == "BackOff" { "Warning" } else { "Normal" }.into()),
+        type_: Some(
+            if reason == "BackOff" {
+                "Warning"
+            } else {
+                "Normal"
+            }
+            .into(),
+        ),
         count: Some(1),
         last_timestamp: Some(time(now, seconds_ago)),
         ..Event::default()
