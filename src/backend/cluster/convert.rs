@@ -21,16 +21,14 @@ fn labels(map: &Option<BTreeMap<String, String>>) -> Labels {
 
 pub fn pod(pod: &core::Pod) -> Pod {
     let meta = &pod.metadata;
-    let status = pod.status.clone().unwrap_or_default();
-    let spec = pod.spec.clone().unwrap_or_default();
-    let containers: Vec<Container> =
-        containers(&spec.init_containers, &status.init_container_statuses, true)
-            .chain(containers(
-                &Some(spec.containers),
-                &status.container_statuses,
-                false,
-            ))
-            .collect();
+    let (spec, status) = (pod.spec.as_ref(), pod.status.as_ref());
+    let init_specs = list(spec.and_then(|s| s.init_containers.as_ref()));
+    let init_statuses = list(status.and_then(|s| s.init_container_statuses.as_ref()));
+    let specs = list(spec.map(|s| &s.containers));
+    let statuses = list(status.and_then(|s| s.container_statuses.as_ref()));
+    let containers: Vec<Container> = containers(init_specs, init_statuses, true)
+        .chain(containers(specs, statuses, false))
+        .collect();
     let app: Vec<&Container> = containers.iter().filter(|c| !c.init).collect();
     let last_restart = containers
         .iter()
@@ -52,12 +50,12 @@ pub fn pod(pod: &core::Pod) -> Pod {
         restarts: app.iter().map(|c| c.restarts).sum(),
         last_restart,
         created: meta.creation_timestamp.as_ref().map(nanos),
-        node: text(&spec.node_name),
-        ip: text(&status.pod_ip),
+        node: spec.map_or_else(SafeText::default, |s| text(&s.node_name)),
+        ip: status.map_or_else(SafeText::default, |s| text(&s.pod_ip)),
         containers,
         conditions: status
-            .conditions
-            .iter()
+            .and_then(|s| s.conditions.as_ref())
+            .into_iter()
             .flatten()
             .map(|c| Condition {
                 kind: SafeText::new(&c.type_),
@@ -73,13 +71,17 @@ pub fn pod(pod: &core::Pod) -> Pod {
 }
 
 /// The containers of a spec, with their statuses where the kubelet gave them.
+fn list<T>(items: Option<&Vec<T>>) -> &[T] {
+    items.map_or(&[], Vec::as_slice)
+}
+
 fn containers<'a>(
-    specs: &'a Option<Vec<core::Container>>,
-    statuses: &'a Option<Vec<core::ContainerStatus>>,
+    specs: &'a [core::Container],
+    statuses: &'a [core::ContainerStatus],
     init: bool,
 ) -> impl Iterator<Item = Container> + 'a {
-    specs.iter().flatten().map(move |spec| {
-        let status = statuses.iter().flatten().find(|s| s.name == spec.name);
+    specs.iter().map(move |spec| {
+        let status = statuses.iter().find(|s| s.name == spec.name);
         Container {
             name: SafeText::new(&spec.name),
             image: SafeText::new(status.map_or(spec.image.as_deref().unwrap_or(""), |s| &s.image)),
