@@ -552,3 +552,82 @@ async fn ten_thousand_pods_in_one_namespace_list_and_filter() {
     assert_eq!(view.rows.len(), 1);
     assert!(screen(&state).contains("worker-09999"));
 }
+
+#[tokio::test]
+async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_gone() {
+    let recorded = support::replay::start(Default::default()).await;
+    let mut cluster = shop();
+    cluster.put(fake::running_pod("shop", "frontend-7d9f8b6c5-x2kqp", NOW));
+    cluster.logs.insert(
+        (
+            "shop".into(),
+            "frontend-7d9f8b6c5-x2kqp".into(),
+            "app".into(),
+            false,
+        ),
+        vec!["2026-11-21T03:00:00Z [INFO] GET /checkout 500".into()],
+    );
+    let (url, shared) = fake::start(cluster).await;
+    let mut config = Config::with_urls(Some(&recorded), Some(&recorded), None);
+    config.kubernetes.cluster.url = Some(url);
+    let clients = Clients::from_config(&config);
+    let mut state = support::state(140, 30);
+    let mut effects = Vec::new();
+    app::update::open_trace(
+        &mut state,
+        TraceId::from_hex(support::FAILING_TRACE).unwrap(),
+        &mut effects,
+    );
+    settle(&mut state, &clients, effects).await;
+
+    support::press(&mut state, &clients, &[Action::OpenPod]).await;
+    let View::Pod(pod) = state.current() else { panic!("{}", screen(&state)) };
+    assert_eq!(pod.key, key("shop", "frontend-7d9f8b6c5-x2kqp"));
+    assert!(!pod.gone);
+    assert!(screen(&state).contains("Running"), "{}", screen(&state));
+
+    support::press(&mut state, &clients, &[Action::PodLogs]).await;
+    let logs = support::logs_view(&state);
+    assert_eq!(logs.rows.len(), 1);
+    assert!(
+        screen(&state).contains("GET /checkout 500"),
+        "{}",
+        screen(&state)
+    );
+
+    support::press(&mut state, &clients, &[Action::Back, Action::LokiLogs]).await;
+    match &support::logs_view(&state).source {
+        triage::app::state::LogSource::Loki(logql) => assert_eq!(
+            logql,
+            r#"{namespace="shop", pod="frontend-7d9f8b6c5-x2kqp", container="app"}"#
+        ),
+        other => panic!("{other:?}"),
+    }
+
+    // A line of a pod that has since been deleted.
+    shared
+        .lock()
+        .unwrap()
+        .delete("shop", "frontend-7d9f8b6c5-x2kqp");
+    let mut effects = Vec::new();
+    app::update::open_logs(&mut state, r#"{namespace="shop"}"#.into(), &mut effects);
+    settle(&mut state, &clients, effects).await;
+    let labels = &support::logs_view(&state)
+        .selected_row()
+        .unwrap()
+        .line
+        .labels;
+    assert_eq!(
+        labels.get("pod").unwrap().as_str(),
+        "frontend-7d9f8b6c5-x2kqp"
+    );
+    support::press(&mut state, &clients, &[Action::OpenPod]).await;
+    let View::Pod(pod) = state.current() else { panic!("{}", screen(&state)) };
+    assert_eq!(pod.key, key("shop", "frontend-7d9f8b6c5-x2kqp"));
+    assert!(pod.gone);
+    let text = screen(&state);
+    assert!(
+        text.contains("no longer exists") && text.contains("namespace = shop"),
+        "{text}"
+    );
+}
