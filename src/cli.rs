@@ -210,6 +210,7 @@ fn settings(config: &Config) -> Settings {
             ("Loki".into(), url(&config.loki)),
             ("Tempo".into(), url(&config.tempo)),
             ("Prometheus".into(), url(&config.prometheus)),
+            ("Kubernetes".into(), safe(&cluster_text(&config.kubernetes))),
         ],
         derived_fields: config.derived_fields.clone(),
         utc: config.utc,
@@ -218,6 +219,17 @@ fn settings(config: &Config) -> Settings {
         pod_labels: config.kubernetes.loki_labels.clone(),
         ..Settings::default()
     }
+}
+
+/// Where pods come from, as home shows it.
+fn cluster_text(kube: &crate::config::Kubernetes) -> String {
+    let cluster = &kube.cluster;
+    let from = match (&cluster.url, &cluster.context) {
+        (Some(url), _) => redact_url(url),
+        (None, Some(context)) => format!("kubeconfig context {context}"),
+        (None, None) => "the kubeconfig's current context".into(),
+    };
+    format!("{from}, {} (:pods)", kube.namespaces)
 }
 
 fn safe(text: &str) -> String {

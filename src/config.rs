@@ -498,6 +498,10 @@ mod tests {
         [contexts.staging.tempo]
         url = "https://tempo.staging"
         tls = { insecure_skip_verify = true }
+        [contexts.staging.kubernetes]
+        context = "staging-eu"
+        namespace = "shop"
+        loki_labels = { pod = "k8s_pod_name" }
     "#;
 
     #[test]
@@ -529,6 +533,26 @@ mod tests {
             config.warnings,
             ["TLS verification is OFF for Tempo (https://tempo.staging)"]
         );
+        let kube = &config.kubernetes;
+        assert_eq!(kube.cluster.context.as_deref(), Some("staging-eu"));
+        assert_eq!(kube.namespaces, Namespaces::One("shop".into()));
+        assert_eq!(
+            (
+                kube.loki_labels.namespace.as_str(),
+                kube.loki_labels.pod.as_str()
+            ),
+            ("namespace", "k8s_pod_name")
+        );
+        // Flags win: another kube context, all namespaces.
+        let overrides = Overrides {
+            context: Some("staging".into()),
+            kube_context: Some("kind-local".into()),
+            all_namespaces: true,
+            ..Overrides::default()
+        };
+        let kube = parse(EXAMPLE, &overrides)?.kubernetes;
+        assert_eq!(kube.cluster.context.as_deref(), Some("kind-local"));
+        assert_eq!(kube.namespaces, Namespaces::All);
         Ok(())
     }
 

@@ -458,13 +458,8 @@ pub fn set_scope(
 
 /// The context and namespaces, as the title shows them.
 pub fn scope_text(state: &State) -> String {
-    let namespaces = match &state.namespaces {
-        Namespaces::All => "all namespaces".to_owned(),
-        Namespaces::One(ns) => format!("namespace {ns}"),
-        Namespaces::Default => "the context's namespace".to_owned(),
-    };
     match &state.kube_context {
-        Some(context) => format!("{namespaces} in context {context}"),
-        None => namespaces,
+        Some(context) => format!("{} in context {context}", state.namespaces),
+        None => state.namespaces.to_string(),
     }
 }

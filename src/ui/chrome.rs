@@ -4,7 +4,6 @@ use super::text::fit;
 use crate::app::State;
 use crate::app::pods::Watch;
 use crate::app::state::{Older, PromptKind, View};
-use crate::backend::cluster::Namespaces;
 use crate::domain::SafeText;
 use crate::domain::text::width;
 use crate::domain::time::NANOS_PER_SEC;
@@ -21,17 +20,12 @@ fn view_title(view: &View) -> String {
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
         View::Alerts(_) => "alerts".into(),
         View::Pods(pods) => {
-            let scope = match &pods.namespaces {
-                Namespaces::All => "all namespaces".to_owned(),
-                Namespaces::One(ns) => ns.clone(),
-                Namespaces::Default => "context namespace".to_owned(),
-            };
             let context = pods
                 .context
                 .as_ref()
                 .map_or(String::new(), |c| format!(" @{c}"));
-            let count = format!("{}", pods.rows.len());
-            SafeText::new(&format!("pods {scope}{context} ({count})")).to_string()
+            let title = format!("pods {}{context} ({})", pods.namespaces, pods.rows.len());
+            SafeText::new(&title).to_string()
         }
         View::Pod(pod) => format!("pod {}", pod.key),
     }

@@ -40,6 +40,16 @@ pub enum Namespaces {
     Default,
 }
 
+impl std::fmt::Display for Namespaces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Namespaces::All => f.write_str("all namespaces"),
+            Namespaces::One(ns) => write!(f, "namespace {ns}"),
+            Namespaces::Default => f.write_str("the context's namespace"),
+        }
+    }
+}
+
 /// A cluster, reached lazily; clients are kept per context.
 pub struct Cluster {
     settings: ClusterSettings,
