@@ -4,6 +4,7 @@
 //! same clients it uses against real servers.
 
 mod data;
+mod incidents;
 mod logql;
 mod loki;
 mod metrics;
