@@ -2,6 +2,7 @@
 //! requests fail on a database timeout, some are slow; every log line a
 //! request writes carries its trace id, in the formats real services use.
 
+use super::incidents::{self, CRASHLOOP_POD};
 use super::metrics::DemoMetrics;
 use crate::domain::Nanos;
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ pub const WORKLOADS: [(&str, &str); 4] = [
 pub(super) const FRONTEND: usize = 0;
 pub(super) const API: usize = 1;
 const AUTH: usize = 2;
-const POSTGRES: usize = 3;
+pub(super) const POSTGRES: usize = 3;
 
 /// `key = value` attributes of a span or event.
 pub type Attributes = Vec<(&'static str, String)>;
@@ -108,10 +109,16 @@ impl DemoData {
                 logs[POSTGRES].push((at, "LOG:  checkpoint starting: time".into()));
             }
         }
-        let streams = WORKLOADS
+        logs[POSTGRES].extend(incidents::postgres_oom_lines(now));
+        // The crash-looping auth replica writes its own stream; it serves
+        // no requests, so no trace leads to it.
+        let pods = WORKLOADS
             .iter()
             .zip(logs)
-            .map(|((service, pod), mut lines)| {
+            .map(|(&(service, pod), lines)| (service, pod, lines))
+            .chain([("auth", CRASHLOOP_POD, incidents::crashloop_lines(now))]);
+        let streams = pods
+            .map(|(service, pod, mut lines)| {
                 lines.sort_by_key(|(t, _)| *t);
                 let labels = [
                     ("namespace", NAMESPACE),
@@ -343,6 +350,14 @@ fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64
     ));
     if let Some(query) = trace.spans.iter().find(|s| s.service == POSTGRES) {
         if trace.failed() {
+            logs[POSTGRES].push((
+                query.end,
+                "ERROR:  canceling statement due to statement timeout".into(),
+            ));
+            logs[POSTGRES].push((
+                query.end,
+                "STATEMENT:  SELECT a.id, a.title FROM articles a ORDER BY a.id DESC LIMIT 20 OFFSET 0".into(),
+            ));
             logs[API].push((query.end, format!(
                 "{{\"level\": \"error\", \"msg\": \"query failed\", \"error\": \"57014: canceling statement due to statement timeout\", \"traceId\": \"{id}\", \"spanId\": \"{}\"}}",
                 hex(&query.id)

@@ -1,9 +1,11 @@
 //! `triage demo`: loopback servers inside the process that speak the Loki,
-//! Tempo and Prometheus HTTP APIs, serving a generated shop whose logs,
-//! traces and metrics point at each other. The app reaches them with the
-//! same clients it uses against real servers.
+//! Tempo, Prometheus and Kubernetes HTTP APIs, serving a generated shop
+//! whose logs, traces, metrics and pods point at each other. The app
+//! reaches them with the same clients it uses against real servers.
 
 mod data;
+mod incidents;
+mod kube;
 mod logql;
 mod loki;
 mod metrics;
@@ -11,7 +13,7 @@ mod prometheus;
 mod promql;
 mod tempo;
 
-pub use data::{DemoData, DemoTrace};
+pub use data::{DemoData, DemoTrace, NAMESPACE, WORKLOADS};
 
 use crate::domain::Nanos;
 use std::sync::Arc;
@@ -23,6 +25,8 @@ pub struct Demo {
     pub loki_url: String,
     pub tempo_url: String,
     pub prometheus_url: String,
+    /// The Kubernetes API, plain http on loopback.
+    pub kube_url: String,
     pub data: Arc<DemoData>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -39,12 +43,22 @@ pub async fn start(now: Nanos) -> std::io::Result<Demo> {
     let (loki_url, loki_task) = serve(loki::router(Arc::clone(&data))).await?;
     let (tempo_url, tempo_task) = serve(tempo::router(Arc::clone(&data))).await?;
     let (prometheus_url, prometheus_task) = serve(prometheus::router(Arc::clone(&data))).await?;
+    let (cluster, changes) = kube::Cluster::new(&data, now);
+    let changes_task = tokio::spawn(changes);
+    let (kube_url, kube_task) = serve(kube::router(cluster)).await?;
     Ok(Demo {
         loki_url,
         tempo_url,
         prometheus_url,
+        kube_url,
         data,
-        tasks: vec![loki_task, tempo_task, prometheus_task],
+        tasks: vec![
+            loki_task,
+            tempo_task,
+            prometheus_task,
+            kube_task,
+            changes_task,
+        ],
     })
 }
 
