@@ -110,11 +110,16 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         _ => None,
     };
     let config = match &demo {
-        Some(demo) => Config::with_urls(
-            Some(&demo.loki_url),
-            Some(&demo.tempo_url),
-            Some(&demo.prometheus_url),
-        ),
+        Some(demo) => {
+            let mut config = Config::with_urls(
+                Some(&demo.loki_url),
+                Some(&demo.tempo_url),
+                Some(&demo.prometheus_url),
+            );
+            config.kubernetes.cluster.url = Some(demo.kube_url.clone());
+            config.kubernetes.namespaces = crate::backend::cluster::Namespaces::All;
+            config
+        }
         None => Config::load(&Overrides {
             config_file: cli.config.clone(),
             context: cli.context.clone(),

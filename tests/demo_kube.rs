@@ -3,6 +3,8 @@
 //! containers' logs, errors, and the pods the demo's traces name.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod support;
+
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use kube::api::{Api, ListParams, LogParams};
@@ -302,4 +304,69 @@ async fn a_watch_from_a_forgotten_version_is_gone_and_a_followed_log_grows() {
         .await
         .unwrap();
     assert!(line.unwrap().unwrap().contains("GET /healthz"));
+}
+
+/// The demo's walk: a failed request's trace, `p` on its database span
+/// opens postgres-0 (OOM-killed), `p` its previous container's log (why),
+/// and `L` the same pod's logs in Loki.
+#[tokio::test]
+async fn from_a_failed_trace_to_its_pod_its_logs_and_its_loki_logs() {
+    use triage::app::state::{Loadable, LogSource, TraceView, View};
+    use triage::app::{self, Action, Clients};
+    let now = triage::app::now();
+    let demo = triage::demo::start(now).await.unwrap();
+    let mut config =
+        triage::config::Config::with_urls(Some(&demo.loki_url), Some(&demo.tempo_url), None);
+    config.kubernetes.cluster.url = Some(demo.kube_url.clone());
+    let clients = Clients::from_config(&config);
+    let mut state = app::State::new(app::Settings::default(), 160, 40, now);
+    let failed = demo.data.traces.iter().find(|t| t.failed()).unwrap();
+    let id = triage::domain::TraceId::from_hex(&failed.hex_id()).unwrap();
+    let mut effects = Vec::new();
+    app::update::open_trace(&mut state, id, &mut effects);
+    support::settle(&mut state, &clients, effects).await;
+    // The cursor to the first span postgres served.
+    let Some(View::Trace(TraceView {
+        load: Loadable::Ready(model),
+        ..
+    })) = state.views.last_mut()
+    else {
+        panic!("no trace");
+    };
+    model.selected = (0..model.visible.len())
+        .find(|&i| {
+            let node = model.waterfall.rows[model.visible[i] as usize];
+            model.trace.spans[node.span as usize].service.as_str() == "postgres"
+        })
+        .unwrap();
+    let press = support::press;
+    press(&mut state, &clients, &[Action::OpenPod]).await;
+    let View::Pod(pod) = state.current() else { panic!("not on the pod") };
+    assert_eq!(pod.key.name.as_str(), "postgres-0");
+    assert!(!pod.gone);
+    let last = pod.pod.last_restart.as_ref().unwrap();
+    assert_eq!((last.reason.as_str(), last.exit_code), ("OOMKilled", 137));
+    let screen = triage::ui::print::render_text(&state, 160, 40);
+    assert!(screen.contains("OOMKilled (exit 137)"), "{screen}");
+
+    press(&mut state, &clients, &[Action::PreviousLogs]).await;
+    let View::Logs(logs) = state.current() else { panic!("not on the logs") };
+    assert!(matches!(&logs.source, LogSource::Pod { request, .. } if request.previous));
+    assert!(
+        logs.rows
+            .iter()
+            .any(|r| r.line.line.contains("out of memory")),
+        "{}",
+        triage::ui::print::render_text(&state, 160, 40)
+    );
+
+    press(&mut state, &clients, &[Action::Back, Action::LokiLogs]).await;
+    let View::Logs(logs) = state.current() else { panic!("not on the logs") };
+    assert!(matches!(&logs.source, LogSource::Loki(q) if q.contains("pod=\"postgres-0\"")));
+    assert!(!logs.rows.is_empty());
+    assert!(
+        logs.rows
+            .iter()
+            .all(|r| r.line.labels.get("pod").map(|p| p.as_str()) == Some("postgres-0"))
+    );
 }

@@ -46,7 +46,7 @@ where
     B::Error: Into<std::io::Error>,
 {
     let mut events = EventStream::new();
-    // Once a second while something loads, for the elapsed time shown.
+    // Once a second while the screen shows time passing.
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     first.into_iter().for_each(|e| runner.run(e));
@@ -74,7 +74,7 @@ where
                 }
                 Some(msg)
             }
-            _ = tick.tick(), if state.is_loading() => Some(Msg::Tick),
+            _ = tick.tick(), if state.shows_time() => Some(Msg::Tick),
         };
         if let Some(msg) = msg {
             for effect in update(&mut state, msg, now()) {

@@ -16,7 +16,7 @@ pub enum Msg {
         width: u16,
         height: u16,
     },
-    /// Time passed; sent only while something on screen shows elapsed time.
+    /// Time passed; sent only while the screen shows time passing.
     Tick,
     LogsLoaded {
         id: RequestId,

@@ -256,6 +256,12 @@ impl State {
     pub fn is_loading(&self) -> bool {
         self.views.iter().any(|v| v.pending().is_some())
     }
+
+    /// Whether the screen shows time passing: "loading… 3s", or the ages
+    /// of pods and restarts, which grow without any message arriving.
+    pub fn shows_time(&self) -> bool {
+        self.is_loading() || matches!(self.current(), View::Pods(_) | View::Pod(_))
+    }
 }
 
 /// A log line with what was found in it once, when it arrived.

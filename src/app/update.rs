@@ -51,7 +51,7 @@ pub fn update(state: &mut State, msg: Msg, now: Nanos) -> Vec<Effect> {
             keep_cursor_in_view(state);
             state.dirty = true;
         }
-        Msg::Tick => state.dirty |= state.is_loading(),
+        Msg::Tick => state.dirty |= state.shows_time(),
         Msg::LogsLoaded { id, result } => logs_loaded(state, id, result, &mut effects),
         Msg::TraceLoaded { id, result } => trace_loaded(state, id, result),
         Msg::MetricsLoaded { id, result } => metrics_loaded(state, id, result, &mut effects),

@@ -283,6 +283,13 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
     }
     lines.push(Line::raw(""));
     lines.push(heading("CONDITIONS"));
+    let kind_width = pod
+        .conditions
+        .iter()
+        .map(|c| width(&c.kind))
+        .max()
+        .unwrap_or(0)
+        + 2;
     for c in &pod.conditions {
         let style = if c.status.as_str() == "True" {
             theme.text()
@@ -300,8 +307,8 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
         lines.push(Line::styled(
             fit(
                 &format!(
-                    "   {:<16}{:<7}{:<10}{why}",
-                    c.kind.as_str(),
+                    "   {}{:<7}{:<10}{why}",
+                    pad(&c.kind, kind_width),
                     c.status.as_str(),
                     since
                 ),
