@@ -4,6 +4,8 @@
 #   screenshots/trace.png  the trace of a failed request, span detail open
 #   screenshots/home.png   home, with the demo's firing alert on top
 #   screenshots/metrics.png  a latency graph with its exemplars, run from the editor
+#   screenshots/pod.png    the pod behind the failed trace's database span
+#   screenshots/pods.png   the demo cluster's pods, one crash-looping
 #
 # Runs the demo in a detached 160x45 session of a private tmux server,
 # captures the pane with its colours and renders it with ansi_to_png.py.
@@ -106,6 +108,15 @@ keys d 1
 wait_for '^ *name +ArticlesRepository\.List'
 shot trace
 
+# Pod: the database span's pod, OOM-killed; then back to the trace.
+keys j 1
+sleep 0.3
+keys p 1
+wait_for 'EVENTS'
+shot pod
+keys Escape 1
+sleep 0.3
+
 # Home: back past the logs; the firing alert is on top.
 keys Escape 1
 sleep 0.3
@@ -124,6 +135,13 @@ keys Enter 1
 wait_for 'in seconds'
 keys l 3
 shot metrics
+
+# Pods: every namespace of the demo cluster, live.
+keys : 1
+t send-keys -t "$SESSION" -l 'pods'
+keys Enter 1
+wait_for 'auth-6f7c8d9b5-h8vcz'
+shot pods
 
 keys q 1
 sleep 0.3

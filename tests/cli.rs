@@ -121,35 +121,13 @@ fn a_bad_config_file_is_named() {
 async fn pods_print_lists_a_clusters_pods_and_a_refusal_exits_non_zero() {
     use support::kube as fake;
     let now = triage::app::now();
-    let mut cluster = fake::Cluster::default();
-    cluster.put(fake::running_pod("shop", "api-5c6b9d7f4-mz8wn", now));
-    cluster.put(fake::crashing_pod(
-        "shop",
-        "auth-6f7c8d9b5-h8vcz",
-        now,
-        "Error",
-        1,
-    ));
-    cluster.put(fake::running_pod(
-        "kube-system",
-        "coredns-5d78c9869d-4xwzq",
-        now,
-    ));
+    let mut cluster = fake::small_shop(now);
     cluster.token = Some("t0ken".into());
     cluster.forbidden.push("secret-ns".into());
     let (url, _) = fake::start(cluster).await;
     let dir = std::env::temp_dir().join(format!("triage-cli-kube-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\ncurrent-context: c\nclusters:\n- name: c\n  cluster:\n    server: {url}\n\
-             contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\n    namespace: shop\n\
-             users:\n- name: u\n  user:\n    token: t0ken\n"
-        ),
-    )
-    .unwrap();
+    let kubeconfig = fake::kubeconfig(&dir, &url, "    token: t0ken");
     let kubeconfig = kubeconfig.to_str().unwrap();
     let all = printed(&["pods", "-A", "--print", "--kubeconfig", kubeconfig]);
     assert!(all.contains("NAMESPACE"), "{all}");

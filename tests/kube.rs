@@ -43,19 +43,6 @@ fn key(namespace: &str, name: &str) -> PodKey {
     }
 }
 
-/// A kubeconfig naming the server, a user, and how the user authenticates.
-fn kubeconfig(dir: &std::path::Path, server: &str, user: &str) -> std::path::PathBuf {
-    let text = format!(
-        "apiVersion: v1\nkind: Config\ncurrent-context: fake\n\
-         clusters:\n- name: fake\n  cluster:\n    server: {server}\n\
-         contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: alice\n    namespace: shop\n\
-         users:\n- name: alice\n  user:\n{user}\n"
-    );
-    let path = dir.join("kubeconfig");
-    std::fs::write(&path, text).unwrap();
-    path
-}
-
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("triage-kube-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -317,7 +304,7 @@ async fn an_expired_token_is_renewed_by_running_the_credential_plugin_again() {
         plugin.display()
     );
     let cluster = Cluster::new(ClusterSettings {
-        kubeconfig: Some(kubeconfig(&dir, &url, &user)),
+        kubeconfig: Some(fake::kubeconfig(&dir, &url, &user)),
         ..ClusterSettings::default()
     });
     let events = cluster
@@ -431,7 +418,7 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let (url, shared) = fake::start(cluster).await;
     let dir = temp_dir("proxy");
     let settings = ClusterSettings {
-        kubeconfig: Some(kubeconfig(&dir, &url, "    token: s3cr3t-token")),
+        kubeconfig: Some(fake::kubeconfig(&dir, &url, "    token: s3cr3t-token")),
         ..ClusterSettings::default()
     };
     let cluster = Arc::new(Cluster::new(settings));

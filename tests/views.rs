@@ -338,26 +338,13 @@ async fn kube_views() -> Vec<State> {
     use support::kube as fake;
     use triage::app::cluster::{open_pod, open_pods};
     let now = support::RECORDED_AT;
-    let mut cluster = fake::Cluster::default();
-    cluster.put(fake::running_pod("shop", "api-5c6b9d7f4-mz8wn", now));
-    cluster.put(fake::crashing_pod(
-        "shop",
-        "auth-6f7c8d9b5-h8vcz",
-        now,
-        "Error",
-        1,
-    ));
+    let mut cluster = fake::small_shop(now);
     cluster.put(fake::crashing_pod(
         "shop",
         "postgres-0",
         now,
         "OOMKilled",
         137,
-    ));
-    cluster.put(fake::running_pod(
-        "kube-system",
-        "coredns-5d78c9869d-4xwzq",
-        now,
     ));
     cluster.events = vec![
         fake::event(

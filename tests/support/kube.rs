@@ -511,3 +511,33 @@ pub fn event(
         ..Event::default()
     }
 }
+
+/// A kubeconfig in `dir` naming the server, a user `alice` and how she
+/// authenticates (`user`: the YAML under `user:`, indented four spaces);
+/// its context's namespace is `shop`.
+pub fn kubeconfig(dir: &std::path::Path, server: &str, user: &str) -> std::path::PathBuf {
+    let text = format!(
+        "apiVersion: v1\nkind: Config\ncurrent-context: fake\n\
+         clusters:\n- name: fake\n  cluster:\n    server: {server}\n\
+         contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: alice\n    namespace: shop\n\
+         users:\n- name: alice\n  user:\n{user}\n"
+    );
+    let path = dir.join("kubeconfig");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A small shop: one pod running, one crash-looping, coredns elsewhere.
+pub fn small_shop(now: i64) -> Cluster {
+    let mut cluster = Cluster::default();
+    cluster.put(running_pod("shop", "api-5c6b9d7f4-mz8wn", now));
+    cluster.put(crashing_pod(
+        "shop",
+        "auth-6f7c8d9b5-h8vcz",
+        now,
+        "Error",
+        1,
+    ));
+    cluster.put(running_pod("kube-system", "coredns-5d78c9869d-4xwzq", now));
+    cluster
+}
