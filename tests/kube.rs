@@ -391,8 +391,10 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
         .logs(None, request(true))
         .collect()
         .await;
+    // First an empty batch (connected), then the lines.
+    assert!(previous[0].as_ref().unwrap().is_empty());
     assert_eq!(
-        previous[0].as_ref().unwrap()[0].line.as_str(),
+        previous[1].as_ref().unwrap()[0].line.as_str(),
         "FATAL:  out of memory"
     );
     let mut none = request(true);
@@ -617,4 +619,84 @@ async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_g
         text.contains("no longer exists") && text.contains("namespace = shop"),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn credentials_never_reach_the_error_a_broken_plugin_or_kubeconfig_gives() {
+    let (url, _shared) = fake::start(shop()).await;
+    let dir = temp_dir("canary");
+    let plugin = dir.join("failing-plugin");
+    // A plugin that prints a token and fails, as a half-broken one does.
+    std::fs::write(
+        &plugin,
+        "#!/bin/sh\necho 'token: CANARY-TOKEN-1' ; echo 'CANARY-TOKEN-2' >&2; exit 3\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let user = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n      \
+         env:\n      - name: SECRET\n        value: CANARY-TOKEN-3",
+        plugin.display()
+    );
+    let cluster = Cluster::new(ClusterSettings {
+        kubeconfig: Some(fake::kubeconfig(&dir, &url, &user)),
+        ..ClusterSettings::default()
+    });
+    let error = cluster
+        .events(None, &key("shop", "postgres-0"))
+        .await
+        .unwrap_err();
+    assert!(
+        error.message.contains("credential plugin failed"),
+        "{}",
+        error.message
+    );
+    assert!(!error.to_string().contains("CANARY"), "{error}");
+
+    let broken = dir.join("broken-kubeconfig");
+    std::fs::write(
+        &broken,
+        "users:\n- name: a\n  user:\n    token: CANARY-TOKEN-4\n  : [\n",
+    )
+    .unwrap();
+    let cluster = Cluster::new(ClusterSettings {
+        kubeconfig: Some(broken),
+        ..ClusterSettings::default()
+    });
+    let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Config);
+    assert!(!error.to_string().contains("CANARY"), "{error}");
+}
+
+#[tokio::test]
+async fn a_megabyte_log_line_is_cut_and_the_lines_after_it_arrive() {
+    let mut cluster = shop();
+    let huge = format!("2026-11-21T03:00:01Z {}", "x".repeat(1024 * 1024));
+    cluster.logs.insert(
+        ("shop".into(), "postgres-0".into(), "app".into(), false),
+        vec![
+            "2026-11-21T03:00:00Z before".into(),
+            huge,
+            "2026-11-21T03:00:02Z after the big one".into(),
+        ],
+    );
+    let (url, _shared) = fake::start(cluster).await;
+    let request = PodLogRequest {
+        pod: key("shop", "postgres-0"),
+        container: "app".into(),
+        previous: false,
+        follow: false,
+        since: None,
+    };
+    let lines: Vec<_> = through(&url)
+        .logs(None, request)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .flat_map(Result::unwrap)
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines[1].line.len() < 70 * 1024 && lines[1].line.ends_with("longer than 64 KiB]"));
+    assert_eq!(lines[2].line.as_str(), "after the big one");
 }

@@ -153,6 +153,12 @@ impl HttpClient {
                 "{service}: basic or bearer auth cannot pass through the service proxy; the cluster's credentials are used"
             ));
         }
+        let tls = &endpoint.tls;
+        if tls.ca_file.is_some() || tls.client_cert.is_some() || tls.insecure_skip_verify {
+            return Err(format!(
+                "{service}: TLS settings do not apply through the service proxy; the kubeconfig's are used"
+            ));
+        }
         let cluster = endpoint
             .cluster
             .clone()

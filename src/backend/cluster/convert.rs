@@ -19,6 +19,17 @@ fn labels(map: &Option<BTreeMap<String, String>>) -> Labels {
     })
 }
 
+pub fn key(pod: &core::Pod) -> PodKey {
+    PodKey {
+        namespace: text(&pod.metadata.namespace),
+        name: text(&pod.metadata.name),
+    }
+}
+
+/// Annotations kept of a pod: not kubectl's copy of the whole applied
+/// object, which is kilobytes a pod and never read here.
+const SKIPPED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
+
 pub fn pod(pod: &core::Pod) -> Pod {
     let meta = &pod.metadata;
     let (spec, status) = (pod.spec.as_ref(), pod.status.as_ref());
@@ -37,10 +48,7 @@ pub fn pod(pod: &core::Pod) -> Pod {
         .cloned();
     let (status_text, health) = pod_status(pod, &containers);
     Pod {
-        key: PodKey {
-            namespace: text(&meta.namespace),
-            name: text(&meta.name),
-        },
+        key: key(pod),
         status: SafeText::new(&status_text),
         health,
         ready: (
@@ -66,7 +74,13 @@ pub fn pod(pod: &core::Pod) -> Pod {
             })
             .collect(),
         labels: labels(&meta.labels),
-        annotations: labels(&meta.annotations),
+        annotations: meta.annotations.as_ref().map_or_else(Labels::default, |m| {
+            Labels::from_pairs(
+                m.iter()
+                    .filter(|(k, _)| k.as_str() != SKIPPED_ANNOTATION)
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            )
+        }),
     }
 }
 

@@ -12,12 +12,14 @@ use crate::domain::{LogLine, PodChange, PodEvent, PodKey};
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, LogParams};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::client::AuthError;
+use kube::config::{ExecInteractiveMode, KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::runtime::{WatchStreamExt, watcher};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::Mutex;
 
 /// How to find the cluster.
 #[derive(Clone, Debug, Default)]
@@ -72,47 +74,38 @@ impl Cluster {
         }
     }
 
-    /// The client for a context (none: the configured one), made on first use.
+    /// The client for a context (none: the configured one), made on first
+    /// use. The lock is held while it is made: a watch and a request that
+    /// start together run a credential plugin once, not twice.
     pub async fn client(&self, context: Option<&str>) -> Result<kube::Client, BackendError> {
         let context = context.map(str::to_owned).or(self.settings.context.clone());
-        if let Some(client) = self.cached(&context) {
-            return Ok(client);
+        let mut clients = self.clients.lock().await;
+        if let Some(client) = clients.get(&context) {
+            return Ok(client.clone());
         }
         let config = self.config(context.as_deref()).await?;
-        let client = kube::Client::try_from(config).map_err(|e| {
-            error(
-                ErrorKind::Config,
-                format!("cannot make a client: {}", root_cause(&e)),
-            )
-        })?;
-        if let Ok(mut clients) = self.clients.lock() {
-            clients.insert(context, client.clone());
-        }
+        let client = kube::Client::try_from(config).map_err(|e| api_error(&e))?;
+        clients.insert(context, client.clone());
         Ok(client)
-    }
-
-    fn cached(&self, context: &Option<String>) -> Option<kube::Client> {
-        self.clients.lock().ok()?.get(context).cloned()
     }
 
     /// Drops a context's client after the cluster refused its credentials:
     /// the next one reads the kubeconfig again and re-runs its credential
     /// plugin, which is how an expired token gets renewed.
-    pub(super) fn forget(&self, context: Option<&str>) {
+    pub(super) async fn forget(&self, context: Option<&str>) {
         let context = context.map(str::to_owned).or(self.settings.context.clone());
-        if let Ok(mut clients) = self.clients.lock() {
-            clients.remove(&context);
-        }
+        self.clients.lock().await.remove(&context);
     }
 
     async fn config(&self, context: Option<&str>) -> Result<kube::Config, BackendError> {
-        let config_error = |what: &str, e: &(dyn std::error::Error + 'static)| {
-            error(ErrorKind::Config, format!("{what}: {}", root_cause(e)))
-        };
+        let config_error = |e: &KubeconfigError| error(ErrorKind::Config, kubeconfig_words(e));
         if let Some(url) = &self.settings.url {
-            let uri = url
-                .parse()
-                .map_err(|e| config_error("bad cluster URL", &e))?;
+            let uri = url.parse().map_err(|_| {
+                error(
+                    ErrorKind::Config,
+                    "bad cluster URL (expected http(s)://host:port)",
+                )
+            })?;
             return Ok(kube::Config::new(uri));
         }
         let options = KubeConfigOptions {
@@ -121,34 +114,32 @@ impl Cluster {
         };
         let mut config = match (&self.settings.kubeconfig, context) {
             (Some(path), _) => {
-                let file = Kubeconfig::read_from(path)
-                    .map_err(|e| config_error(&format!("cannot read {}", path.display()), &e))?;
+                let file = Kubeconfig::read_from(path).map_err(|e| config_error(&e))?;
                 kube::Config::from_custom_kubeconfig(file, &options)
                     .await
-                    .map_err(|e| config_error("kubeconfig", &e))?
+                    .map_err(|e| config_error(&e))?
             }
             (None, Some(_)) => kube::Config::from_kubeconfig(&options)
                 .await
-                .map_err(|e| config_error("kubeconfig", &e))?,
+                .map_err(|e| config_error(&e))?,
             (None, None) => kube::Config::infer().await.map_err(|e| {
-                config_error(
-                    "no kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a pod",
-                    &e,
+                let why = std::error::Error::source(&e)
+                    .and_then(|s| s.downcast_ref::<KubeconfigError>())
+                    .map_or_else(String::new, |k| format!(": {}", kubeconfig_words(k)));
+                error(
+                    ErrorKind::Config,
+                    format!(
+                        "no usable kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a pod{why}"
+                    ),
                 )
             })?,
         };
         config.connect_timeout = Some(Duration::from_secs(10));
+        // A credential plugin must not write over the screen or read keys.
+        if let Some(exec) = config.auth_info.exec.as_mut() {
+            exec.interactive_mode = Some(ExecInteractiveMode::Never);
+        }
         Ok(config)
-    }
-
-    /// The contexts the kubeconfig names, for `:ctx`.
-    pub fn contexts(&self) -> Vec<String> {
-        let file = match &self.settings.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path),
-            None => Kubeconfig::read(),
-        };
-        file.map(|f| f.contexts.into_iter().map(|c| c.name).collect())
-            .unwrap_or_default()
     }
 
     /// Runs one request, renewing credentials once if they were refused.
@@ -160,7 +151,7 @@ impl Cluster {
         let client = self.client(context).await?;
         match request(client).await {
             Err(e) if status_code(&e) == Some(401) => {
-                self.forget(context);
+                self.forget(context).await;
                 let client = self.client(context).await?;
                 request(client).await.map_err(|e| api_error(&e))
             }
@@ -168,20 +159,17 @@ impl Cluster {
         }
     }
 
-    /// The namespace a list covers, and its name as shown.
+    /// The pods of the namespaces asked for.
     async fn pods_api(
         &self,
         context: Option<&str>,
         namespaces: &Namespaces,
-    ) -> Result<(Api<Pod>, String), BackendError> {
+    ) -> Result<Api<Pod>, BackendError> {
         let client = self.client(context).await?;
         Ok(match namespaces {
-            Namespaces::All => (Api::all(client), "all namespaces".into()),
-            Namespaces::One(ns) => (Api::namespaced(client, ns), ns.clone()),
-            Namespaces::Default => {
-                let ns = client.default_namespace().to_owned();
-                (Api::namespaced(client, &ns), ns)
-            }
+            Namespaces::All => Api::all(client),
+            Namespaces::One(ns) => Api::namespaced(client, ns),
+            Namespaces::Default => Api::default_namespaced(client),
         })
     }
 
@@ -196,12 +184,20 @@ impl Cluster {
         name: Option<String>,
     ) -> impl Stream<Item = Result<PodChange, BackendError>> + Send {
         async_stream(move |sender| async move {
+            // Credentials are renewed once after a refusal; if the new ones
+            // are refused too, the watcher's back-off paces the retries.
+            let mut renewed = false;
             loop {
                 let api = match self.pods_api(context.as_deref(), &namespaces).await {
-                    Ok((api, _)) => api,
+                    Ok(api) => api,
                     Err(e) => {
-                        let _ = sender.send(Err(e)).await;
-                        return;
+                        // A broken kubeconfig or unknown context: said, then
+                        // tried again now and then (it may be fixed).
+                        if sender.send(Err(e)).await.is_err() {
+                            return;
+                        }
+                        tokio::time::sleep(RETRY_CONFIG).await;
+                        continue;
                     }
                 };
                 let mut config = watcher::Config::default();
@@ -229,16 +225,18 @@ impl Cluster {
                             Ok(PodChange::Applied(Box::new(convert::pod(&pod))))
                         }
                         Ok(watcher::Event::Delete(pod)) => {
-                            Ok(PodChange::Deleted(convert::pod(&pod).key))
+                            Ok(PodChange::Deleted(convert::key(&pod)))
                         }
                         Err(e) => Err(watch_error(&e)),
                     };
                     let refused = matches!(&change, Err(e) if e.status == Some(401));
+                    renewed &= change.is_err();
                     if sender.send(change).await.is_err() {
                         return; // nobody is listening
                     }
-                    if refused {
-                        self.forget(context.as_deref());
+                    if refused && !renewed {
+                        self.forget(context.as_deref()).await;
+                        renewed = true;
                         break; // start over with renewed credentials
                     }
                 }
@@ -301,20 +299,24 @@ impl Cluster {
                 }
             };
             let labels = convert::log_labels(&request);
-            let mut batches = futures::AsyncBufReadExt::lines(reader).ready_chunks(1024);
-            while let Some(batch) = batches.next().await {
-                let mut lines = Vec::with_capacity(batch.len());
+            // Connected: an empty batch, so a quiet container is not "loading".
+            if sender.send(Ok(Vec::new())).await.is_err() {
+                return;
+            }
+            let mut lines = log_lines(reader).ready_chunks(1024).boxed();
+            while let Some(batch) = lines.next().await {
+                let mut batch_lines = Vec::with_capacity(batch.len());
                 let mut failed = None;
                 for line in batch {
                     match line {
-                        Ok(line) => lines.push(convert::log_line(&line, &labels)),
+                        Ok(line) => batch_lines.push(convert::log_line(&line, &labels)),
                         Err(e) => {
                             failed =
                                 Some(error(ErrorKind::Decode, format!("log stream broke: {e}")))
                         }
                     }
                 }
-                if !lines.is_empty() && sender.send(Ok(lines)).await.is_err() {
+                if !batch_lines.is_empty() && sender.send(Ok(batch_lines)).await.is_err() {
                     return;
                 }
                 if let Some(e) = failed {
@@ -325,6 +327,54 @@ impl Cluster {
         })
     }
 }
+
+/// The longest log line kept whole; the rest of it is cut, with a mark.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+
+/// A log's lines, read as bytes: invalid UTF-8 is replaced, not fatal, and
+/// a line longer than [`MAX_LINE_BYTES`] is cut (the reader skips the rest).
+fn log_lines(
+    reader: impl futures::AsyncBufRead + Unpin + Send + 'static,
+) -> impl Stream<Item = std::io::Result<String>> + Send {
+    use futures::AsyncBufReadExt;
+    futures::stream::unfold(reader, |mut reader| async move {
+        let mut line = Vec::new();
+        let mut cut = false;
+        loop {
+            let buffer = match reader.fill_buf().await {
+                Ok(buffer) => buffer,
+                Err(e) => return Some((Err(e), reader)),
+            };
+            if buffer.is_empty() {
+                break; // the end; a last line without a newline still counts
+            }
+            let (taken, done) = match buffer.iter().position(|&b| b == b'\n') {
+                Some(at) => (at + 1, true),
+                None => (buffer.len(), false),
+            };
+            let room = MAX_LINE_BYTES.saturating_sub(line.len());
+            cut |= taken > room;
+            line.extend_from_slice(&buffer[..taken.min(room)]);
+            reader.consume_unpin(taken);
+            if done {
+                break;
+            }
+        }
+        if line.is_empty() && !cut {
+            return None;
+        }
+        let mut text = String::from_utf8_lossy(&line)
+            .trim_end_matches(['\n', '\r'])
+            .to_owned();
+        if cut {
+            text.push_str(" [… cut: longer than 64 KiB]");
+        }
+        Some((Ok(text), reader))
+    })
+}
+
+/// How long a watch waits before trying a kubeconfig that failed again.
+const RETRY_CONFIG: Duration = Duration::from_secs(5);
 
 /// The most lines a container log starts with, as `kubectl logs --tail`.
 pub const MAX_LOG_LINES: usize = 10_000;
@@ -404,12 +454,13 @@ pub(crate) fn api_error(e: &kube::Error) -> BackendError {
                 ..error(kind, format!("{message}{hint}"))
             }
         }
-        kube::Error::Auth(e) => error(
-            ErrorKind::Config,
-            format!("cannot get credentials: {}", root_cause(e)),
-        ),
+        kube::Error::Auth(e) => error(ErrorKind::Config, auth_words(e)),
         kube::Error::SerdeError(e) => error(ErrorKind::Decode, format!("unreadable answer: {e}")),
         other => {
+            // A refresh of credentials fails inside a request, too.
+            if let Some(auth) = causes(other).find_map(|c| c.downcast_ref::<AuthError>()) {
+                return error(ErrorKind::Config, auth_words(auth));
+            }
             let cause = root_cause(other);
             let kind = if cause.contains("timed out") || cause.contains("deadline") {
                 ErrorKind::Timeout
@@ -431,5 +482,77 @@ fn watch_error(e: &watcher::Error) -> BackendError {
             ErrorKind::Decode,
             "the list has no resourceVersion: the server cannot be watched",
         ),
+    }
+}
+
+fn causes<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(e), |e| e.source())
+}
+
+/// Why credentials could not be had, in words that cannot carry them: a
+/// plugin's output, its command line and environment, a kubeconfig's
+/// YAML may all hold tokens, so none of them is quoted.
+fn auth_words(e: &AuthError) -> String {
+    let what = match e {
+        AuthError::AuthExecStart(io) => {
+            format!("the credential plugin could not start ({})", io.kind())
+        }
+        AuthError::AuthExecRun { out, .. } => {
+            format!(
+                "the credential plugin failed ({}); run it by hand to see why",
+                out.status
+            )
+        }
+        AuthError::AuthExecParse(_) | AuthError::ExecPluginFailed => {
+            "the credential plugin's answer is not an ExecCredential".into()
+        }
+        AuthError::ReadTokenFile(io, path) => {
+            format!(
+                "cannot read the token file {} ({})",
+                path.display(),
+                io.kind()
+            )
+        }
+        AuthError::MalformedTokenExpirationDate(_) => {
+            "the credential plugin's expirationTimestamp is not a time".into()
+        }
+        _ => "the kubeconfig's user gives no usable credentials".into(),
+    };
+    format!("cannot get credentials: {what}")
+}
+
+/// What is wrong with a kubeconfig, without quoting it (it holds tokens).
+fn kubeconfig_words(e: &KubeconfigError) -> String {
+    match e {
+        KubeconfigError::CurrentContextNotSet => {
+            "the kubeconfig has no current context: give --kube-context".into()
+        }
+        KubeconfigError::LoadContext(name) => format!("the kubeconfig has no context {name:?}"),
+        KubeconfigError::LoadClusterOfContext(name) => {
+            format!("the kubeconfig names no cluster for context {name:?}")
+        }
+        KubeconfigError::FindPath => "no kubeconfig found ($KUBECONFIG, ~/.kube/config)".into(),
+        KubeconfigError::ReadConfig(io, path) => {
+            format!(
+                "cannot read the kubeconfig {} ({})",
+                path.display(),
+                io.kind()
+            )
+        }
+        KubeconfigError::Parse(_) => {
+            "the kubeconfig is not valid YAML (not quoted: it may hold credentials)".into()
+        }
+        KubeconfigError::MissingClusterUrl | KubeconfigError::ParseClusterUrl(_) => {
+            "the kubeconfig's cluster has no usable server URL".into()
+        }
+        KubeconfigError::LoadCertificateAuthority(_) | KubeconfigError::ParseCertificates(_) => {
+            "the kubeconfig's certificate authority cannot be read".into()
+        }
+        KubeconfigError::LoadClientCertificate(_) | KubeconfigError::LoadClientKey(_) => {
+            "the kubeconfig's client certificate or key cannot be read".into()
+        }
+        _ => "the kubeconfig cannot be used (check it with `kubectl config view`)".into(),
     }
 }

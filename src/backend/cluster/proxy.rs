@@ -130,7 +130,7 @@ impl ServiceProxy {
             let answer = self.read(source, response).await?;
             if answer.status == 401 && !retried {
                 // Credentials expired: renew them once (see Cluster::forget).
-                self.cluster.forget(None);
+                self.cluster.forget(None).await;
                 retried = true;
                 continue;
             }
@@ -215,7 +215,7 @@ impl ServiceProxy {
         } else {
             ErrorKind::Http
         };
-        let message = format!("{}: {what}: {}", self.service, status.message);
+        let message = format!("{what}: {}", status.message);
         Some(BackendError {
             status: Some(answer.status),
             ..self.error(source, kind, message)
