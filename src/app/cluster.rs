@@ -24,8 +24,18 @@ pub const LOG_SPANS: [Duration; 6] = [
 
 /// Opens the pods of the current context and namespaces, watched.
 pub fn open_pods(state: &mut State, effects: &mut Vec<Effect>) {
-    let (id, now) = (state.next_request_id(), state.now);
     let (context, namespaces) = (state.kube_context.clone(), state.namespaces.clone());
+    open_pods_in(state, context, namespaces, effects);
+}
+
+/// Opens the pods of a context and namespaces, watched.
+pub fn open_pods_in(
+    state: &mut State,
+    context: Option<String>,
+    namespaces: Namespaces,
+    effects: &mut Vec<Effect>,
+) {
+    let (id, now) = (state.next_request_id(), state.now);
     effects.push(Effect::WatchPods {
         id,
         context: context.clone(),
@@ -37,16 +47,28 @@ pub fn open_pods(state: &mut State, effects: &mut Vec<Effect>) {
         .push(View::Pods(PodsView::new(context, namespaces, id, now)));
 }
 
-/// Opens one pod, watched, with its events. `known` is what the place the
-/// jump came from knew of it, shown if the pod is gone.
+/// Opens one pod of the current context, watched, with its events.
+/// `known` is what the place the jump came from knew of it, shown if the
+/// pod is gone.
 pub fn open_pod(
     state: &mut State,
     key: PodKey,
     known: Vec<(String, SafeText)>,
     effects: &mut Vec<Effect>,
 ) {
-    let (watch, events, now) = (state.next_request_id(), state.next_request_id(), state.now);
     let context = state.kube_context.clone();
+    open_pod_in(state, context, key, known, effects);
+}
+
+/// Opens one pod of a context (the one of the list it was chosen from).
+pub fn open_pod_in(
+    state: &mut State,
+    context: Option<String>,
+    key: PodKey,
+    known: Vec<(String, SafeText)>,
+    effects: &mut Vec<Effect>,
+) {
+    let (watch, events, now) = (state.next_request_id(), state.next_request_id(), state.now);
     let mut view = PodView::new(key.clone(), context.clone(), watch, events, now);
     view.known = known;
     // A list underneath already knows it: show that while the watch starts.
@@ -104,12 +126,17 @@ pub fn open_loki_logs(
     effects: &mut Vec<Effect>,
 ) {
     let names = &state.settings.pod_labels;
+    let matcher = |label: &str, value: &str| {
+        // A LogQL string: backslashes and quotes escaped, as in Go.
+        let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
+        format!("{label}=\"{quoted}\"")
+    };
     let mut selector = vec![
-        format!("{}={:?}", names.namespace, pod.namespace.as_str()),
-        format!("{}={:?}", names.pod, pod.name.as_str()),
+        matcher(&names.namespace, &pod.namespace),
+        matcher(&names.pod, &pod.name),
     ];
     if let Some(container) = container {
-        selector.push(format!("{}={:?}", names.container, container));
+        selector.push(matcher(&names.container, container));
     }
     open_logs(state, format!("{{{}}}", selector.join(", ")), effects);
 }
@@ -131,7 +158,7 @@ pub fn pods_changed(
             let was_live = !matches!(pod.watch, Watch::Listing { .. });
             pod.apply(changes);
             // The pod changed: its events likely did too.
-            if was_live && pod.events.pending().is_none() {
+            if was_live && pod.events.pending().is_none() && pod.events_refresh.is_none() {
                 ask_events(pod, events, now, effects);
             }
         }
@@ -247,7 +274,7 @@ pub fn pods_action(state: &mut State, action: Action, effects: &mut Vec<Effect>)
     };
     let context = pods.context.clone();
     match action {
-        Action::Open => open_pod(state, pod.key, Vec::new(), effects),
+        Action::Open => open_pod_in(state, context, pod.key, Vec::new(), effects),
         Action::PodLogs => container_logs(state, context, &pod, None, false, effects),
         Action::LokiLogs => open_loki_logs(state, &pod.key, None, effects),
         _ => {}
@@ -382,10 +409,7 @@ pub fn pod_of_span(state: &mut State, effects: &mut Vec<Effect>) {
         ));
         return;
     };
-    let key = PodKey {
-        namespace: namespace.clone(),
-        name: name.clone(),
-    };
+    let (namespace, name) = (namespace.clone(), name.clone());
     let known = span
         .resource
         .iter()
@@ -394,7 +418,9 @@ pub fn pod_of_span(state: &mut State, effects: &mut Vec<Effect>) {
         })
         .map(|a| (a.key.to_string(), a.value.clone()))
         .collect();
-    open_pod(state, key, known, effects);
+    if let Some(key) = named_pod(state, &namespace, &name) {
+        open_pod(state, key, known, effects);
+    }
 }
 
 /// `p` on a log line: its pod, from the line's labels (or the pod whose
@@ -404,9 +430,9 @@ pub fn pod_of_line(state: &mut State, effects: &mut Vec<Effect>) {
     let Some(View::Logs(logs)) = state.views.last() else {
         return;
     };
-    if let LogSource::Pod { request, .. } = &logs.source {
-        let key = request.pod.clone();
-        return open_pod(state, key, Vec::new(), effects);
+    if let LogSource::Pod { context, request } = &logs.source {
+        let (context, key) = (context.clone(), request.pod.clone());
+        return open_pod_in(state, context, key, Vec::new(), effects);
     }
     let Some(row) = logs.selected_row() else {
         return;
@@ -420,16 +446,27 @@ pub fn pod_of_line(state: &mut State, effects: &mut Vec<Effect>) {
         )));
         return;
     };
-    let key = PodKey {
-        namespace: namespace.clone(),
-        name: name.clone(),
-    };
+    let (namespace, name) = (namespace.clone(), name.clone());
     let known = labels
         .0
         .iter()
         .map(|(k, v)| (k.to_string(), v.clone()))
         .collect();
-    open_pod(state, key, known, effects);
+    if let Some(key) = named_pod(state, &namespace, &name) {
+        open_pod(state, key, known, effects);
+    }
+}
+
+/// The pod that names found elsewhere point at, if they are names
+/// Kubernetes could have given (they go into API paths); else says so.
+fn named_pod(state: &mut State, namespace: &str, name: &str) -> Option<PodKey> {
+    let key = PodKey::parse(namespace, name);
+    if key.is_none() {
+        state.message = Some(error(format!(
+            "not a pod's namespace and name: {namespace}/{name}"
+        )));
+    }
+    key
 }
 
 /// `:ns NAME` (`:ns all` for every namespace) and `:ctx NAME`: the pods
@@ -452,7 +489,9 @@ pub fn set_scope(
         }
         open_pods(state, effects);
     } else {
-        state.message = Some(info(format!("pods: {}", scope_text(state))));
+        state.message = Some(info(
+            SafeText::new(&format!("pods: {}", scope_text(state))).to_string(),
+        ));
     }
 }
 

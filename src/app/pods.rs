@@ -228,10 +228,14 @@ fn compare(column: PodColumn, a: &Pod, b: &Pod) -> Ordering {
     match column {
         PodColumn::Namespace => a.key.namespace.cmp(&b.key.namespace),
         PodColumn::Name => a.key.name.cmp(&b.key.name),
-        PodColumn::Ready => (a.ready.0 * b.ready.1.max(1)).cmp(&(b.ready.0 * a.ready.1.max(1))),
+        PodColumn::Ready => {
+            let share = |p: &Pod| (u32::from(p.ready.0), u32::from(p.ready.1.max(1)));
+            let ((ar, at), (br, bt)) = (share(a), share(b));
+            (ar * bt).cmp(&(br * at)) // ready/total, without division
+        }
         PodColumn::Status => (a.health, &a.status).cmp(&(b.health, &b.status)),
         PodColumn::Restarts => a.restarts.cmp(&b.restarts),
-        // Age: oldest first, as a bigger age sorts after a smaller one.
+        // Age ascending: the youngest (created last) first.
         PodColumn::Age => b.created.cmp(&a.created),
         PodColumn::Node => a.node.cmp(&b.node),
         PodColumn::Ip => ip_order(&a.ip).cmp(&ip_order(&b.ip)),

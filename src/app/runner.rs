@@ -73,7 +73,7 @@ fn backend<C>(
     })
 }
 
-/// How long a watch gathers changes that arrive together into one message.
+/// The most changes of a watch that arrive together sent as one message.
 const WATCH_BATCH: usize = 4096;
 
 /// The messages of an effect that goes on answering (a watch, a followed

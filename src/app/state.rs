@@ -135,12 +135,16 @@ impl View {
     /// when the view goes.
     pub fn requests(&self) -> Vec<RequestId> {
         let live = match self {
-            View::Logs(logs) => logs.stream,
-            View::Pods(pods) => Some(pods.watch.id()),
-            View::Pod(pod) => Some(pod.watch.id()),
-            _ => None,
+            View::Logs(logs) => vec![logs.stream],
+            View::Pods(pods) => vec![Some(pods.watch.id())],
+            View::Pod(pod) => vec![Some(pod.watch.id()), pod.events_refresh],
+            _ => Vec::new(),
         };
-        let mut ids: Vec<RequestId> = self.pending().into_iter().chain(live).collect();
+        let mut ids: Vec<RequestId> = self
+            .pending()
+            .into_iter()
+            .chain(live.into_iter().flatten())
+            .collect();
         ids.dedup();
         ids
     }
@@ -462,7 +466,7 @@ impl LogsView {
             self.rows.push(row);
         }
         if self.filter {
-            self.extend_filter(first_new);
+            self.extend_filter(first_new..self.rows.len());
         }
         self.rows.len() - first_new
     }
@@ -493,9 +497,13 @@ impl LogsView {
         rows.append(&mut self.rows);
         rows.truncate(MAX_STREAMED_ROWS);
         self.rows = rows;
-        self.filtered.clear();
         if self.filter {
-            self.extend_filter(0);
+            // Only the new rows are searched; the old matches move down.
+            let kept = self.rows.len() as u32;
+            let old = std::mem::take(&mut self.filtered);
+            self.extend_filter(0..added.min(self.rows.len()));
+            let moved = old.into_iter().map(|i| i + added as u32);
+            self.filtered.extend(moved.filter(|&i| i < kept));
         }
         if let Some(row) = held.filter(|_| !following) {
             let before = self.selected;
@@ -535,7 +543,7 @@ impl LogsView {
         change(self);
         self.filtered.clear();
         if self.filter {
-            self.extend_filter(0);
+            self.extend_filter(0..self.rows.len());
         }
         self.selected = row.map_or(0, |row| self.position_of(row));
         self.clamp();
@@ -550,12 +558,14 @@ impl LogsView {
         }
     }
 
-    fn extend_filter(&mut self, from: usize) {
+    /// Adds the rows in `rows` that match to the filtered ones.
+    fn extend_filter(&mut self, rows: std::ops::Range<usize>) {
+        let from = rows.start;
         let Some(search) = &self.search else {
-            self.filtered.extend(from as u32..self.rows.len() as u32);
+            self.filtered.extend(rows.start as u32..rows.end as u32);
             return;
         };
-        let matching = self.rows[from..]
+        let matching = self.rows[rows]
             .iter()
             .enumerate()
             .filter(|(_, r)| search.matches(&r.line.line))
@@ -773,6 +783,28 @@ mod tests {
         view.selected = 7; // timestamp 2, not a match: the next match below
         view.reshow(|v| v.filter = true);
         assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(0));
+    }
+
+    #[test]
+    fn streamed_lines_go_on_top_and_the_filter_and_cursor_keep_up() {
+        let rules = DerivedFields::default();
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        view.prepend(vec![line(1, "match a"), line(2, "other")], &rules);
+        view.search = Some(Search::new("match".into(), 0, None));
+        view.reshow(|v| v.filter = true);
+        assert_eq!(view.shown_len(), 1);
+        // Following: the cursor on the newest stays on the newest.
+        view.prepend(vec![line(3, "match b"), line(4, "other")], &rules);
+        let shown: Vec<_> = (0..view.shown_len())
+            .map(|p| view.shown_row(p).map(|r| r.line.line.to_string()))
+            .collect();
+        assert_eq!(shown, [Some("match b".into()), Some("match a".into())]);
+        assert_eq!(view.selected, 0);
+        // Not following: the cursor stays on its line.
+        view.selected = 1;
+        view.prepend(vec![line(5, "match c")], &rules);
+        assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(1));
+        assert_eq!(view.shown_len(), 3);
     }
 
     #[test]

@@ -215,8 +215,8 @@ fn reload(state: &mut State, effects: &mut Vec<Effect>) {
                 cluster::open_pod_logs(state, context, request, effects)
             }
         },
-        View::Pods(_) => cluster::open_pods(state, effects),
-        View::Pod(pod) => cluster::open_pod(state, pod.key, pod.known, effects),
+        View::Pods(pods) => cluster::open_pods_in(state, pods.context, pods.namespaces, effects),
+        View::Pod(pod) => cluster::open_pod_in(state, pod.context, pod.key, pod.known, effects),
         View::Trace(trace) => open_trace(state, trace.trace_id, effects),
         View::Metrics(metrics) => {
             let now = state.now;
@@ -418,7 +418,12 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
         "ns" | "namespace" if !rest.is_empty() => {
             let namespaces = match rest {
                 "all" | "-A" | "*" => Namespaces::All,
-                ns => Namespaces::One(ns.to_owned()),
+                ns if crate::domain::pod::is_dns_name(ns, 63) => Namespaces::One(ns.to_owned()),
+                ns => {
+                    let ns = SafeText::new(ns);
+                    state.message = Some(error(format!("not a namespace's name: {ns}")));
+                    return;
+                }
             };
             cluster::set_scope(state, Some(namespaces), None, effects)
         }

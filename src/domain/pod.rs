@@ -11,6 +11,29 @@ pub struct PodKey {
     pub name: SafeText,
 }
 
+impl PodKey {
+    /// A key from names found elsewhere (span attributes, log labels), if
+    /// they are names Kubernetes could have given: they go into API paths.
+    pub fn parse(namespace: &str, name: &str) -> Option<PodKey> {
+        (is_dns_name(namespace, 63) && is_dns_name(name, 253)).then(|| PodKey {
+            namespace: namespace.into(),
+            name: name.into(),
+        })
+    }
+}
+
+/// A DNS-1123 name as Kubernetes names objects: lower-case letters,
+/// digits, `-` and `.`, starting and ending with a letter or digit.
+pub fn is_dns_name(text: &str, max: usize) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    text.len() <= max
+        && edge(text.chars().next())
+        && edge(text.chars().last())
+        && text
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
 impl fmt::Display for PodKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
@@ -56,6 +79,9 @@ pub struct Container {
     pub name: SafeText,
     pub image: SafeText,
     pub init: bool,
+    /// An init container that keeps running beside the others (a native
+    /// sidecar, `restartPolicy: Always`): counted as the pod's own.
+    pub sidecar: bool,
     pub ready: bool,
     pub restarts: u32,
     pub state: ContainerState,

@@ -195,9 +195,9 @@ fn health_style(health: Health, theme: &Theme) -> Style {
 fn restarts(pod: &Pod, now: Nanos) -> String {
     match &pod.last_restart {
         Some(last) if pod.restarts > 0 => {
-            let when = last
-                .finished
-                .map_or(String::new(), |t| format!(" {} ago", format_age(now - t)));
+            let when = last.finished.map_or(String::new(), |t| {
+                format!(" {} ago", format_age(now.saturating_sub(t)))
+            });
             format!("{} ({}{when})", pod.restarts, last.reason)
         }
         _ => pod.restarts.to_string(),
@@ -296,9 +296,9 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
         } else {
             theme.warn()
         };
-        let since = c
-            .since
-            .map_or(String::new(), |t| format!("{} ago", format_age(now - t)));
+        let since = c.since.map_or(String::new(), |t| {
+            format!("{} ago", format_age(now.saturating_sub(t)))
+        });
         let why = [c.reason.as_str(), c.message.as_str()]
             .into_iter()
             .filter(|s| !s.is_empty())
@@ -331,9 +331,9 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
         )),
         Loadable::Ready(events) => {
             for e in events {
-                let when = e
-                    .last
-                    .map_or("?".into(), |t| format!("{} ago", format_age(now - t)));
+                let when = e.last.map_or("?".into(), |t| {
+                    format!("{} ago", format_age(now.saturating_sub(t)))
+                });
                 let count = if e.count > 1 {
                     format!(" x{}", e.count)
                 } else {
@@ -370,7 +370,7 @@ fn container_lines(c: &Container, now: Nanos, screen: usize, theme: &Theme) -> [
     let (state, style) = match &c.state {
         ContainerState::Running { since } => (
             since.map_or("Running".into(), |t| {
-                format!("Running for {}", format_age(now - t))
+                format!("Running for {}", format_age(now.saturating_sub(t)))
             }),
             if c.ready { theme.ok() } else { theme.warn() },
         ),
@@ -408,9 +408,9 @@ fn termination(t: &Termination, now: Nanos) -> String {
         t.reason.as_str()
     };
     let signal = t.signal.map_or(String::new(), |s| format!(", signal {s}"));
-    let when = t
-        .finished
-        .map_or(String::new(), |f| format!(" {} ago", format_age(now - f)));
+    let when = t.finished.map_or(String::new(), |f| {
+        format!(" {} ago", format_age(now.saturating_sub(f)))
+    });
     format!("{reason} (exit {}{signal}){when}", t.exit_code)
 }
 

@@ -40,7 +40,7 @@ pub fn pod(pod: &core::Pod) -> Pod {
     let containers: Vec<Container> = containers(init_specs, init_statuses, true)
         .chain(containers(specs, statuses, false))
         .collect();
-    let app: Vec<&Container> = containers.iter().filter(|c| !c.init).collect();
+    let app: Vec<&Container> = containers.iter().filter(|c| !c.init || c.sidecar).collect();
     let last_restart = containers
         .iter()
         .filter_map(|c| c.last_termination.as_ref())
@@ -100,6 +100,7 @@ fn containers<'a>(
             name: SafeText::new(&spec.name),
             image: SafeText::new(status.map_or(spec.image.as_deref().unwrap_or(""), |s| &s.image)),
             init,
+            sidecar: init && spec.restart_policy.as_deref() == Some("Always"),
             ready: status.is_some_and(|s| s.ready),
             restarts: status.map_or(0, |s| s.restart_count.max(0) as u32),
             state: status
@@ -147,7 +148,8 @@ fn pod_status(pod: &core::Pod, containers: &[Container]) -> (String, Health) {
     let mut reason = status
         .and_then(|s| s.reason.clone())
         .unwrap_or_else(|| phase.to_owned());
-    if pod.metadata.deletion_timestamp.is_some() {
+    let terminal = matches!(phase, "Succeeded" | "Failed");
+    if pod.metadata.deletion_timestamp.is_some() && !terminal {
         let lost = status.and_then(|s| s.reason.as_deref()) == Some("NodeLost");
         let word = if lost { "Unknown" } else { "Terminating" };
         return (word.into(), Health::Pending);
@@ -156,6 +158,7 @@ fn pod_status(pod: &core::Pod, containers: &[Container]) -> (String, Health) {
     let mut initializing = false;
     for (i, c) in init.iter().enumerate() {
         match &c.state {
+            ContainerState::Running { .. } if c.sidecar => continue,
             ContainerState::Terminated(t) if t.exit_code == 0 => continue,
             ContainerState::Terminated(t) => {
                 reason = format!("Init:{}", exit_reason(t));
