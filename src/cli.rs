@@ -195,11 +195,25 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         return print(state, &clients, &config, effects, cli.width, cli.height).await;
     }
     let (runner, results) = Runner::new(clients, config.timeout);
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = crate::terminal::take()?;
+    crash_test();
     let outcome = app::run(&mut terminal, state, runner, results, effects).await;
-    ratatui::try_restore()?;
+    crate::terminal::give_back()?;
     drop(demo);
     Ok(outcome?)
+}
+
+/// `TRIAGE_CRASH_TEST=main|task` panics on purpose once the terminal is
+/// taken, in the main task or a spawned one: how the tests under a
+/// pseudo-terminal prove it is given back on a panic.
+fn crash_test() {
+    match std::env::var("TRIAGE_CRASH_TEST").as_deref() {
+        Ok("main") => panic!("crash test in the main task"),
+        Ok("task") => {
+            tokio::spawn(async { panic!("crash test in a spawned task") });
+        }
+        _ => {}
+    }
 }
 
 /// What the views show of the configuration. Names and URLs were typed by

@@ -12,4 +12,5 @@ pub mod demo;
 pub mod domain;
 pub mod history;
 pub mod secret;
+pub mod terminal;
 pub mod ui;

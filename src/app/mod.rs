@@ -24,37 +24,33 @@ pub use state::{Settings, State, View};
 pub use update::update;
 
 use crate::domain::Nanos;
+use crate::terminal::{Signals, Stop};
 use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
-use ratatui::Terminal;
-use ratatui::backend::Backend;
+use ratatui::DefaultTerminal;
 use std::time::Duration;
 
 pub fn now() -> Nanos {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
 }
 
-/// Runs the interactive loop until the user quits.
-pub async fn run<B: Backend>(
-    terminal: &mut Terminal<B>,
+/// Runs the interactive loop until the user quits or a signal ends it.
+pub async fn run(
+    terminal: &mut DefaultTerminal,
     mut state: State,
     mut runner: Runner,
     mut results: tokio::sync::mpsc::Receiver<Msg>,
     first: Vec<Effect>,
-) -> std::io::Result<()>
-where
-    B::Error: Into<std::io::Error>,
-{
+) -> std::io::Result<()> {
     let mut events = EventStream::new();
+    let mut signals = Signals::new()?;
     // Once a second while the screen shows time passing.
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     first.into_iter().for_each(|e| runner.run(e));
     loop {
         if state.dirty {
-            terminal
-                .draw(|frame| crate::ui::draw(frame, &state))
-                .map_err(Into::into)?;
+            terminal.draw(|frame| crate::ui::draw(frame, &state))?;
             state.dirty = false;
         }
         if state.quit {
@@ -75,6 +71,14 @@ where
                 Some(msg)
             }
             _ = tick.tick(), if state.shows_time() => Some(Msg::Tick),
+            stop = signals.next() => match stop {
+                Stop::Quit => return Ok(()),
+                Stop::Suspend => {
+                    crate::terminal::suspend(terminal)?;
+                    state.dirty = true;
+                    None
+                }
+            },
         };
         if let Some(msg) = msg {
             for effect in update(&mut state, msg, now()) {

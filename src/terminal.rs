@@ -1,0 +1,78 @@
+//! The terminal triage draws on: taken over at start and given back on
+//! every way out: quitting, a panic on any thread, SIGINT, SIGTERM and
+//! SIGHUP; given back and taken again around a suspend (SIGTSTP, then
+//! SIGCONT), as a shell's job control expects.
+
+use ratatui::DefaultTerminal;
+use std::io;
+use tokio::signal::unix::{Signal, SignalKind, signal};
+
+/// Raw mode and the alternate screen. A panic anywhere gives the terminal
+/// back, prints its message, and ends the program: a UI whose worker died
+/// must not go on drawing into a terminal that is no longer raw.
+pub fn take() -> io::Result<DefaultTerminal> {
+    let terminal = ratatui::try_init()?;
+    let restore_and_report = std::panic::take_hook(); // ratatui's: restores, then reports
+    std::panic::set_hook(Box::new(move |info| {
+        restore_and_report(info);
+        std::process::exit(101);
+    }));
+    Ok(terminal)
+}
+
+/// Back to how the shell left it.
+pub fn give_back() -> io::Result<()> {
+    ratatui::try_restore()
+}
+
+/// What a signal asks of the UI.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// SIGINT, SIGTERM, SIGHUP: give the terminal back and end.
+    Quit,
+    /// SIGTSTP: give the terminal back, stop until SIGCONT, take it again.
+    Suspend,
+}
+
+/// The signals that stop or pause the program.
+pub struct Signals {
+    interrupt: Signal,
+    terminate: Signal,
+    hangup: Signal,
+    suspend: Signal,
+}
+
+impl Signals {
+    pub fn new() -> io::Result<Signals> {
+        Ok(Signals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
+            // Handling SIGTSTP replaces the default stop, so `suspend`
+            // stops the process itself once the terminal is given back.
+            suspend: signal(SignalKind::from_raw(rustix::process::Signal::TSTP.as_raw()))?,
+        })
+    }
+
+    pub async fn next(&mut self) -> Stop {
+        tokio::select! {
+            _ = self.interrupt.recv() => Stop::Quit,
+            _ = self.terminate.recv() => Stop::Quit,
+            _ = self.hangup.recv() => Stop::Quit,
+            _ = self.suspend.recv() => Stop::Suspend,
+        }
+    }
+}
+
+/// Gives the terminal back, stops the process (as SIGTSTP would have), and
+/// takes the terminal again when the shell continues it.
+pub fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
+    give_back()?;
+    let me = rustix::process::getpid();
+    rustix::process::kill_process(me, rustix::process::Signal::STOP).map_err(io::Error::from)?;
+    // Continued (SIGCONT): raw mode and the alternate screen again, and a
+    // full redraw, since the shell wrote over the screen meanwhile.
+    crossterm::terminal::enable_raw_mode()?;
+    crossterm::execute!(io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
+    terminal.clear()
+}
