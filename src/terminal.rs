@@ -71,8 +71,15 @@ pub fn suspend(terminal: &mut DefaultTerminal) -> io::Result<()> {
     let me = rustix::process::getpid();
     rustix::process::kill_process(me, rustix::process::Signal::STOP).map_err(io::Error::from)?;
     // Continued (SIGCONT): raw mode and the alternate screen again, and a
-    // full redraw, since the shell wrote over the screen meanwhile.
+    // full redraw, since the shell wrote over the screen meanwhile. A new
+    // terminal redraws every cell; `Terminal::clear` would ask the cursor's
+    // position of the terminal, whose answer the key reader may swallow.
     crossterm::terminal::enable_raw_mode()?;
-    crossterm::execute!(io::stdout(), crossterm::terminal::EnterAlternateScreen)?;
-    terminal.clear()
+    crossterm::execute!(
+        io::stdout(),
+        crossterm::terminal::EnterAlternateScreen,
+        crossterm::terminal::Clear(crossterm::terminal::ClearType::All)
+    )?;
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(io::stdout()))?;
+    Ok(())
 }

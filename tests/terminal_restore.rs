@@ -179,6 +179,15 @@ fn suspend_gives_the_terminal_back_and_continue_takes_it_again() {
     session.wait_until("the terminal taken again", |s| {
         settings(s.master.as_ref()) != s.before
     });
+    // Ctrl-z, as a user presses it (raw mode turns it into a key).
+    session.writer.write_all(b"\x1a").unwrap();
+    session.wait_until("the terminal given back on Ctrl-z", |s| {
+        settings(s.master.as_ref()) == s.before
+    });
+    session.signal(Signal::CONT);
+    session.wait_until("the terminal taken again", |s| {
+        settings(s.master.as_ref()) != s.before
+    });
     session.writer.write_all(b"q").unwrap();
     session.ends_restored("suspend, continue, q");
 }

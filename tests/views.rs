@@ -381,7 +381,22 @@ async fn kube_views() -> Vec<State> {
     };
     open_pod(&mut detail, key, Vec::new(), &mut effects);
     settle(&mut detail, &c, effects).await;
-    vec![list, detail]
+    // The cursor on the last pod, then the list shrinks to none.
+    let mut shrunk = state(120, 12);
+    let mut effects = Vec::new();
+    open_pods(&mut shrunk, &mut effects);
+    settle(&mut shrunk, &c, effects).await;
+    let triage::app::state::View::Pods(pods) = shrunk.views.last_mut().unwrap() else {
+        panic!("pods")
+    };
+    pods.selected = pods.rows.len().saturating_sub(1);
+    let id = pods.watch.id();
+    let gone = triage::app::Msg::PodsChanged {
+        id,
+        changes: vec![Ok(triage::domain::PodChange::Reset(Vec::new()))],
+    };
+    let _ = triage::app::update(&mut shrunk, gone, support::RECORDED_AT);
+    vec![list, detail, shrunk]
 }
 
 #[tokio::test]

@@ -6,6 +6,8 @@ use crossterm::event::KeyEvent;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     Quit,
+    /// Ctrl-z: back to the shell, as job control does; `fg` returns.
+    Suspend,
     ToggleHelp,
     Back,
     /// Ask the backend again: the same query ending now, the same trace.

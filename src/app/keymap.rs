@@ -48,6 +48,13 @@ pub const BINDINGS: &[Binding] = &[
         help: "quit",
     },
     Binding {
+        keys: &[(KeyCode::Char('z'), CTRL)],
+        label: "Ctrl-z",
+        action: Action::Suspend,
+        scope: Scope::Global,
+        help: "suspend to the shell (fg comes back)",
+    },
+    Binding {
         keys: &[ch('?')],
         label: "?",
         action: Action::ToggleHelp,

@@ -56,6 +56,11 @@ pub async fn run(
         if state.quit {
             return Ok(());
         }
+        if std::mem::take(&mut state.suspend) {
+            crate::terminal::suspend(terminal)?;
+            state.dirty = true;
+            continue;
+        }
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => keymap::action_for(&state, key).map(Msg::Action),

@@ -66,6 +66,8 @@ pub struct State {
     /// The time of the last message, for "loading… 3s".
     pub now: Nanos,
     pub quit: bool,
+    /// Ctrl-z was pressed: the loop gives the terminal back and stops.
+    pub suspend: bool,
     /// PromQL run from the editor, oldest first, kept across runs.
     pub promql_history: Vec<String>,
     /// Metric names, label names and label values asked of Prometheus
@@ -236,6 +238,7 @@ impl State {
             height,
             now,
             quit: false,
+            suspend: false,
             promql_history: Vec::new(),
             names: BTreeMap::new(),
             kube_context: None,

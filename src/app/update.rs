@@ -163,6 +163,7 @@ fn fetch_page(state: &mut State, effects: &mut Vec<Effect>) {
 fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     match action {
         Action::Quit => state.quit = true,
+        Action::Suspend => state.suspend = true,
         Action::ToggleHelp => state.help = !state.help,
         Action::Back => back(state, effects),
         Action::Reload => reload(state, effects),
