@@ -49,6 +49,23 @@ fn temp_dir(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// A cluster reached through a kubeconfig whose user runs `script` as its
+/// exec credential plugin (`extra`: more YAML under `exec:`).
+fn with_plugin(dir: &std::path::Path, url: &str, script: &str, extra: &str) -> Cluster {
+    use std::os::unix::fs::PermissionsExt;
+    let plugin = dir.join("credential-plugin");
+    std::fs::write(&plugin, script).unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let user = format!(
+        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n{extra}",
+        plugin.display()
+    );
+    Cluster::new(ClusterSettings {
+        kubeconfig: Some(fake::kubeconfig(dir, url, &user)),
+        ..ClusterSettings::default()
+    })
+}
+
 fn shop() -> FakeCluster {
     let mut cluster = FakeCluster::default();
     cluster.put(fake::running_pod("shop", "api-5c6b9d7f4-mz8wn", NOW));
@@ -287,26 +304,12 @@ async fn an_expired_token_is_renewed_by_running_the_credential_plugin_again() {
     let dir = temp_dir("exec");
     let runs = dir.join("runs");
     // The plugin's first token has expired by the time it is used.
-    let plugin = dir.join("credential-plugin");
-    std::fs::write(
-        &plugin,
-        format!(
-            "#!/bin/sh\necho run >> {runs}\nif [ $(wc -l < {runs}) -eq 1 ]; then t=stale; else t=fresh; fi\n\
+    let script = format!(
+        "#!/bin/sh\necho run >> {runs}\nif [ $(wc -l < {runs}) -eq 1 ]; then t=stale; else t=fresh; fi\n\
              printf '{{\"apiVersion\":\"client.authentication.k8s.io/v1beta1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"%s\"}}}}' $t\n",
-            runs = runs.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let user = format!(
-        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n      interactiveMode: Never",
-        plugin.display()
+        runs = runs.display()
     );
-    let cluster = Cluster::new(ClusterSettings {
-        kubeconfig: Some(fake::kubeconfig(&dir, &url, &user)),
-        ..ClusterSettings::default()
-    });
+    let cluster = with_plugin(&dir, &url, &script, "");
     let events = cluster
         .events(None, &key("shop", "postgres-0"))
         .await
@@ -625,24 +628,10 @@ async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_g
 async fn credentials_never_reach_the_error_a_broken_plugin_or_kubeconfig_gives() {
     let (url, _shared) = fake::start(shop()).await;
     let dir = temp_dir("canary");
-    let plugin = dir.join("failing-plugin");
     // A plugin that prints a token and fails, as a half-broken one does.
-    std::fs::write(
-        &plugin,
-        "#!/bin/sh\necho 'token: CANARY-TOKEN-1' ; echo 'CANARY-TOKEN-2' >&2; exit 3\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let user = format!(
-        "    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: {}\n      \
-         env:\n      - name: SECRET\n        value: CANARY-TOKEN-3",
-        plugin.display()
-    );
-    let cluster = Cluster::new(ClusterSettings {
-        kubeconfig: Some(fake::kubeconfig(&dir, &url, &user)),
-        ..ClusterSettings::default()
-    });
+    let script = "#!/bin/sh\necho 'token: CANARY-TOKEN-1' ; echo 'CANARY-TOKEN-2' >&2; exit 3\n";
+    let env = "      env:\n      - name: SECRET\n        value: CANARY-TOKEN-3";
+    let cluster = with_plugin(&dir, &url, script, env);
     let error = cluster
         .events(None, &key("shop", "postgres-0"))
         .await
