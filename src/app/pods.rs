@@ -179,8 +179,35 @@ impl PodsView {
         self.refilter(selected);
     }
 
+    /// `/`: the filter prompt opens on the filter shown; returns its text.
+    pub fn open_filter(&mut self) -> String {
+        let previous = self.filter.as_ref().map(|s| s.pattern.clone());
+        let pattern = previous.clone().unwrap_or_default();
+        self.filter = Some(Search::new(pattern.clone(), self.selected, previous));
+        pattern
+    }
+
+    /// A keystroke in the filter prompt: the list narrows as one types.
+    pub fn filter_by(&mut self, pattern: String) {
+        let keep = self.selected_key();
+        let (origin, previous) = self
+            .filter
+            .take()
+            .map_or((0, None), |f| (f.origin, f.previous));
+        self.filter = Some(Search::new(pattern, origin, previous));
+        self.refilter(keep);
+    }
+
+    /// Esc in the filter prompt: back to the filter before it.
+    pub fn cancel_filter(&mut self) {
+        let keep = self.selected_key();
+        let previous = self.filter.take().and_then(|f| f.previous);
+        self.filter = previous.map(|p| Search::new(p, 0, None));
+        self.refilter(keep);
+    }
+
     /// Shows the pods that match the filter, keeping the cursor on `keep`.
-    pub fn refilter(&mut self, keep: Option<PodKey>) {
+    fn refilter(&mut self, keep: Option<PodKey>) {
         let pods = &self.pods;
         self.rows = match &self.filter {
             Some(search) if !search.pattern.is_empty() => self

@@ -260,9 +260,7 @@ fn prompt_text(prompt: &Prompt) -> String {
 
 fn open_search(state: &mut State) {
     if let Some(View::Pods(pods)) = state.views.last_mut() {
-        let previous = pods.filter.as_ref().map(|s| s.pattern.clone());
-        let pattern = previous.clone().unwrap_or_default();
-        pods.filter = Some(Search::new(pattern.clone(), pods.selected, previous));
+        let pattern = pods.open_filter();
         state.input = Some(prompt(PromptKind::Search, &pattern));
         return;
     }
@@ -291,14 +289,7 @@ fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     // search started (pods: filters the list).
     let pattern = prompt_text(prompt);
     if let Some(View::Pods(pods)) = state.views.last_mut() {
-        let keep = pods.selected_key();
-        let (origin, previous) = pods
-            .filter
-            .take()
-            .map_or((0, None), |f| (f.origin, f.previous));
-        pods.filter = Some(Search::new(pattern, origin, previous));
-        pods.refilter(keep);
-        return;
+        return pods.filter_by(pattern);
     }
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
@@ -369,11 +360,7 @@ fn cancel_input(state: &mut State) {
         return;
     }
     if let Some(View::Pods(pods)) = state.views.last_mut() {
-        let keep = pods.selected_key();
-        let previous = pods.filter.take().and_then(|f| f.previous);
-        pods.filter = previous.map(|p| Search::new(p, 0, None));
-        pods.refilter(keep);
-        return;
+        return pods.cancel_filter();
     }
     let Some(View::Logs(logs)) = state.views.last_mut() else {
         return;
