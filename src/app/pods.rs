@@ -4,6 +4,7 @@ use super::effect::RequestId;
 use super::state::{Loadable, Search};
 use crate::backend::BackendError;
 use crate::backend::cluster::Namespaces;
+use crate::domain::text::width;
 use crate::domain::{Nanos, Pod, PodChange, PodEvent, PodKey, SafeText};
 use std::cmp::Ordering;
 use std::collections::HashMap;
@@ -69,6 +70,9 @@ pub struct PodsView {
     /// The shown rows: `sorted` through the filter.
     pub rows: Vec<u32>,
     pub filter: Option<Search>,
+    /// The widest namespace and name among the shown rows, in cells:
+    /// measured when the rows change, not on every frame.
+    pub widest: (usize, usize),
     pub selected: usize,
     pub top: usize,
 }
@@ -90,6 +94,7 @@ impl PodsView {
             sorted: Vec::new(),
             rows: Vec::new(),
             filter: None,
+            widest: (0, 0),
             selected: 0,
             top: 0,
             namespaces,
@@ -224,6 +229,10 @@ impl PodsView {
             self.selected = position;
         }
         self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        self.widest = self.rows.iter().fold((0, 0), |(ns, name), &i| {
+            let key = &pods[i as usize].key;
+            (ns.max(width(&key.namespace)), name.max(width(&key.name)))
+        });
     }
 
     pub fn selected_key(&self) -> Option<PodKey> {

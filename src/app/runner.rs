@@ -80,31 +80,37 @@ const WATCH_BATCH: usize = 4096;
 /// log); none for one-shot effects.
 pub fn open_stream(clients: &Clients, effect: &Effect) -> Option<BoxStream<'static, Msg>> {
     let cluster = Arc::clone(&clients.cluster);
-    match effect.clone() {
+    match effect {
         Effect::WatchPods {
             id,
             context,
             namespaces,
             name,
-        } => Some(
-            cluster
-                .watch_pods(context, namespaces, name)
-                .ready_chunks(WATCH_BATCH)
-                .map(move |changes| Msg::PodsChanged { id, changes })
-                .boxed(),
-        ),
+        } => {
+            let id = *id;
+            let changes = cluster.watch_pods(context.clone(), namespaces.clone(), name.clone());
+            Some(
+                changes
+                    .ready_chunks(WATCH_BATCH)
+                    .map(move |changes| Msg::PodsChanged { id, changes })
+                    .boxed(),
+            )
+        }
         Effect::StreamPodLogs {
             id,
             context,
             request,
-        } => Some(
-            cluster
-                .logs(context, request)
-                .map(move |result| Msg::PodLogs { id, result })
-                .chain(stream::once(async move { Msg::PodLogsEnded { id } }))
-                .boxed(),
-        ),
-        _ => None,
+        } => {
+            let id = *id;
+            let lines = cluster.logs(context.clone(), request.clone());
+            Some(
+                lines
+                    .map(move |result| Msg::PodLogs { id, result })
+                    .chain(stream::once(async move { Msg::PodLogsEnded { id } }))
+                    .boxed(),
+            )
+        }
+        _ => None, // one-shot: see execute
     }
 }
 

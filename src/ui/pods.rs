@@ -95,19 +95,11 @@ struct Columns {
 
 impl Columns {
     fn new(view: &PodsView, screen: usize) -> Self {
-        let widest = |f: fn(&Pod) -> &str, max: usize| {
-            view.rows
-                .iter()
-                .map(|&i| width(f(&view.pods[i as usize])))
-                .max()
-                .unwrap_or(0)
-                .clamp(4, max)
-                + 1
-        };
+        let column = |widest: usize, max: usize| widest.clamp(4, max) + 1;
         // One namespace needs no column; all of them do.
-        let namespace = (view.namespaces == Namespaces::All)
-            .then(|| widest(|p| &p.key.namespace, MAX_NAMESPACE));
-        let name = widest(|p| &p.key.name, MAX_NAME);
+        let namespace =
+            (view.namespaces == Namespaces::All).then(|| column(view.widest.0, MAX_NAMESPACE));
+        let name = column(view.widest.1, MAX_NAME);
         let fixed = 1 + namespace.unwrap_or(0) + name + READY_WIDTH + STATUS_WIDTH;
         let after = RESTARTS_WIDTH + AGE_WIDTH;
         Columns {
