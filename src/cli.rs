@@ -236,6 +236,7 @@ fn settings(config: &Config) -> Settings {
         theme: config.theme.clone(),
         exemplar_trace_label: config.exemplar_trace_label.clone(),
         pod_labels: config.kubernetes.loki_labels.clone(),
+        log_buffer: config.log_buffer,
         ..Settings::default()
     }
 }

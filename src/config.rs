@@ -37,6 +37,8 @@ pub struct Config {
     /// Where PromQL history is kept; none keeps it for the session only.
     pub history: Option<PathBuf>,
     pub kubernetes: Kubernetes,
+    /// The most lines a streamed log keeps.
+    pub log_buffer: usize,
 }
 
 /// The cluster, and how its pods are named elsewhere.
@@ -112,6 +114,8 @@ struct File {
     /// The context used when no `--context` is given.
     context: Option<String>,
     timeout: Option<String>,
+    /// Lines a followed log keeps before the oldest are dropped.
+    log_buffer: Option<usize>,
     #[serde(default)]
     utc: bool,
     /// A theme file; see themes/default.toml.
@@ -254,6 +258,7 @@ impl Config {
             theme: Theme::default(),
             history: None,
             kubernetes: Kubernetes::default(),
+            log_buffer: crate::app::state::DEFAULT_LOG_BUFFER,
         }
     }
 }
@@ -343,6 +348,11 @@ fn resolve(
         theme,
         history: None,
         kubernetes: kubernetes(context.kubernetes, overrides),
+        log_buffer: match file.log_buffer {
+            Some(0) => return Err(ConfigError::Invalid("log_buffer must be at least 1".into())),
+            Some(lines) => lines,
+            None => crate::app::state::DEFAULT_LOG_BUFFER,
+        },
     })
 }
 
@@ -405,6 +415,7 @@ fn endpoint(backend: BackendFile, what: &str) -> Result<Endpoint, ConfigError> {
     };
     Ok(Endpoint {
         cluster: None,
+        retry: Default::default(),
         url: backend.url,
         auth,
         tenant: backend.tenant.map(Secret::new),
@@ -487,6 +498,7 @@ mod tests {
     const EXAMPLE: &str = r#"
         context = "prod"
         timeout = "5s"
+        log_buffer = 5000
         [[derived_fields]]
         name = "request"
         field = "request_trace"
@@ -529,6 +541,7 @@ mod tests {
             Some("http://127.0.0.1:3100")
         );
         assert_eq!(config.timeout, Duration::from_secs(5));
+        assert_eq!(config.log_buffer, 5000);
         assert_eq!(
             config.warnings,
             ["TLS verification is OFF for Tempo (https://tempo.staging)"]
@@ -583,6 +596,7 @@ mod tests {
         let bad = "[[derived_fields]]\nname = \"x\"\nregex = \"no group\"";
         assert!(parse(bad, &Overrides::default()).is_err());
         assert!(parse("lokii = 1", &Overrides::default()).is_err());
+        assert!(parse("log_buffer = 0", &Overrides::default()).is_err());
     }
 
     #[test]

@@ -41,7 +41,7 @@ fn init_logging() -> Option<PathBuf> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(triage::secret::Redacting(file)))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init()

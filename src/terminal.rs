@@ -12,9 +12,18 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 /// must not go on drawing into a terminal that is no longer raw.
 pub fn take() -> io::Result<DefaultTerminal> {
     let terminal = ratatui::try_init()?;
-    let restore_and_report = std::panic::take_hook(); // ratatui's: restores, then reports
-    std::panic::set_hook(Box::new(move |info| {
-        restore_and_report(info);
+    std::panic::set_hook(Box::new(|info| {
+        let _ = give_back();
+        // Our own words, not the default hook's: a panic's message is
+        // cut of credentials like any other text that leaves the program.
+        let message = info.payload_as_str().unwrap_or("no message");
+        let place = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        let report = format!("triage crashed: {message}{place}");
+        let report = crate::secret::redact(&report);
+        tracing::error!("{report}");
+        eprintln!("{report}");
         std::process::exit(101);
     }));
     Ok(terminal)

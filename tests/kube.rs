@@ -159,7 +159,7 @@ async fn first_list(
 async fn pods_come_with_the_reasons_kubectl_shows_and_stay_live() {
     let (url, shared) = fake::start(shop()).await;
     let cluster = through(&url);
-    let mut watch = Box::pin(cluster.watch_pods(None, Namespaces::All, None));
+    let mut watch = Box::pin(cluster.watch_pods(None, Namespaces::All, None, WAIT));
     let pods = first_list(&mut watch).await;
     let status = |name: &str| {
         pods.iter()
@@ -215,7 +215,7 @@ async fn a_dropped_watch_resumes_without_losing_or_repeating_rows() {
     cluster.drop_watch_after = Some(1);
     let (url, shared) = fake::start(cluster).await;
     let cluster = through(&url);
-    let mut watch = Box::pin(cluster.watch_pods(None, Namespaces::All, None));
+    let mut watch = Box::pin(cluster.watch_pods(None, Namespaces::All, None, WAIT));
     let mut view = PodsView::new(None, Namespaces::All, app::RequestId(1), NOW);
     view.apply(vec![Ok(PodChange::Reset(first_list(&mut watch).await))]);
     // Three changes; the server drops the watch after each one it sends.
@@ -263,7 +263,8 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     cluster.forbidden.push("kube-system".into());
     let (url, _shared) = fake::start(cluster).await;
     let cluster = through(&url);
-    let mut watch = Box::pin(cluster.watch_pods(None, Namespaces::One("kube-system".into()), None));
+    let mut watch =
+        Box::pin(cluster.watch_pods(None, Namespaces::One("kube-system".into()), None, WAIT));
     let error = tokio::time::timeout(WAIT, watch.next())
         .await
         .unwrap()
@@ -365,7 +366,7 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
         since: Some(Duration::from_secs(3600)),
     };
     let lines: Vec<_> = Arc::clone(&cluster)
-        .logs(None, request(false))
+        .logs(None, request(false), WAIT)
         .collect::<Vec<_>>()
         .await
         .into_iter()
@@ -391,7 +392,7 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
     );
 
     let previous: Vec<_> = Arc::clone(&cluster)
-        .logs(None, request(true))
+        .logs(None, request(true), WAIT)
         .collect()
         .await;
     // First an empty batch (connected), then the lines.
@@ -402,7 +403,7 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
     );
     let mut none = request(true);
     none.pod = key("shop", "api-5c6b9d7f4-mz8wn");
-    let failed: Vec<_> = Arc::clone(&cluster).logs(None, none).collect().await;
+    let failed: Vec<_> = Arc::clone(&cluster).logs(None, none, WAIT).collect().await;
     let error = failed[0].as_ref().unwrap_err();
     assert!(
         error.message.contains("previous terminated container"),
@@ -679,7 +680,7 @@ async fn a_megabyte_log_line_is_cut_and_the_lines_after_it_arrive() {
         since: None,
     };
     let lines: Vec<_> = through(&url)
-        .logs(None, request)
+        .logs(None, request, WAIT)
         .collect::<Vec<_>>()
         .await
         .into_iter()

@@ -107,6 +107,7 @@ pub fn open_pod_logs(
         context.clone(),
         request.clone(),
         TimeRange { start, end: now },
+        state.settings.log_buffer,
     );
     view.stream = Some(id);
     view.older = Older::Loading { id, since: now };

@@ -101,7 +101,8 @@ async fn first_answers(
 ) -> Vec<Msg> {
     const QUIET: Duration = Duration::from_millis(300);
     let mut answers = Vec::new();
-    let mut wait = deadline;
+    // A stream says itself when it is silent past the deadline: wait for that.
+    let mut wait = deadline + QUIET;
     while let Ok(Some(msg)) = tokio::time::timeout(wait, stream.next()).await {
         let done = matches!(msg, Msg::PodsChanged { .. } | Msg::PodLogsEnded { .. });
         answers.push(msg);
@@ -126,7 +127,7 @@ pub async fn settle(
     for _ in 0..16 {
         let mut next = Vec::new();
         for effect in effects {
-            if let Some(stream) = runner::open_stream(clients, &effect) {
+            if let Some(stream) = runner::open_stream(clients, &effect, deadline) {
                 for msg in first_answers(stream, deadline).await {
                     next.extend(update(state, msg, state.now));
                 }

@@ -77,8 +77,12 @@ fn backend<C>(
 const WATCH_BATCH: usize = 4096;
 
 /// The messages of an effect that goes on answering (a watch, a followed
-/// log); none for one-shot effects.
-pub fn open_stream(clients: &Clients, effect: &Effect) -> Option<BoxStream<'static, Msg>> {
+/// log); none for one-shot effects. Silence past `deadline` is reported.
+pub fn open_stream(
+    clients: &Clients,
+    effect: &Effect,
+    deadline: Duration,
+) -> Option<BoxStream<'static, Msg>> {
     let cluster = Arc::clone(&clients.cluster);
     match effect {
         Effect::WatchPods {
@@ -88,7 +92,8 @@ pub fn open_stream(clients: &Clients, effect: &Effect) -> Option<BoxStream<'stat
             name,
         } => {
             let id = *id;
-            let changes = cluster.watch_pods(context.clone(), namespaces.clone(), name.clone());
+            let changes =
+                cluster.watch_pods(context.clone(), namespaces.clone(), name.clone(), deadline);
             Some(
                 changes
                     .ready_chunks(WATCH_BATCH)
@@ -102,7 +107,7 @@ pub fn open_stream(clients: &Clients, effect: &Effect) -> Option<BoxStream<'stat
             request,
         } => {
             let id = *id;
-            let lines = cluster.logs(context.clone(), request.clone());
+            let lines = cluster.logs(context.clone(), request.clone(), deadline);
             Some(
                 lines
                     .map(move |result| Msg::PodLogs { id, result })
@@ -281,7 +286,7 @@ impl Runner {
             self.results.clone(),
         );
         tracing::debug!(?effect, "request");
-        if let Some(mut messages) = open_stream(&self.clients, &effect) {
+        if let Some(mut messages) = open_stream(&self.clients, &effect, self.deadline) {
             tokio::spawn(async move {
                 let forward = async {
                     while let Some(msg) = messages.next().await {

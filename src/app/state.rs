@@ -35,6 +35,8 @@ pub struct Settings {
     pub theme: Theme,
     /// The Loki labels that name a pod.
     pub pod_labels: PodLabels,
+    /// The most lines a streamed log keeps; older ones are dropped.
+    pub log_buffer: usize,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             page_size: 1000,
             theme: Theme::default(),
             pod_labels: PodLabels::default(),
+            log_buffer: DEFAULT_LOG_BUFFER,
         }
     }
 }
@@ -333,8 +336,8 @@ fn compile(pattern: &str) -> Result<Regex, String> {
         })
 }
 
-/// The most lines a streamed log keeps; older ones are dropped.
-pub const MAX_STREAMED_ROWS: usize = 100_000;
+/// The most lines a streamed log keeps unless the config says otherwise.
+pub const DEFAULT_LOG_BUFFER: usize = 100_000;
 
 /// Where a logs view's lines come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -373,6 +376,10 @@ pub struct LogsView {
     pub skip_instant: bool,
     /// The container log stream that adds lines at the top.
     pub stream: Option<RequestId>,
+    /// The most rows a stream keeps: memory stays flat however long it runs.
+    pub capacity: usize,
+    /// Rows dropped off the bottom to keep within `capacity`.
+    pub dropped: u64,
 }
 
 impl LogsView {
@@ -380,15 +387,24 @@ impl LogsView {
         Self::of(SafeText::new(&logql), LogSource::Loki(logql), range)
     }
 
-    /// A container's log, streamed; `range` starts where it looks back to.
-    pub fn of_pod(context: Option<String>, request: PodLogRequest, range: TimeRange) -> Self {
+    /// A container's log, streamed; `range` starts where it looks back to;
+    /// at most `capacity` lines are kept.
+    pub fn of_pod(
+        context: Option<String>,
+        request: PodLogRequest,
+        range: TimeRange,
+        capacity: usize,
+    ) -> Self {
         let previous = if request.previous { " (previous)" } else { "" };
         let title = format!("{} [{}]{previous}", request.pod, request.container);
-        Self::of(
-            SafeText::new(&title),
-            LogSource::Pod { context, request },
-            range,
-        )
+        LogsView {
+            capacity: capacity.max(1),
+            ..Self::of(
+                SafeText::new(&title),
+                LogSource::Pod { context, request },
+                range,
+            )
+        }
     }
 
     fn of(title: SafeText, source: LogSource, range: TimeRange) -> Self {
@@ -408,6 +424,8 @@ impl LogsView {
             source_width: 0,
             skip_instant: false,
             stream: None,
+            capacity: usize::MAX,
+            dropped: 0,
         }
     }
 
@@ -487,7 +505,7 @@ impl LogsView {
 
     /// Adds streamed lines (oldest first) on top, where the newest go. The
     /// cursor stays on its line, or on the newest when it was there (as
-    /// `tail -f` follows); past `MAX_STREAMED_ROWS` the oldest are dropped.
+    /// `tail -f` follows); past `capacity` the oldest are dropped.
     pub fn prepend(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) {
         let added = lines.len();
         let following = self.selected == 0 && self.top == 0;
@@ -498,7 +516,8 @@ impl LogsView {
             .map(|l| self.row(l, rules))
             .collect();
         rows.append(&mut self.rows);
-        rows.truncate(MAX_STREAMED_ROWS);
+        self.dropped += rows.len().saturating_sub(self.capacity) as u64;
+        rows.truncate(self.capacity);
         self.rows = rows;
         if self.filter {
             // Only the new rows are searched; the old matches move down.

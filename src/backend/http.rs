@@ -3,7 +3,9 @@
 
 use super::cluster::Cluster;
 use super::cluster::proxy::{SCHEME as KUBE_SCHEME, ServiceProxy, ServiceRef};
+use super::retry::{Outcome, RetryPolicy, is_transient, parse_retry_after};
 use super::{BackendError, ErrorKind, Source};
+use crate::domain::SafeText;
 use crate::secret::{Secret, redact_url};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::path::PathBuf;
@@ -47,6 +49,7 @@ pub struct Endpoint {
     pub tls: Tls,
     /// The cluster a `kube://` URL is reached through.
     pub cluster: Option<Arc<Cluster>>,
+    pub retry: RetryPolicy,
 }
 
 impl Endpoint {
@@ -58,6 +61,7 @@ impl Endpoint {
             headers: Vec::new(),
             tls: Tls::default(),
             cluster: None,
+            retry: RetryPolicy::default(),
         }
     }
 }
@@ -68,6 +72,10 @@ pub struct Answer {
     pub content_type: String,
     /// Where a redirect pointed.
     pub location: Option<String>,
+    /// How long the server asked us to wait before asking again.
+    pub retry_after: Option<Duration>,
+    /// How many times it was asked before this answer.
+    pub attempts: u32,
     pub body: Vec<u8>,
 }
 
@@ -81,6 +89,7 @@ impl Answer {
 pub struct HttpClient {
     source: Source,
     transport: Transport,
+    retry: RetryPolicy,
 }
 
 #[derive(Clone, Debug)]
@@ -142,6 +151,7 @@ impl HttpClient {
         Ok(HttpClient {
             source,
             transport: Transport::Direct { base, client },
+            retry: endpoint.retry,
         })
     }
 
@@ -171,6 +181,7 @@ impl HttpClient {
                 service,
                 headers,
             }),
+            retry: endpoint.retry,
         })
     }
 
@@ -179,7 +190,40 @@ impl HttpClient {
         self.get_with(path, query, &[]).await
     }
 
+    /// GETs with extra headers, asking again while the failure may pass
+    /// (see [`RetryPolicy`]).
     pub async fn get_with(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, &str)],
+    ) -> Result<Answer, BackendError> {
+        let mut attempt = 1;
+        loop {
+            let result = self.attempt(path, query, headers).await;
+            let outcome = match &result {
+                Ok(answer) => Outcome::Answered {
+                    status: answer.status,
+                    retry_after: answer.retry_after,
+                },
+                Err(e) => Outcome::of_error(e),
+            };
+            let Some(wait) = self.retry.wait(attempt, &outcome, fastrand::f64()) else {
+                return match result {
+                    Ok(answer) => Ok(Answer {
+                        attempts: attempt,
+                        ..answer
+                    }),
+                    Err(e) => Err(self.gave_up(e, attempt)),
+                };
+            };
+            tracing::debug!(source = %self.source, attempt, ?wait, "asking again");
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt(
         &self,
         path: &str,
         query: &[(&str, String)],
@@ -197,7 +241,6 @@ impl HttpClient {
             request = request.header(*name, *value);
         }
         let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
-        let status = response.status().as_u16();
         let header = |name| {
             response
                 .headers()
@@ -205,31 +248,43 @@ impl HttpClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let content_type = header(reqwest::header::CONTENT_TYPE).unwrap_or_default();
-        let location = header(reqwest::header::LOCATION);
-        let mut body = Vec::new();
+        let mut answer = Answer {
+            status: response.status().as_u16(),
+            content_type: header(reqwest::header::CONTENT_TYPE).unwrap_or_default(),
+            location: header(reqwest::header::LOCATION),
+            retry_after: header(reqwest::header::RETRY_AFTER)
+                .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now())),
+            attempts: 1,
+            body: Vec::new(),
+        };
+        let mut cap = BodyCap::new(response.content_length()).map_err(|e| self.too_large(e))?;
         while let Some(chunk) = response
             .chunk()
             .await
             .map_err(|e| self.transport_error(&e))?
         {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(self.error(
-                    ErrorKind::TooLarge,
-                    format!(
-                        "the answer is larger than {} MiB; stopped reading there. Narrow the query or the time range",
-                        MAX_BODY_BYTES / 1024 / 1024
-                    ),
-                ));
-            }
-            body.extend_from_slice(&chunk);
+            cap.take(&mut answer.body, &chunk)
+                .map_err(|e| self.too_large(e))?;
         }
-        Ok(Answer {
-            status,
-            content_type,
-            location,
-            body,
-        })
+        Ok(answer)
+    }
+
+    fn too_large(&self, what: String) -> BackendError {
+        self.error(
+            ErrorKind::TooLarge,
+            format!("{what}. Narrow the query or the time range"),
+        )
+    }
+
+    /// The last attempt's error, saying how often it was tried.
+    fn gave_up(&self, e: BackendError, attempts: u32) -> BackendError {
+        if attempts == 1 {
+            return e;
+        }
+        BackendError {
+            message: SafeText::new(&format!("{} (asked {attempts} times)", e.message)),
+            ..e
+        }
     }
 
     pub fn error(&self, kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
@@ -259,9 +314,30 @@ impl HttpClient {
         } else {
             ErrorKind::Http
         };
+        self.answer_error(answer, kind, error_message(answer))
+    }
+
+    /// An error the server answered, in `words`, with how often it was
+    /// asked and how long it asked us to wait.
+    pub fn answer_error(
+        &self,
+        answer: &Answer,
+        kind: ErrorKind,
+        mut words: String,
+    ) -> BackendError {
+        if answer.attempts > 1 {
+            words.push_str(&format!(" (asked {} times)", answer.attempts));
+        }
+        if let Some(wait) = answer.retry_after.filter(|_| is_transient(answer.status)) {
+            let wait = i64::try_from(wait.as_nanos()).unwrap_or(i64::MAX);
+            words.push_str(&format!(
+                "; the server asks to wait {} before asking again",
+                crate::domain::time::format_age(wait)
+            ));
+        }
         BackendError {
             status: Some(answer.status),
-            ..self.error(kind, error_message(answer))
+            ..self.error(kind, words)
         }
     }
 
@@ -291,6 +367,55 @@ impl HttpClient {
     }
 }
 
+/// The most we read of one answer, counted as it arrives; an answer that
+/// says up front it is larger is not read at all.
+pub struct BodyCap {
+    read: usize,
+}
+
+impl BodyCap {
+    pub fn new(declared: Option<u64>) -> Result<BodyCap, String> {
+        match declared {
+            Some(length) if length > MAX_BODY_BYTES as u64 => Err(format!(
+                "the answer is {}, more than the {} triage reads; not read",
+                bytes(length),
+                bytes(MAX_BODY_BYTES as u64)
+            )),
+            _ => Ok(BodyCap { read: 0 }),
+        }
+    }
+
+    /// Adds `chunk` to `body`, or says where reading stopped.
+    pub fn take(&mut self, body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), String> {
+        self.read += chunk.len();
+        if self.read > MAX_BODY_BYTES {
+            body.clear();
+            return Err(format!(
+                "the answer is larger than {}; stopped reading there and kept none of it",
+                bytes(MAX_BODY_BYTES as u64)
+            ));
+        }
+        body.extend_from_slice(chunk);
+        Ok(())
+    }
+}
+
+fn bytes(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    match n {
+        n if n >= 1024 * MIB => format!("{:.1} GiB", n as f64 / (1024 * MIB) as f64),
+        n => format!("{} MiB", n.div_ceil(MIB)),
+    }
+}
+
+/// The header as sent: a secret too, since a server may echo it.
+fn basic_header(user: &str, password: &Secret) -> Secret {
+    use base64::Engine;
+    let pair = format!("{user}:{}", password.expose());
+    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
+    Secret::new(format!("Basic {encoded}"))
+}
+
 fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String> {
     let mut headers = HeaderMap::new();
     let mut insert = |name: &str, value: &str| -> Result<(), String> {
@@ -305,10 +430,7 @@ fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String
     match auth {
         Auth::None => {}
         Auth::Basic { user, password } => {
-            use base64::Engine;
-            let pair = format!("{user}:{}", password.expose());
-            let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-            insert("authorization", &format!("Basic {encoded}"))?;
+            insert("authorization", basic_header(user, password).expose())?;
         }
         Auth::Bearer(token) => insert("authorization", &format!("Bearer {}", token.expose()))?,
     }
@@ -404,6 +526,8 @@ mod tests {
             status,
             content_type: content_type.into(),
             location: None,
+            retry_after: None,
+            attempts: 1,
             body: body.as_bytes().to_vec(),
         }
     }

@@ -6,11 +6,13 @@ pub mod http;
 pub mod loki;
 pub mod otlp_json;
 pub mod prometheus;
+pub mod retry;
 pub mod tempo;
 
 pub use http::{Auth, Endpoint, HttpClient, Tls};
 pub use loki::{Direction, LogQuery, LokiClient};
 pub use prometheus::PrometheusClient;
+pub use retry::RetryPolicy;
 pub use tempo::TempoClient;
 
 use crate::domain::SafeText;

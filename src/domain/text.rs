@@ -4,6 +4,8 @@
 //! becomes a [`SafeText`]: no control characters, no escape sequences, no bidi
 //! overrides or invisible characters, tabs expanded. What was removed is
 //! replaced by a visible placeholder so the reader knows something was there.
+//! Our own credentials, should a server send them back (an echoed header in
+//! an error body, a gateway's access log), are cut out here too.
 
 use std::fmt;
 use std::ops::Deref;
@@ -24,10 +26,11 @@ pub struct SafeText(Box<str>);
 impl SafeText {
     /// Sanitises `raw` into one line of terminal-safe text.
     pub fn new(raw: &str) -> Self {
+        let raw = crate::secret::redact(raw);
         if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return SafeText(raw.into()); // the common case: plain printable ASCII
         }
-        SafeText(sanitize(raw).into_boxed_str())
+        SafeText(sanitize(&raw).into_boxed_str())
     }
 
     pub fn as_str(&self) -> &str {

@@ -3,7 +3,7 @@
 use super::text::fit;
 use crate::app::State;
 use crate::app::pods::Watch;
-use crate::app::state::{Older, PromptKind, View};
+use crate::app::state::{LogSource, LogsView, Older, PromptKind, View};
 use crate::domain::SafeText;
 use crate::domain::text::width;
 use crate::domain::time::NANOS_PER_SEC;
@@ -15,7 +15,10 @@ use ratatui::widgets::Paragraph;
 fn view_title(view: &View) -> String {
     match view {
         View::Home { .. } => "home".into(),
-        View::Logs(logs) => format!("logs {}", logs.title),
+        View::Logs(logs) => match logs.source {
+            LogSource::Loki(_) => format!("logs {}", logs.title),
+            LogSource::Pod { .. } => format!("logs {} {}", logs.title, buffer(logs)),
+        },
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
         View::Alerts(_) => "alerts".into(),
@@ -28,6 +31,15 @@ fn view_title(view: &View) -> String {
             SafeText::new(&title).to_string()
         }
         View::Pod(pod) => format!("pod {}", pod.key),
+    }
+}
+
+/// How full a streamed log's buffer is, and what it let go.
+fn buffer(logs: &LogsView) -> String {
+    let kept = format!("{}/{} lines", logs.rows.len(), logs.capacity);
+    match logs.dropped {
+        0 => format!("({kept})"),
+        dropped => format!("({kept}, {dropped} older dropped)"),
     }
 }
 

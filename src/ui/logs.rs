@@ -156,6 +156,13 @@ fn end_of_lines(view: &LogsView, state: &State) -> Line<'static> {
             " more lines older than these: move down to load",
             theme.dim(),
         ),
+        Older::Exhausted if view.dropped > 0 => Line::styled(
+            format!(
+                " — {} older lines dropped: the buffer keeps the newest {} (log_buffer in the config file) —",
+                view.dropped, view.capacity
+            ),
+            theme.dim(),
+        ),
         Older::Exhausted => Line::styled(
             format!(
                 " — start of the range ({}) —",

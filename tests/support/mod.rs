@@ -5,6 +5,7 @@
 pub mod faults;
 pub mod kube;
 pub mod prometheus;
+pub mod pty;
 pub mod replay;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};

@@ -3,7 +3,7 @@
 //! events and container logs leave as domain values (see `convert`); the
 //! service proxy behind `kube://` backend URLs is in `proxy`.
 
-mod convert;
+pub mod convert;
 pub mod proxy;
 
 use super::http::root_cause;
@@ -84,6 +84,7 @@ impl Cluster {
             return Ok(client.clone());
         }
         let config = self.config(context.as_deref()).await?;
+        remember_credentials(&config.auth_info);
         let client = kube::Client::try_from(config).map_err(|e| api_error(&e))?;
         clients.insert(context, client.clone());
         Ok(client)
@@ -176,12 +177,14 @@ impl Cluster {
     /// Pods, kept up to date: the whole list first (and again whenever the
     /// watch has to start over), then each change. Errors come through and
     /// the watch goes on after a back-off; refused credentials are renewed.
-    /// With `name`, only that pod is watched.
+    /// With `name`, only that pod is watched. A server that says nothing
+    /// for `deadline` after a (re)start is reported, and waited for still.
     pub fn watch_pods(
         self: Arc<Self>,
         context: Option<String>,
         namespaces: Namespaces,
         name: Option<String>,
+        deadline: Duration,
     ) -> impl Stream<Item = Result<PodChange, BackendError>> + Send {
         async_stream(move |sender| async move {
             // Credentials are renewed once after a refusal; if the new ones
@@ -206,17 +209,34 @@ impl Cluster {
                 }
                 let mut events = watcher(api, config).default_backoff().boxed();
                 let mut listing: Option<Vec<crate::domain::Pod>> = None;
-                while let Some(event) = events.next().await {
+                // When a list must have ended; a silent server is said once.
+                let mut due = None;
+                loop {
+                    let event = match due {
+                        Some(at) => match tokio::time::timeout_at(at, events.next()).await {
+                            Ok(event) => event,
+                            Err(_) => {
+                                due = None;
+                                if sender.send(Err(silent(deadline))).await.is_err() {
+                                    return;
+                                }
+                                continue;
+                            }
+                        },
+                        None => events.next().await,
+                    };
+                    let Some(event) = event else { break };
                     let change = match event {
                         Ok(watcher::Event::Init) => {
                             listing = Some(Vec::new());
+                            due = Some(tokio::time::Instant::now() + deadline);
                             continue;
                         }
                         Ok(watcher::Event::InitApply(pod)) => {
                             if let Some(list) = &mut listing {
                                 list.push(convert::pod(&pod));
                             }
-                            continue;
+                            continue; // still listing: the deadline stands
                         }
                         Ok(watcher::Event::InitDone) => {
                             Ok(PodChange::Reset(listing.take().unwrap_or_default()))
@@ -229,6 +249,7 @@ impl Cluster {
                         }
                         Err(e) => Err(watch_error(&e)),
                     };
+                    due = None; // the list ended, or said why not
                     let refused = matches!(&change, Err(e) if e.status == Some(401));
                     renewed &= change.is_err();
                     if sender.send(change).await.is_err() {
@@ -268,10 +289,12 @@ impl Cluster {
 
     /// A container's log, in batches of the lines that arrived together;
     /// with `follow`, new lines keep coming until the stream is dropped.
+    /// A log that does not start within `deadline` is an error.
     pub fn logs(
         self: Arc<Self>,
         context: Option<String>,
         request: PodLogRequest,
+        deadline: Duration,
     ) -> impl Stream<Item = Result<Vec<LogLine>, BackendError>> + Send {
         async_stream(move |sender| async move {
             let params = LogParams {
@@ -284,13 +307,14 @@ impl Cluster {
                 ..LogParams::default()
             };
             let key = &request.pod;
-            let reader = self
-                .call(context.as_deref(), |client| {
-                    let api: Api<Pod> = Api::namespaced(client, &key.namespace);
-                    let params = params.clone();
-                    async move { api.log_stream(&key.name, &params).await }
-                })
-                .await;
+            let connect = self.call(context.as_deref(), |client| {
+                let api: Api<Pod> = Api::namespaced(client, &key.namespace);
+                let params = params.clone();
+                async move { api.log_stream(&key.name, &params).await }
+            });
+            let reader = tokio::time::timeout(deadline, connect)
+                .await
+                .unwrap_or_else(|_| Err(silent(deadline)));
             let reader = match reader {
                 Ok(reader) => reader,
                 Err(e) => {
@@ -419,6 +443,14 @@ fn error(kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
     BackendError::new(Source::Kubernetes, kind, message)
 }
 
+/// The API server said nothing for `deadline`.
+fn silent(deadline: Duration) -> BackendError {
+    error(
+        ErrorKind::Timeout,
+        format!("no answer within {}s; still asking", deadline.as_secs_f32()),
+    )
+}
+
 fn status_code(e: &kube::Error) -> Option<u16> {
     match e {
         kube::Error::Api(status) => Some(status.code),
@@ -429,6 +461,24 @@ fn status_code(e: &kube::Error) -> Option<u16> {
 /// What the API server said, or why it could not be reached, in words an
 /// engineer can act on. Kubernetes' own messages name the user, the verb
 /// and the resource of an RBAC refusal; they are kept.
+/// Makes a kubeconfig's token and password known secrets, to be cut out
+/// of what comes back. A credential plugin's token is not known here:
+/// kube keeps it.
+fn remember_credentials(auth: &kube::config::AuthInfo) {
+    use secrecy::ExposeSecret;
+    let file = auth
+        .token_file
+        .as_ref()
+        .and_then(|f| std::fs::read_to_string(f).ok());
+    let values = [&auth.token, &auth.password]
+        .into_iter()
+        .flatten()
+        .map(|s| s.expose_secret().to_owned());
+    for value in values.chain(file) {
+        crate::secret::Secret::new(value);
+    }
+}
+
 pub(crate) fn api_error(e: &kube::Error) -> BackendError {
     match e {
         kube::Error::Api(status) => {

@@ -3,7 +3,8 @@
 //! `kubectl port-forward` is needed.
 
 use super::Cluster;
-use crate::backend::http::{Answer, MAX_BODY_BYTES, root_cause};
+use crate::backend::http::{Answer, BodyCap, root_cause};
+use crate::backend::retry::parse_retry_after;
 use crate::backend::{BackendError, ErrorKind, Source};
 use http_body_util::BodyExt;
 use reqwest::header::HeaderMap;
@@ -157,6 +158,9 @@ impl ServiceProxy {
         let status = head.status.as_u16();
         let content_type = header(http::header::CONTENT_TYPE).unwrap_or_default();
         let location = header(http::header::LOCATION);
+        let declared = header(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
+        let too_large = |what| self.error(source, ErrorKind::TooLarge, what);
+        let mut cap = BodyCap::new(declared).map_err(too_large)?;
         let mut body = Vec::new();
         while let Some(frame) = stream.frame().await {
             let frame = frame.map_err(|e| {
@@ -167,23 +171,17 @@ impl ServiceProxy {
                 )
             })?;
             if let Some(chunk) = frame.data_ref() {
-                if body.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(self.error(
-                        source,
-                        ErrorKind::TooLarge,
-                        format!(
-                            "the answer is larger than {} MiB; stopped reading there",
-                            MAX_BODY_BYTES / 1024 / 1024
-                        ),
-                    ));
-                }
-                body.extend_from_slice(chunk);
+                cap.take(&mut body, chunk).map_err(too_large)?;
             }
         }
+        let retry_after = header(http::header::RETRY_AFTER)
+            .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now()));
         Ok(Answer {
             status,
             content_type,
             location,
+            retry_after,
+            attempts: 1,
             body,
         })
     }
