@@ -15,6 +15,7 @@ use triage::app::{self, Action, Clients, Effect, State};
 use triage::backend::{BackendError, ErrorKind, RetryPolicy};
 use triage::config::Config;
 use triage::domain::TraceId;
+use triage::domain::log::{CUT_MARK, MAX_LINE_BYTES};
 
 const ID: &str = "651ca6325e6d780449e8af504f034ee5";
 const DEADLINE: Duration = Duration::from_secs(1);
@@ -432,4 +433,38 @@ async fn a_hanging_request_times_out_on_its_own_task_while_keys_are_handled() {
     let _ = app::update(&mut s, msg, app::now());
     assert!(!s.is_loading());
     assert!(screen(&s).contains("did not answer in time"));
+}
+
+/// A Loki answer with one stream: these lines, newest first.
+fn streams(lines: &[String]) -> String {
+    let values: Vec<serde_json::Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, line)| {
+            serde_json::json!([(1_795_288_900_000_000_000i64 - i as i64).to_string(), line])
+        })
+        .collect();
+    serde_json::json!({
+        "status": "success",
+        "data": {"resultType": "streams", "result": [{"stream": {"app": "api"}, "values": values}]}
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_megabyte_line_is_cut_and_the_lines_after_it_arrive() {
+    let huge = format!("start {} end", "é".repeat(512 * 1024)); // 1 MiB, two bytes a character
+    let lines = ["after".to_owned(), huge, "before".to_owned()];
+    let url = faults::start(Fault::Status(200, "application/json", streams(&lines))).await;
+    let c = clients(Some(&url), None);
+    let mut s = state(120, 20);
+    let mut effects = Vec::new();
+    open_logs(&mut s, "{app=\"api\"}".into(), &mut effects);
+    app::settle(&mut s, &c, Duration::from_secs(5), effects).await;
+    let rows = &support::logs_view(&s).rows;
+    let texts: Vec<&str> = rows.iter().map(|r| r.line.line.as_str()).collect();
+    assert_eq!(texts.len(), 3, "every line arrived");
+    assert_eq!((texts[0], texts[2]), ("after", "before"));
+    assert!(texts[1].starts_with("start éé") && texts[1].ends_with(CUT_MARK));
+    assert!(texts[1].len() <= MAX_LINE_BYTES + CUT_MARK.len());
 }

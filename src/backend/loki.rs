@@ -3,6 +3,7 @@
 
 use super::http::{Endpoint, HttpClient};
 use super::{BackendError, ErrorKind, Source};
+use crate::domain::log::line_text;
 use crate::domain::{Labels, LogLine, SafeText, TimeRange};
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
@@ -80,8 +81,10 @@ fn sort(mut lines: Vec<LogLine>, direction: Direction) -> Vec<LogLine> {
     lines
 }
 
+/// Why an answer gave no lines.
 #[derive(Debug)]
-enum Decoded {
+pub enum Decoded {
+    /// A metric query's answer (the result type is named).
     Unsupported(String),
     Failed(String),
 }
@@ -134,7 +137,8 @@ impl<'de> Deserialize<'de> for Entry {
 }
 
 /// Reads a `streams` answer into lines, each made safe once, here.
-fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
+/// Public so that the fuzz targets read answers as the client does.
+pub fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
     let envelope: Envelope =
         serde_json::from_slice(body).map_err(|e| Decoded::Failed(e.to_string()))?;
     if envelope.status != "success" {
@@ -160,7 +164,7 @@ fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
             lines.push(LogLine {
                 timestamp,
                 labels: Arc::clone(&labels),
-                line: SafeText::new(&line),
+                line: line_text(&line),
             });
         }
     }

@@ -3,6 +3,25 @@
 use super::{Labels, Nanos, SafeText};
 use std::sync::Arc;
 
+/// The longest log line kept whole; the rest of it is cut, with a mark:
+/// a megabyte on one line helps nobody and costs every frame that wraps it.
+pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Where a line was cut.
+pub const CUT_MARK: &str = " [… cut: longer than 64 KiB]";
+
+/// A line from outside as it is kept: at most [`MAX_LINE_BYTES`] of it,
+/// made safe.
+pub fn line_text(raw: &str) -> SafeText {
+    if raw.len() <= MAX_LINE_BYTES {
+        return SafeText::new(raw);
+    }
+    let mut end = MAX_LINE_BYTES;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    SafeText::new(&format!("{}{CUT_MARK}", &raw[..end]))
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LogLine {
     pub timestamp: Nanos,

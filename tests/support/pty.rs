@@ -134,7 +134,7 @@ impl Session {
                 "waited too long for {what}: {:?}",
                 self.printed()
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
@@ -152,7 +152,7 @@ impl Session {
                 break status;
             }
             assert!(start.elapsed() < WAIT, "{what}: triage did not end");
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(1));
         };
         assert_eq!(
             settings(self.master.as_ref()),

@@ -8,6 +8,7 @@ pub mod proxy;
 
 use super::http::root_cause;
 use super::{BackendError, ErrorKind, Source};
+use crate::domain::log::{CUT_MARK, MAX_LINE_BYTES};
 use crate::domain::{LogLine, PodChange, PodEvent, PodKey};
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{Event, Pod};
@@ -352,9 +353,6 @@ impl Cluster {
     }
 }
 
-/// The longest log line kept whole; the rest of it is cut, with a mark.
-pub const MAX_LINE_BYTES: usize = 64 * 1024;
-
 /// A log's lines, read as bytes: invalid UTF-8 is replaced, not fatal, and
 /// a line longer than [`MAX_LINE_BYTES`] is cut (the reader skips the rest).
 fn log_lines(
@@ -391,7 +389,7 @@ fn log_lines(
             .trim_end_matches(['\n', '\r'])
             .to_owned();
         if cut {
-            text.push_str(" [… cut: longer than 64 KiB]");
+            text.push_str(CUT_MARK);
         }
         Some((Ok(text), reader))
     })
