@@ -245,6 +245,82 @@ async fn prometheus_alerts_faults_end_in_a_message() {
     every_fault_against(Backend::Alerts).await;
 }
 
+/// The pods list against an API server that misbehaves. kube's client and
+/// watcher do their own retrying (429 and 503 until the deadline) and read
+/// lists whole: what the screen must say differs from the HTTP backends.
+fn kubernetes_cases() -> Vec<(Fault, &'static str)> {
+    let html = "<html><head><title>502 Bad Gateway</title></head></html>";
+    vec![
+        (Fault::Hang, "Kubernetes did not answer in time"),
+        (
+            Fault::Drip(r#"{"kind":"PodList"}"#.into()),
+            "Kubernetes did not answer in time",
+        ),
+        (
+            Fault::Status(500, "text/plain", "internal error: etcd down\n".into()),
+            "Kubernetes: HTTP 500: internal error: etcd down",
+        ),
+        (
+            Fault::Status(502, "text/html", html.into()),
+            "Kubernetes: HTTP 502: an HTML page, probably from a proxy in front of the server: 502 Bad Gateway",
+        ),
+        (
+            Fault::RetryAfter(429, "3600".into()),
+            "Kubernetes did not answer in time",
+        ),
+        (
+            Fault::Status(
+                200,
+                "application/json",
+                "{\"kind\": \"PodList\", \"items\": [".into(),
+            ),
+            "Kubernetes: unreadable answer: EOF while parsing a list",
+        ),
+        (
+            Fault::Truncated("{\"kind\":".into()),
+            "Kubernetes: cannot reach the cluster: end of file",
+        ),
+        (
+            Fault::Bytes(200, "application/json", b"{\"kind\":\"\xff\xfe\"}".to_vec()),
+            "Kubernetes: cannot reach the cluster: invalid utf-8",
+        ),
+        (
+            Fault::Declared(1 << 40),
+            "Kubernetes: cannot reach the cluster: end of file",
+        ),
+        (
+            Fault::Status(401, "text/plain", "no org id\u{1b}]0;pwned\u{7}".into()),
+            "Kubernetes: HTTP 401: no org id␛ (the cluster refused the credentials",
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn kubernetes_faults_end_in_a_message() {
+    for (fault, words) in kubernetes_cases() {
+        let what = format!("Kubernetes against {fault:?}");
+        let mut config = Config::with_urls(None, None, None);
+        config.kubernetes.cluster.url = Some(faults::start(fault).await);
+        let c = Clients::from_config(&config);
+        let mut s = state(160, 20);
+        let mut effects = Vec::new();
+        triage::app::cluster::open_pods(&mut s, &mut effects);
+        let started = Instant::now();
+        app::settle(&mut s, &c, DEADLINE, effects).await;
+        let took = started.elapsed();
+        let View::Pods(pods) = s.current() else { panic!("{what}: not on the pods list") };
+        assert!(pods.watch.error().is_some(), "{what}: no error");
+        let text = screen(&s);
+        assert!(
+            text.contains(words),
+            "{what}: expected {words:?} in\n{text}"
+        );
+        assert!(!text.contains('\u{1b}'), "{what}");
+        assert!(took < DEADLINE * 3, "{what}: took {took:?}");
+        still_answers(&mut s, &c).await;
+    }
+}
+
 #[tokio::test]
 async fn unreachable_backends_are_asked_again_then_say_where() {
     let url = faults::refusing_url().await;

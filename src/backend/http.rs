@@ -488,12 +488,20 @@ pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 pub fn error_message(answer: &Answer) -> String {
     let text = String::from_utf8_lossy(&answer.body);
     let text = text.trim();
+    if text.is_empty() {
+        return format!("empty answer with status {}", answer.status);
+    }
+    body_words(text, answer.content_type.contains("html"))
+}
+
+/// What an error body says, in a line: see [`error_message`].
+pub fn body_words(text: &str, is_html: bool) -> String {
     let words = if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
         ["error", "message", "msg"]
             .iter()
             .find_map(|k| json.get(k).and_then(|v| v.as_str()).map(str::to_owned))
             .unwrap_or_else(|| text.to_owned())
-    } else if answer.content_type.contains("html") || text.starts_with('<') {
+    } else if is_html || text.starts_with('<') {
         let title = text
             .split_once("<title>")
             .and_then(|(_, rest)| rest.split_once("</title>"))
@@ -502,8 +510,6 @@ pub fn error_message(answer: &Answer) -> String {
             "an HTML page, probably from a proxy in front of the server{}",
             title.map(|t| format!(": {t}")).unwrap_or_default()
         )
-    } else if text.is_empty() {
-        format!("empty answer with status {}", answer.status)
     } else {
         text.to_owned()
     };

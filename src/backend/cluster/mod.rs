@@ -495,7 +495,9 @@ pub(crate) fn api_error(e: &kube::Error) -> BackendError {
             let message = if status.message.is_empty() {
                 status.reason.clone()
             } else {
-                status.message.clone()
+                // Not always Kubernetes' own: a proxy's page or text, which
+                // kube passes on whole.
+                super::http::body_words(status.message.trim(), false)
             };
             BackendError {
                 status: Some(status.code),
