@@ -137,8 +137,11 @@ fn sample(text: &str) -> f64 {
 
 /// Unix seconds with a fraction, as nanoseconds. Prometheus keeps
 /// milliseconds; rounding there undoes the float's error below them.
+/// A time past what i64 nanoseconds hold (the year 2262) saturates: a
+/// server's answer must not overflow us (the fuzzer found it).
 fn nanos(seconds: f64) -> Nanos {
-    (seconds * 1000.0).round() as Nanos * (NANOS_PER_SEC / 1000)
+    let millis = (seconds * 1000.0).round() as Nanos; // `as` saturates; NaN is 0
+    millis.saturating_mul(NANOS_PER_SEC / 1000)
 }
 
 fn seconds(nanos: Nanos) -> String {
@@ -163,6 +166,168 @@ fn alert(wire: &WireAlert) -> Alert {
     }
 }
 
+/// Why an answer gave no data; the client turns each into its error.
+#[derive(Debug)]
+pub enum Refused {
+    /// Not the JSON the API promises; `what` names the part.
+    Unreadable { what: &'static str, message: String },
+    /// `"status": "error"`, with Prometheus's errorType and error.
+    Error {
+        kind: Option<String>,
+        error: Option<String>,
+    },
+    /// A result type that cannot be graphed.
+    Unsupported(String),
+}
+
+fn unreadable(what: &'static str, e: impl std::fmt::Display) -> Refused {
+    Refused::Unreadable {
+        what,
+        message: e.to_string(),
+    }
+}
+
+/// Opens the envelope, keeping its warnings and infos.
+fn open<T: DeserializeOwned>(body: &[u8]) -> Result<Answered<T>, Refused> {
+    let envelope: Envelope<T> =
+        serde_json::from_slice(body).map_err(|e| unreadable("Prometheus answer", e))?;
+    if envelope.status != "success" {
+        return Err(Refused::Error {
+            kind: envelope.error_type,
+            error: envelope.error,
+        });
+    }
+    let data = envelope
+        .data
+        .ok_or_else(|| unreadable("Prometheus answer", "no data"))?;
+    let warnings = envelope
+        .warnings
+        .iter()
+        .chain(&envelope.infos)
+        .map(|w| SafeText::new(w))
+        .collect();
+    Ok(Answered { data, warnings })
+}
+
+// The decoders below are public so that the fuzz targets read answers
+// exactly as the client does.
+
+/// A `query` or `query_range` answer: a matrix, a vector or a scalar.
+pub fn decode_series(body: &[u8]) -> Result<Answered<Vec<Series>>, Refused> {
+    let answer: Answered<QueryData> = open(body)?;
+    let QueryData {
+        result_type,
+        result,
+    } = answer.data;
+    let series = match result_type.as_str() {
+        "matrix" | "vector" => {
+            let wire: Vec<WireSeries> =
+                serde_json::from_value(result).map_err(|e| unreadable("Prometheus series", e))?;
+            wire.iter().map(series).collect()
+        }
+        "scalar" => {
+            let (t, v): (f64, String) =
+                serde_json::from_value(result).map_err(|e| unreadable("Prometheus scalar", e))?;
+            vec![Series {
+                labels: Labels::default(),
+                points: vec![Point {
+                    time: nanos(t),
+                    value: sample(&v),
+                }],
+            }]
+        }
+        other => return Err(Refused::Unsupported(other.to_owned())),
+    };
+    Ok(Answered {
+        data: series,
+        warnings: answer.warnings,
+    })
+}
+
+fn series(wire: &WireSeries) -> Series {
+    Series {
+        labels: labels(&wire.metric),
+        points: wire
+            .values
+            .iter()
+            .chain(&wire.value)
+            .map(|(t, v)| Point {
+                time: nanos(*t),
+                value: sample(v),
+            })
+            .collect(),
+    }
+}
+
+/// A `query_exemplars` answer.
+pub fn decode_exemplars(body: &[u8]) -> Result<Answered<Vec<Exemplar>>, Refused> {
+    let answer: Answered<Vec<WireExemplars>> = open(body)?;
+    let exemplars = answer
+        .data
+        .iter()
+        .flat_map(|group| {
+            let series = Arc::new(labels(&group.series_labels));
+            group.exemplars.iter().map(move |e| Exemplar {
+                series: Arc::clone(&series),
+                labels: labels(&e.labels),
+                value: sample(&e.value),
+                time: nanos(e.timestamp),
+            })
+        })
+        .collect();
+    Ok(Answered {
+        data: exemplars,
+        warnings: answer.warnings,
+    })
+}
+
+/// An `alerts` answer.
+pub fn decode_alerts(body: &[u8]) -> Result<Vec<Alert>, Refused> {
+    let answer: Answered<AlertsData> = open(body)?;
+    Ok(answer.data.alerts.iter().map(alert).collect())
+}
+
+/// A `rules` answer: its alerting rules (recording rules are left out).
+pub fn decode_alert_rules(body: &[u8]) -> Result<Vec<AlertRule>, Refused> {
+    let answer: Answered<RulesData> = open(body)?;
+    Ok(answer
+        .data
+        .groups
+        .iter()
+        .flat_map(|g| &g.rules)
+        .filter(|r| r.kind == "alerting")
+        .map(|r| AlertRule {
+            name: SafeText::new(&r.name),
+            query: SafeText::new(&r.query),
+            alerts: r.alerts.iter().map(alert).collect(),
+        })
+        .collect())
+}
+
+/// A `labels` or `label/<name>/values` answer.
+pub fn decode_names(body: &[u8]) -> Result<Vec<SafeText>, Refused> {
+    let answer: Answered<Vec<String>> = open(body)?;
+    Ok(answer.data.iter().map(|n| SafeText::new(n)).collect())
+}
+
+/// A `metadata` answer: each family's first entry.
+pub fn decode_metadata(body: &[u8]) -> Result<BTreeMap<String, Metadata>, Refused> {
+    let answer: Answered<BTreeMap<String, Vec<WireMetadata>>> = open(body)?;
+    Ok(answer
+        .data
+        .iter()
+        .filter_map(|(metric, list)| {
+            let first = list.first()?;
+            let metadata = Metadata {
+                kind: SafeText::new(&first.kind),
+                unit: SafeText::new(&first.unit),
+                help: SafeText::new(&first.help),
+            };
+            Some((SafeText::new(metric).to_string(), metadata))
+        })
+        .collect())
+}
+
 impl PrometheusClient {
     pub fn new(endpoint: &Endpoint) -> Result<Self, BackendError> {
         Ok(PrometheusClient {
@@ -170,32 +335,29 @@ impl PrometheusClient {
         })
     }
 
-    /// GETs an API path and opens the envelope, keeping Prometheus's words
-    /// on error and its warnings on success.
-    async fn get<T: DeserializeOwned>(
+    /// GETs an API path and decodes the answer, keeping Prometheus's words
+    /// on error.
+    async fn get<T>(
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> Result<Answered<T>, BackendError> {
+        decode: fn(&[u8]) -> Result<T, Refused>,
+    ) -> Result<T, BackendError> {
         let answer = self.http.get(path, query).await?;
-        let envelope: Envelope<T> = match serde_json::from_slice(&answer.body) {
-            Ok(envelope) => envelope,
-            Err(_) if !answer.is_success() => return Err(self.http.status_error(&answer)),
-            Err(e) => return Err(self.http.decode_error("Prometheus answer", e)),
-        };
-        if envelope.status != "success" {
-            return Err(self.envelope_error(&answer, envelope.error_type, envelope.error));
+        decode(&answer.body).map_err(|refused| self.refused(&answer, refused))
+    }
+
+    fn refused(&self, answer: &Answer, refused: Refused) -> BackendError {
+        match refused {
+            // An error page from a proxy in front, most likely: its status says more.
+            Refused::Unreadable { .. } if !answer.is_success() => self.http.status_error(answer),
+            Refused::Unreadable { what, message } => self.http.decode_error(what, message),
+            Refused::Error { kind, error } => self.envelope_error(answer, kind, error),
+            Refused::Unsupported(other) => self.http.error(
+                ErrorKind::Unsupported,
+                format!("a {other} result cannot be graphed"),
+            ),
         }
-        let data = envelope
-            .data
-            .ok_or_else(|| self.http.decode_error("Prometheus answer", "no data"))?;
-        let warnings = envelope
-            .warnings
-            .iter()
-            .chain(&envelope.infos)
-            .map(|w| SafeText::new(w))
-            .collect();
-        Ok(Answered { data, warnings })
     }
 
     fn envelope_error(
@@ -209,10 +371,7 @@ impl PrometheusClient {
             (None, Some(error)) => error,
             (kind, None) => kind.unwrap_or_else(|| "error without a message".into()),
         };
-        BackendError {
-            status: Some(answer.status),
-            ..self.http.error(ErrorKind::Http, words)
-        }
+        self.http.answer_error(answer, ErrorKind::Http, words)
     }
 
     /// The value of an expression at one instant (now, if `at` is none).
@@ -223,8 +382,7 @@ impl PrometheusClient {
     ) -> Result<Answered<Vec<Series>>, BackendError> {
         let mut params = vec![("query", promql.to_owned())];
         params.extend(at.map(|t| ("time", seconds(t))));
-        let answer: Answered<QueryData> = self.get("api/v1/query", &params).await?;
-        self.series(answer)
+        self.get("api/v1/query", &params, decode_series).await
     }
 
     /// An expression over a range, a point every `step`.
@@ -240,56 +398,7 @@ impl PrometheusClient {
             ("end", seconds(range.end)),
             ("step", format!("{}", step.as_secs_f64().max(0.001))),
         ];
-        let answer: Answered<QueryData> = self.get("api/v1/query_range", &params).await?;
-        self.series(answer)
-    }
-
-    fn series(&self, answer: Answered<QueryData>) -> Result<Answered<Vec<Series>>, BackendError> {
-        let QueryData {
-            result_type,
-            result,
-        } = answer.data;
-        let series: Vec<Series> = match result_type.as_str() {
-            "matrix" | "vector" => {
-                let wire: Vec<WireSeries> = serde_json::from_value(result)
-                    .map_err(|e| self.http.decode_error("Prometheus series", e))?;
-                wire.iter()
-                    .map(|s| Series {
-                        labels: labels(&s.metric),
-                        points: s
-                            .values
-                            .iter()
-                            .chain(&s.value)
-                            .map(|(t, v)| Point {
-                                time: nanos(*t),
-                                value: sample(v),
-                            })
-                            .collect(),
-                    })
-                    .collect()
-            }
-            "scalar" => {
-                let (t, v): (f64, String) = serde_json::from_value(result)
-                    .map_err(|e| self.http.decode_error("Prometheus scalar", e))?;
-                vec![Series {
-                    labels: Labels::default(),
-                    points: vec![Point {
-                        time: nanos(t),
-                        value: sample(&v),
-                    }],
-                }]
-            }
-            other => {
-                return Err(self.http.error(
-                    ErrorKind::Unsupported,
-                    format!("a {other} result cannot be graphed"),
-                ));
-            }
-        };
-        Ok(Answered {
-            data: series,
-            warnings: answer.warnings,
-        })
+        self.get("api/v1/query_range", &params, decode_series).await
     }
 
     /// Exemplars of the series an expression selects. A server without
@@ -304,53 +413,22 @@ impl PrometheusClient {
             ("start", seconds(range.start)),
             ("end", seconds(range.end)),
         ];
-        let answer: Answered<Vec<WireExemplars>> =
-            self.get("api/v1/query_exemplars", &params).await?;
-        let exemplars = answer
-            .data
-            .iter()
-            .flat_map(|group| {
-                let series = Arc::new(labels(&group.series_labels));
-                group.exemplars.iter().map(move |e| Exemplar {
-                    series: Arc::clone(&series),
-                    labels: labels(&e.labels),
-                    value: sample(&e.value),
-                    time: nanos(e.timestamp),
-                })
-            })
-            .collect();
-        Ok(Answered {
-            data: exemplars,
-            warnings: answer.warnings,
-        })
+        self.get("api/v1/query_exemplars", &params, decode_exemplars)
+            .await
     }
 
     pub async fn alerts(&self) -> Result<Vec<Alert>, BackendError> {
-        let answer: Answered<AlertsData> = self.get("api/v1/alerts", &[]).await?;
-        Ok(answer.data.alerts.iter().map(alert).collect())
+        self.get("api/v1/alerts", &[], decode_alerts).await
     }
 
     /// The alerting rules (recording rules are left out).
     pub async fn alert_rules(&self) -> Result<Vec<AlertRule>, BackendError> {
         let params = [("type", "alert".to_owned())];
-        let answer: Answered<RulesData> = self.get("api/v1/rules", &params).await?;
-        Ok(answer
-            .data
-            .groups
-            .iter()
-            .flat_map(|g| &g.rules)
-            .filter(|r| r.kind == "alerting")
-            .map(|r| AlertRule {
-                name: SafeText::new(&r.name),
-                query: SafeText::new(&r.query),
-                alerts: r.alerts.iter().map(alert).collect(),
-            })
-            .collect())
+        self.get("api/v1/rules", &params, decode_alert_rules).await
     }
 
     pub async fn label_names(&self) -> Result<Vec<SafeText>, BackendError> {
-        let answer: Answered<Vec<String>> = self.get("api/v1/labels", &[]).await?;
-        Ok(answer.data.iter().map(|n| SafeText::new(n)).collect())
+        self.get("api/v1/labels", &[], decode_names).await
     }
 
     /// Values of one label; `__name__` gives the metric names.
@@ -362,8 +440,7 @@ impl PrometheusClient {
             "api/v1/label/{}/values",
             percent_encoding::utf8_percent_encode(label, ESCAPED)
         );
-        let answer: Answered<Vec<String>> = self.get(&path, &[]).await?;
-        Ok(answer.data.iter().map(|v| SafeText::new(v)).collect())
+        self.get(&path, &[], decode_names).await
     }
 
     /// Type, unit and help of every metric family, or of the one named.
@@ -375,20 +452,20 @@ impl PrometheusClient {
             .map(|f| ("metric", f.to_owned()))
             .into_iter()
             .collect();
-        let answer: Answered<BTreeMap<String, Vec<WireMetadata>>> =
-            self.get("api/v1/metadata", &params).await?;
-        Ok(answer
-            .data
-            .iter()
-            .filter_map(|(metric, list)| {
-                let first = list.first()?;
-                let metadata = Metadata {
-                    kind: SafeText::new(&first.kind),
-                    unit: SafeText::new(&first.unit),
-                    help: SafeText::new(&first.help),
-                };
-                Some((SafeText::new(metric).to_string(), metadata))
-            })
-            .collect())
+        self.get("api/v1/metadata", &params, decode_metadata).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_past_2262_saturate_instead_of_overflowing() {
+        let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
+            {"metric":{},"values":[[1e12,"1"],[-1e12,"2"],[1795288846.5,"3"]]}]}}"#;
+        let series = decode_series(body).map(|a| a.data).unwrap_or_default();
+        let times: Vec<Nanos> = series[0].points.iter().map(|p| p.time).collect();
+        assert_eq!(times, [Nanos::MAX, Nanos::MIN, 1_795_288_846_500_000_000]);
     }
 }

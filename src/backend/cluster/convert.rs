@@ -1,4 +1,5 @@
 //! Kubernetes objects (k8s-openapi) into domain values, sanitised here.
+//! Public so that the fuzz targets convert objects as the client does.
 
 use super::PodLogRequest;
 use crate::domain::pod::{Condition, Container, ContainerState, Health, Termination};

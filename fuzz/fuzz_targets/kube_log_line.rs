@@ -1,0 +1,16 @@
+//! A container log line (`--timestamps`), as the log stream hands it on:
+//! bytes made UTF-8 lossily, then split into its time and text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use std::sync::Arc;
+use triage::backend::cluster::convert;
+use triage::domain::Labels;
+use triage_fuzz::assert_safe;
+
+fuzz_target!(|data: &[u8]| {
+    let labels = Arc::new(Labels::default());
+    let raw = String::from_utf8_lossy(data);
+    let line = convert::log_line(&raw, &labels);
+    assert_safe(&line.line);
+});

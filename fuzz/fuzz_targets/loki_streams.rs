@@ -1,0 +1,12 @@
+//! Loki's query_range answer, read as the client reads it.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use triage::backend::loki::decode_streams;
+use triage_fuzz::assert_safe;
+
+fuzz_target!(|data: &[u8]| {
+    for line in decode_streams(data).unwrap_or_default() {
+        assert_safe(&line.line);
+    }
+});

@@ -1,0 +1,19 @@
+//! Any Prometheus answer through every decoder the client has: the
+//! envelope, then matrix/vector/scalar, exemplars, alerts, rules, label
+//! names or values, metadata.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use triage::backend::prometheus::{
+    decode_alert_rules, decode_alerts, decode_exemplars, decode_metadata, decode_names,
+    decode_series,
+};
+
+fuzz_target!(|data: &[u8]| {
+    let _ = decode_series(data);
+    let _ = decode_exemplars(data);
+    let _ = decode_alerts(data);
+    let _ = decode_alert_rules(data);
+    let _ = decode_names(data);
+    let _ = decode_metadata(data);
+});

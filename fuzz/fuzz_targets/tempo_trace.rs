@@ -1,0 +1,17 @@
+//! Tempo's trace answer (OTLP JSON, v1 and v2 shapes), read as the client
+//! reads it. Protobuf is never asked for, so it has no target.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use triage::backend::otlp_json::{Decoded, decode_trace};
+use triage::domain::TraceId;
+use triage_fuzz::assert_safe;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(Decoded::Found(trace)) = decode_trace(TraceId([7; 16]), data) {
+        for span in &trace.spans {
+            assert_safe(&span.name);
+            span.attributes.iter().for_each(|a| assert_safe(&a.value));
+        }
+    }
+});
