@@ -16,7 +16,10 @@ pub fn take() -> io::Result<DefaultTerminal> {
         let _ = give_back();
         // Our own words, not the default hook's: a panic's message is
         // cut of credentials like any other text that leaves the program.
-        let message = info.payload_as_str().unwrap_or("no message");
+        let payload = info.payload();
+        let message = (payload.downcast_ref::<&str>().copied())
+            .or(payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("no message");
         let place = info
             .location()
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));

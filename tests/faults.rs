@@ -246,8 +246,8 @@ async fn prometheus_alerts_faults_end_in_a_message() {
 }
 
 /// The pods list against an API server that misbehaves. kube's client and
-/// watcher do their own retrying (429 and 503 until the deadline) and read
-/// lists whole: what the screen must say differs from the HTTP backends.
+/// watcher do their own retrying (429 and 503 until the deadline) and say
+/// other things than the HTTP backends.
 fn kubernetes_cases() -> Vec<(Fault, &'static str)> {
     let html = "<html><head><title>502 Bad Gateway</title></head></html>";
     vec![

@@ -3,10 +3,11 @@
 //! events and container logs leave as domain values (see `convert`); the
 //! service proxy behind `kube://` backend URLs is in `proxy`.
 
+pub mod cap;
 pub mod convert;
 pub mod proxy;
 
-use super::http::root_cause;
+use super::http::{MAX_BODY_BYTES, root_cause};
 use super::{BackendError, ErrorKind, Source};
 use crate::domain::log::{CUT_MARK, MAX_LINE_BYTES};
 use crate::domain::{LogLine, PodChange, PodEvent, PodKey};
@@ -86,7 +87,10 @@ impl Cluster {
         }
         let config = self.config(context.as_deref()).await?;
         remember_credentials(&config.auth_info);
-        let client = kube::Client::try_from(config).map_err(|e| api_error(&e))?;
+        let client = kube::client::ClientBuilder::try_from(config)
+            .map_err(|e| api_error(&e))?
+            .with_layer(&cap::CapBodies)
+            .build();
         clients.insert(context, client.clone());
         Ok(client)
     }
@@ -510,6 +514,15 @@ pub(crate) fn api_error(e: &kube::Error) -> BackendError {
             // A refresh of credentials fails inside a request, too.
             if let Some(auth) = causes(other).find_map(|c| c.downcast_ref::<AuthError>()) {
                 return error(ErrorKind::Config, auth_words(auth));
+            }
+            if causes(other).any(|c| c.is::<http_body_util::LengthLimitError>()) {
+                return error(
+                    ErrorKind::TooLarge,
+                    format!(
+                        "the answer is larger than {} MiB; stopped reading there",
+                        MAX_BODY_BYTES / 1024 / 1024
+                    ),
+                );
             }
             let cause = root_cause(other);
             let kind = if cause.contains("timed out") || cause.contains("deadline") {
