@@ -79,12 +79,18 @@ bearer = {{ token_command = ["echo", "{TOKEN_COMMAND}"] }}
 [contexts.canary.prometheus]
 url = "{prometheus}"
 tenant = "{TENANT}"
-bearer = {{ token_env = "TRIAGE_CANARY_TOKEN" }}
+bearer = {{ {prometheus_token} }}
 [contexts.canary.kubernetes]
 kubeconfig = "{kubeconfig}"
 "#,
             password = password.display(),
             kubeconfig = kubeconfig.display(),
+            // Both ways a token is read in, one home each.
+            prometheus_token = if name.len() % 2 == 0 {
+                "token_env = \"TRIAGE_CANARY_TOKEN\"".to_owned()
+            } else {
+                format!("token_file = \"{}\"", token.display())
+            },
         );
         let path = dir.join("config/triage/config.toml");
         std::fs::write(&path, config).unwrap();
@@ -176,7 +182,8 @@ async fn no_credential_reaches_the_screen_stderr_or_the_log() {
     urls.push(faults::start(Fault::Redirect("http://elsewhere.example/".into())).await);
     urls.push(faults::refusing_url().await);
     for (n, url) in urls.iter().enumerate() {
-        let home = Home::new(&n.to_string(), url, url, url, url);
+        let name = "x".repeat(n + 1); // odd and even lengths: both token forms
+        let home = Home::new(&name, url, url, url, url);
         for view in VIEWS {
             let text = home.print(view);
             let what = format!("{view:?} against server {n}");
