@@ -3,7 +3,7 @@
 
 use super::logs::clock;
 use super::metrics::{format_value, unit_of};
-use super::text::{fit, pad};
+use super::text::{fit, pad, word_wrap};
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::alerts::{AlertRow, AlertsModel, AlertsView};
@@ -15,7 +15,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 /// Columns of the state, severity and age; names take up to `MAX_NAME`.
 const STATE_WIDTH: usize = 8;
@@ -220,9 +220,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &AlertRow, state: &State) {
         .borders(Borders::TOP)
         .title(format!(" {} (Enter graphs it) ", alert.name()));
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
+        Paragraph::new(word_wrap(lines, area.width as usize)).block(block),
         area,
     );
 }

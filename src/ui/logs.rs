@@ -1,6 +1,6 @@
 //! The logs view: one row per line (or more, wrapped), newest first.
 
-use super::text::{highlight, pad, wrap};
+use super::text::{highlight, pad, word_wrap, wrap};
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::layout::{LOG_TIME_WIDTH, log_prefix_width};
@@ -11,7 +11,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let theme = &state.settings.theme;
@@ -31,10 +31,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
         } else {
             theme.dim()
         };
-        frame.render_widget(
-            Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
-            area,
-        );
+        let lines = word_wrap(vec![Line::raw(text)], area.width as usize);
+        frame.render_widget(Paragraph::new(lines).style(style), area);
         return;
     }
     let rows = area.height as usize;

@@ -18,7 +18,8 @@ use crate::app::state::{Loadable, View};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::layout::{Constraint, Layout};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
 
 /// Smaller than this, only a request to enlarge the terminal is drawn.
 const MIN_WIDTH: u16 = 20;
@@ -84,9 +85,7 @@ fn loaded<'a, T>(
             theme.error(),
         ),
     };
-    frame.render_widget(
-        Paragraph::new(text).style(style).wrap(Wrap { trim: false }),
-        area,
-    );
+    let lines = text::word_wrap(vec![Line::raw(text)], area.width as usize);
+    frame.render_widget(Paragraph::new(lines).style(style), area);
     None
 }

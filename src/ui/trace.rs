@@ -1,7 +1,7 @@
 //! The trace view: a span waterfall on a time ruler, and the selected
 //! span's detail.
 
-use super::text::{fit, pad};
+use super::text::{fit, pad, word_wrap};
 use super::theme::Theme;
 use crate::app::State;
 use crate::app::layout::{TRACE_HEADER_ROWS, detail_rows, trace_list_rows};
@@ -12,7 +12,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 const DURATION_WIDTH: usize = 9;
 
@@ -270,9 +270,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceMod
         .borders(Borders::TOP)
         .title(" span detail (d closes) ");
     frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
+        Paragraph::new(word_wrap(lines, area.width as usize)).block(block),
         area,
     );
 }
