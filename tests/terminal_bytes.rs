@@ -19,8 +19,12 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use triage::app::{Msg, update};
 
-/// Roomy, and narrower and odd, so wide characters fall on edges.
-const SIZES: [(u16, u16); 3] = [(160, 48), (97, 31), (41, 13)];
+/// Every width from the smallest the UI draws to a wide screen, each at a
+/// different height, so wide characters fall on every edge: a row's end,
+/// a column's, the help box's and the completion list's borders.
+fn sizes() -> impl Iterator<Item = (u16, u16)> {
+    (20..=160).rev().map(|w| (w, 4 + (w * 7) % 45))
+}
 
 /// Draws the case at `width` x `height` and checks the bytes; whether
 /// the hostile text was drawn (recognisable by its word "evil").
@@ -58,7 +62,10 @@ async fn every_view_full_of_hostile_text_draws_only_our_sequences_in_place() {
     let amounts = [Amount::Empty, Amount::One, Amount::Failing];
     let mut cases = every_view(&Worlds::start(Text::Hostile, &amounts).await).await;
     for case in &mut cases {
-        let drew_it = SIZES.map(|(w, h)| check(case, w, h))[0];
+        let drew_it = check(case, 160, 48);
+        for (width, height) in sizes() {
+            check(case, width, height);
+        }
         // Refusals of the fake cluster and the empty answers hold no text
         // from outside; everything else shows it.
         let quiet = case.amount == Amount::Empty

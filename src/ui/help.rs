@@ -5,7 +5,7 @@ use crate::app::keymap::bindings_for;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Paragraph};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
@@ -25,7 +25,7 @@ pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
         width,
         height,
     };
-    frame.render_widget(Clear, popup);
+    super::clear_popup(frame, popup);
     let block = Block::bordered().title(" keys (any key closes) ");
     frame.render_widget(Paragraph::new(lines).block(block), popup);
 }

@@ -14,8 +14,8 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
 use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
-use ratatui::widgets::{Clear, Paragraph};
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
 const LEGEND_ROWS: usize = 5;
@@ -121,7 +121,7 @@ fn draw_completion(frame: &mut Frame, below: Rect, prompt: &Prompt, state: &Stat
     let x = (EDITOR_LABEL.len() + word_start).min((below.width - width) as usize) as u16;
     let height = (lines.len() as u16).min(below.height);
     let area = Rect::new(below.x + x, below.y, width, height);
-    frame.render_widget(Clear, area);
+    super::clear_popup(frame, area);
     frame.render_widget(Paragraph::new(lines).style(theme.title()), area);
 }
 

@@ -19,7 +19,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
-use ratatui::widgets::Paragraph;
+use ratatui::widgets::{Clear, Paragraph};
 
 /// Smaller than this, only a request to enlarge the terminal is drawn.
 const MIN_WIDTH: u16 = 20;
@@ -50,6 +50,24 @@ pub fn draw(frame: &mut Frame, state: &State) {
     chrome::status(frame, status, state);
     if state.help {
         help::draw(frame, body, state);
+    }
+}
+
+/// Clears `area` for a popup over the view. A wide character that the
+/// area's left edge cuts in two goes too: ratatui would skip the cell after
+/// it, the popup's border, and the terminal would draw the character's
+/// second half there.
+fn clear_popup(frame: &mut Frame, area: Rect) {
+    frame.render_widget(Clear, area);
+    let Some(left) = area.x.checked_sub(1) else {
+        return;
+    };
+    let buffer = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        let cell = &mut buffer[(left, y)];
+        if crate::domain::text::width(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
     }
 }
 
@@ -88,4 +106,28 @@ fn loaded<'a, T>(
     let lines = text::word_wrap(vec![Line::raw(text)], area.width as usize);
     frame.render_widget(Paragraph::new(lines).style(style), area);
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
+
+    #[test]
+    fn a_popup_takes_the_wide_character_its_left_edge_cuts() {
+        let mut terminal = Terminal::new(TestBackend::new(6, 1)).expect("a test terminal");
+        let frame = terminal
+            .draw(|frame| {
+                frame
+                    .buffer_mut()
+                    .set_string(0, 0, "a障b", ratatui::style::Style::new());
+                clear_popup(frame, Rect::new(2, 0, 3, 1));
+                frame.buffer_mut()[(2, 0)].set_symbol("│");
+            })
+            .expect("drawn");
+        // Left as it was, 障 would cover the border in cell 2.
+        assert_eq!(frame.buffer[(1, 0)].symbol(), " ");
+        assert_eq!(frame.buffer[(2, 0)].symbol(), "│");
+    }
 }
