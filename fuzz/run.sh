@@ -4,12 +4,12 @@
 # panic, an overflow) or an input slower than 10 s fails the script;
 # libFuzzer leaves the input in fuzz/artifacts/<target>/.
 #
-#   fuzz/run.sh                  every target, 17 s each (what test.sh runs)
+#   fuzz/run.sh                  every target, 15 s each (what test.sh runs)
 #   fuzz/run.sh 3600 loki_streams  one target for an hour
 set -euo pipefail
 cd "$(dirname "$0")"
 
-seconds=${1:-17}
+seconds=${1:-15}
 shift || true
 fixtures=../../shared/fixtures
 targets=("$@")
