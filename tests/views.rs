@@ -1,5 +1,5 @@
-//! The views as text snapshots, from real servers' recorded answers, and
-//! at every size without a panic.
+//! The views as text snapshots, from real servers' recorded answers
+//! (every size is swept in `sizes.rs`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
@@ -178,79 +178,6 @@ async fn trace_ids_are_underlined_and_errors_coloured() {
     assert_ne!(colour_of("level=info"), theme.error().fg.unwrap());
 }
 
-#[tokio::test]
-async fn every_size_draws_without_panic() {
-    use triage::app::{Msg, update};
-    let (logs_state, c) = logs(10, 10, r#"{namespace="shop"}"#).await;
-    let (mut wrapped, _) = logs(10, 10, r#"{namespace="shop"}"#).await;
-    press(
-        &mut wrapped,
-        &c,
-        &[Action::ToggleWrap, Action::Bottom, Action::OpenSearch],
-    )
-    .await;
-    let (trace_state, _) = trace(10, 10).await;
-    let (mut detail, _) = trace(10, 10).await;
-    press(&mut detail, &c, &[Action::Bottom, Action::ToggleDetail]).await;
-    let mut states = vec![logs_state, wrapped, trace_state, detail, state(10, 10)];
-    states.extend(prometheus_views().await);
-    states.extend(kube_views().await);
-    for s in &mut states {
-        for (width, height) in (1..=250u16)
-            .step_by(13)
-            .flat_map(|w| (1..=80u16).step_by(7).map(move |h| (w, h)))
-        {
-            let _ = update(s, Msg::Resize { width, height }, 0);
-            let _ = screen(s);
-            let _ = update(s, Msg::Action(Action::Down), 0);
-            s.help = !s.help;
-            let _ = screen(s);
-        }
-    }
-}
-
-/// The metrics view (also with the editor and its completion open), the
-/// alerts view and home with alerts, on the recorded Prometheus.
-async fn prometheus_views() -> Vec<State> {
-    use triage::app::update::{ask_home_alerts, open_alerts};
-    let url = support::replay::start(Default::default()).await;
-    let c = clients_with_prometheus(&url);
-    let mut views = Vec::new();
-    for editing in [false, true] {
-        let mut s = state(10, 10);
-        support::graph(
-            &mut s,
-            &c,
-            "sum by (code) (rate(http_server_requests_total[1m]))",
-            std::time::Duration::from_secs(600),
-        )
-        .await;
-        if editing {
-            press(&mut s, &c, &[Action::EditQuery]).await;
-            support::clear_prompt(&mut s, &c).await;
-            support::type_text(&mut s, &c, "rate(http_").await;
-        }
-        views.push(s);
-    }
-    let mut s = state(10, 10);
-    let mut effects = Vec::new();
-    ask_home_alerts(&mut s, &mut effects);
-    open_alerts(&mut s, &mut effects);
-    settle(&mut s, &c, effects).await;
-    let mut home = state(10, 10);
-    home.views = vec![s.views.remove(0)];
-    views.extend([s, home]);
-    views
-}
-
-fn clients_with_prometheus(url: &str) -> Clients {
-    Clients::from_config(&triage::config::Config::with_urls(
-        None,
-        Some(url),
-        Some(url),
-    ))
-}
-
 #[test]
 fn warnings_stay_in_the_title_row() {
     let mut s = state(100, 6);
@@ -381,22 +308,7 @@ async fn kube_views() -> Vec<State> {
     };
     open_pod(&mut detail, key, Vec::new(), &mut effects);
     settle(&mut detail, &c, effects).await;
-    // The cursor on the last pod, then the list shrinks to none.
-    let mut shrunk = state(120, 12);
-    let mut effects = Vec::new();
-    open_pods(&mut shrunk, &mut effects);
-    settle(&mut shrunk, &c, effects).await;
-    let triage::app::state::View::Pods(pods) = shrunk.views.last_mut().unwrap() else {
-        panic!("pods")
-    };
-    pods.selected = pods.rows.len().saturating_sub(1);
-    let id = pods.watch.id();
-    let gone = triage::app::Msg::PodsChanged {
-        id,
-        changes: vec![Ok(triage::domain::PodChange::Reset(Vec::new()))],
-    };
-    let _ = triage::app::update(&mut shrunk, gone, support::RECORDED_AT);
-    vec![list, detail, shrunk]
+    vec![list, detail]
 }
 
 #[tokio::test]
