@@ -330,3 +330,29 @@ async fn pods_list_and_detail() {
         "{sorted}"
     );
 }
+
+/// A long path of views must not cut the current one's title: the oldest
+/// views give way first, so a followed log's buffer count stays in sight.
+#[test]
+fn the_current_view_keeps_its_title_when_the_path_is_long() {
+    use triage::app::cluster::open_pod_logs;
+    use triage::backend::cluster::PodLogRequest;
+    use triage::domain::PodKey;
+    let mut s = state(80, 10);
+    for pod in ["api-5c6b9d7f4-mz8wn", "auth-6f7c8d9b5-q4lrt", "postgres-0"] {
+        let request = PodLogRequest {
+            pod: PodKey::parse("shop", pod).unwrap(),
+            container: "main".into(),
+            previous: false,
+            follow: true,
+            since: None,
+        };
+        open_pod_logs(&mut s, None, request, &mut Vec::new());
+    }
+    let text = screen(&s);
+    let title = text.lines().next().unwrap();
+    assert!(
+        title.contains("… › logs shop/postgres-0 [main] (0/100000 lines)"),
+        "{title}"
+    );
+}

@@ -43,6 +43,22 @@ fn buffer(logs: &LogsView) -> String {
     }
 }
 
+/// The views opened, oldest first. Views behind the current one give way
+/// to it: each is cut to 30 cells, and the oldest are left out (`…`) until
+/// the current one fits whole, counts and all.
+fn breadcrumb(state: &State, room: usize) -> String {
+    let last = state.views.len().saturating_sub(2);
+    let mut path: Vec<String> = (state.views.iter().skip(1).map(view_title).enumerate())
+        .map(|(i, title)| if i < last { fit(&title, 30) } else { title })
+        .collect();
+    let mut joined = path.join(" › ");
+    while path.len() > 1 && width(&joined) > room {
+        path.remove(0);
+        joined = format!("… › {}", path.join(" › "));
+    }
+    joined
+}
+
 pub fn title(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
     let warning = if state.warnings.is_empty() {
@@ -51,16 +67,8 @@ pub fn title(frame: &mut Frame, area: Rect, state: &State) {
         format!(" ⚠ {} ", state.warnings.join(" · "))
     };
     let room = (area.width as usize).saturating_sub(width(&warning));
-    // Views behind the current one give way to it.
-    let last = state.views.len().saturating_sub(2);
-    let path: Vec<String> = (state.views.iter().skip(1).map(view_title).enumerate())
-        .map(|(i, title)| if i < last { fit(&title, 30) } else { title })
-        .collect();
-    let left = format!(
-        " triage · {} │ {}",
-        state.settings.context,
-        path.join(" › ")
-    );
+    let head = format!(" triage · {} │ ", state.settings.context);
+    let left = head.clone() + &breadcrumb(state, room.saturating_sub(width(&head)));
     let line = Line::from(vec![
         Span::styled(super::text::pad(&left, room), theme.title()),
         Span::styled(warning, theme.title().patch(theme.error())),
