@@ -8,9 +8,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
 use support::{FAILING_TRACE, clients, press, screen, settle, state};
+use triage::app::cluster::open_pod_logs;
 use triage::app::update::{open_logs, open_trace};
 use triage::app::{Action, Clients, State};
-use triage::domain::TraceId;
+use triage::backend::cluster::PodLogRequest;
+use triage::domain::{PodKey, TraceId};
 
 async fn recorded() -> Clients {
     let url = support::replay::start(Default::default()).await;
@@ -335,9 +337,6 @@ async fn pods_list_and_detail() {
 /// views give way first, so a followed log's buffer count stays in sight.
 #[test]
 fn the_current_view_keeps_its_title_when_the_path_is_long() {
-    use triage::app::cluster::open_pod_logs;
-    use triage::backend::cluster::PodLogRequest;
-    use triage::domain::PodKey;
     let mut s = state(80, 10);
     for pod in ["api-5c6b9d7f4-mz8wn", "auth-6f7c8d9b5-q4lrt", "postgres-0"] {
         let request = PodLogRequest {

@@ -68,7 +68,8 @@ pub fn title(frame: &mut Frame, area: Rect, state: &State) {
     };
     let room = (area.width as usize).saturating_sub(width(&warning));
     let head = format!(" triage · {} │ ", state.settings.context);
-    let left = head.clone() + &breadcrumb(state, room.saturating_sub(width(&head)));
+    let path = breadcrumb(state, room.saturating_sub(width(&head)));
+    let left = head + &path;
     let line = Line::from(vec![
         Span::styled(super::text::pad(&left, room), theme.title()),
         Span::styled(warning, theme.title().patch(theme.error())),
