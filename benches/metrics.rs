@@ -14,9 +14,9 @@ use support::{HEIGHT, WIDTH, draw, terminal};
 use triage::app::metrics::{MetricsModel, MetricsView};
 use triage::app::state::{Loadable, View};
 use triage::app::{self, Action, Msg, Settings, State};
-use triage::backend::{Endpoint, PrometheusClient};
-use triage::domain::time::NANOS_PER_SEC;
-use triage::domain::{Exemplar, Labels, TimeRange};
+use triage_core::backend::{Endpoint, PrometheusClient};
+use triage_core::domain::time::NANOS_PER_SEC;
+use triage_core::domain::{Exemplar, Labels, TimeRange};
 
 const SERIES: usize = 50;
 const POINTS: usize = 2_000;
@@ -71,7 +71,7 @@ fn range() -> TimeRange {
 }
 
 /// A loaded metrics view on screen, with an exemplar every 4 seconds.
-fn metrics_state(series: Vec<triage::domain::Series>) -> State {
+fn metrics_state(series: Vec<triage_core::domain::Series>) -> State {
     let exemplar_series = Arc::new(Labels::from_pairs([("pod", "api-0")]));
     let exemplars: Vec<Exemplar> = (0..POINTS / 4)
         .map(|i| Exemplar {

@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 use support::{HEIGHT, WIDTH, draw, terminal};
 use triage::app::{self, Action, Clients, Msg, Settings, State};
-use triage::backend::cluster::Namespaces;
-use triage::config::Config;
+use triage_core::backend::cluster::Namespaces;
+use triage_core::config::Config;
 
 const PODS: usize = 10_000;
 const NOW: i64 = 1_795_288_921_000_000_000;

@@ -14,9 +14,9 @@ use std::sync::Arc;
 use support::{HEIGHT, WIDTH, draw, terminal};
 use triage::app::state::{Loadable, LogsView, Older, TraceModel, TraceView, View};
 use triage::app::{self, Action, Msg, Settings, State};
-use triage::backend::otlp_json::{Decoded, decode_trace};
-use triage::correlate::DerivedFields;
-use triage::domain::{Labels, LogLine, TimeRange, TraceId};
+use triage_core::backend::otlp_json::{Decoded, decode_trace};
+use triage_core::correlate::DerivedFields;
+use triage_core::domain::{Labels, LogLine, TimeRange, TraceId};
 
 /// A Tempo v2 answer with `spans` spans over 8 services, a few levels deep.
 fn trace_body(spans: usize) -> Vec<u8> {

@@ -3,12 +3,12 @@
 
 use crate::app::state::{Older, View};
 use crate::app::{self, Clients, Effect, Runner, Settings, State};
-use crate::config::{Config, Overrides};
-use crate::domain::TraceId;
-use crate::domain::time::parse_duration;
-use crate::secret::redact_url;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
+use triage_core::config::{Config, Overrides};
+use triage_core::domain::TraceId;
+use triage_core::domain::time::parse_duration;
+use triage_core::secret::redact_url;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -95,7 +95,7 @@ pub enum Command {
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
+    Config(#[from] triage_core::config::ConfigError),
     #[error("{0}")]
     Usage(String),
     #[error("{0}")]
@@ -106,7 +106,7 @@ pub enum CliError {
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     let demo = match cli.command {
-        Some(Command::Demo) => Some(crate::demo::start(app::now()).await?),
+        Some(Command::Demo) => Some(triage_demo::start(app::now()).await?),
         _ => None,
     };
     let config = match &demo {
@@ -117,7 +117,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                 Some(&demo.prometheus_url),
             );
             config.kubernetes.cluster.url = Some(demo.kube_url.clone());
-            config.kubernetes.namespaces = crate::backend::cluster::Namespaces::All;
+            config.kubernetes.namespaces = triage_core::backend::cluster::Namespaces::All;
             config
         }
         None => Config::load(&Overrides {
@@ -197,7 +197,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let (runner, results) = Runner::new(clients, config.timeout);
     let mut terminal = crate::terminal::take()?;
     crash_test();
-    let outcome = app::run(&mut terminal, state, runner, results, effects).await;
+    let outcome = crate::event_loop::run(&mut terminal, state, runner, results, effects).await;
     crate::terminal::give_back()?;
     drop(demo);
     Ok(outcome?)
@@ -219,7 +219,7 @@ fn crash_test() {
 /// What the views show of the configuration. Names and URLs were typed by
 /// someone, so they are made safe like any other text from outside.
 fn settings(config: &Config) -> Settings {
-    let url = |e: &Option<crate::backend::Endpoint>| {
+    let url = |e: &Option<triage_core::backend::Endpoint>| {
         e.as_ref()
             .map_or("not configured".into(), |e| safe(&redact_url(&e.url)))
     };
@@ -242,7 +242,7 @@ fn settings(config: &Config) -> Settings {
 }
 
 /// Where pods come from, as home shows it.
-fn cluster_text(kube: &crate::config::Kubernetes) -> String {
+fn cluster_text(kube: &triage_core::config::Kubernetes) -> String {
     let cluster = &kube.cluster;
     let from = match (&cluster.url, &cluster.context) {
         (Some(url), _) => redact_url(url),
@@ -253,7 +253,7 @@ fn cluster_text(kube: &crate::config::Kubernetes) -> String {
 }
 
 fn safe(text: &str) -> String {
-    crate::domain::SafeText::new(text).to_string()
+    triage_core::domain::SafeText::new(text).to_string()
 }
 
 async fn print(

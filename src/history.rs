@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub const MAX_ENTRIES: usize = 500;
 
 pub fn default_path() -> Option<PathBuf> {
-    Some(crate::config::state_dir()?.join("promql_history"))
+    Some(triage_core::config::state_dir()?.join("promql_history"))
 }
 
 /// The newest `MAX_ENTRIES`, oldest first, each once (where it was last

@@ -1,16 +1,12 @@
 //! triage: a terminal UI for on-call cluster triage across Loki, Tempo,
-//! Prometheus and Kubernetes. See DESIGN.md in the shared folder for the
-//! architecture: one owner of state, pure update and views, effects with
-//! request ids, text sanitised where it enters.
+//! Prometheus and Kubernetes. The engine (domain, correlation, backends,
+//! configuration) is the `triage-core` crate; this one is the program:
+//! the app (state, update, one module per view), the UI and the terminal.
+//! See DESIGN.md for the architecture.
 
 pub mod app;
-pub mod backend;
 pub mod cli;
-pub mod config;
-pub mod correlate;
-pub mod demo;
-pub mod domain;
+pub mod event_loop;
 pub mod history;
-pub mod secret;
 pub mod terminal;
 pub mod ui;

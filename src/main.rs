@@ -30,7 +30,7 @@ fn main() -> ExitCode {
 /// Our own diagnostics go to a file, never to the terminal the UI owns:
 /// `$XDG_STATE_HOME/triage/triage.log`, level from `TRIAGE_LOG` (default info).
 fn init_logging() -> Option<PathBuf> {
-    let dir = triage::config::state_dir()?;
+    let dir = triage_core::config::state_dir()?;
     std::fs::create_dir_all(&dir).ok()?;
     let path = dir.join("triage.log");
     let file = std::fs::OpenOptions::new()
@@ -41,7 +41,7 @@ fn init_logging() -> Option<PathBuf> {
     let filter = tracing_subscriber::EnvFilter::try_from_env("TRIAGE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(triage::secret::Redacting(file)))
+        .with_writer(std::sync::Mutex::new(triage_core::secret::Redacting(file)))
         .with_ansi(false)
         .with_env_filter(filter)
         .try_init()

@@ -5,9 +5,9 @@ mod support;
 
 use support::FAILING_TRACE;
 use support::replay::{self, Options};
-use triage::backend::{Direction, Endpoint, ErrorKind, LogQuery, LokiClient, TempoClient};
-use triage::correlate::DerivedFields;
-use triage::domain::{SpanStatus, TimeRange, TraceId};
+use triage_core::backend::{Direction, Endpoint, ErrorKind, LogQuery, LokiClient, TempoClient};
+use triage_core::correlate::DerivedFields;
+use triage_core::domain::{SpanStatus, TimeRange, TraceId};
 
 // The recording's window; the replay server does not compare times.
 const RANGE: TimeRange = TimeRange {
@@ -240,8 +240,8 @@ async fn header_echo() -> (String, tokio::sync::mpsc::Receiver<axum::http::Heade
 
 #[tokio::test]
 async fn credentials_tenant_and_headers_are_sent() {
-    use triage::backend::Auth;
-    use triage::secret::Secret;
+    use triage_core::backend::Auth;
+    use triage_core::secret::Secret;
     let (url, mut seen) = header_echo().await;
     let endpoint = Endpoint {
         auth: Auth::Basic {
@@ -283,9 +283,11 @@ async fn a_partial_trace_says_so() {
     let mut json: serde_json::Value = serde_json::from_slice(&body).unwrap();
     json["status"] = "PARTIAL".into();
     json["message"] = "some blocks could not be read".into();
-    let decoded =
-        triage::backend::otlp_json::decode_trace(failing_id(), &serde_json::to_vec(&json).unwrap());
-    let Ok(triage::backend::otlp_json::Decoded::Found(trace)) = decoded else {
+    let decoded = triage_core::backend::otlp_json::decode_trace(
+        failing_id(),
+        &serde_json::to_vec(&json).unwrap(),
+    );
+    let Ok(triage_core::backend::otlp_json::Decoded::Found(trace)) = decoded else {
         panic!("not decoded")
     };
     assert_eq!(

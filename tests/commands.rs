@@ -60,7 +60,7 @@ fn keys_reach_the_actions_the_help_lists() {
     use triage::app::keymap::Scope;
     use triage::app::keymap::{BINDINGS, action_for};
     use triage::app::state::{LogsView, View};
-    use triage::domain::TimeRange;
+    use triage_core::domain::TimeRange;
     let home = state(80, 10);
     let mut logs = state(80, 10);
     logs.views.push(View::Logs(LogsView::new(
@@ -69,11 +69,15 @@ fn keys_reach_the_actions_the_help_lists() {
     )));
     let mut trace = state(80, 10);
     let mut effects = Vec::new();
-    triage::app::update::open_trace(&mut trace, triage::domain::TraceId([1; 16]), &mut effects);
+    triage::app::update::open_trace(
+        &mut trace,
+        triage_core::domain::TraceId([1; 16]),
+        &mut effects,
+    );
     let mut pods = state(80, 10);
     triage::app::cluster::open_pods(&mut pods, &mut effects);
     let mut pod = state(80, 10);
-    let key = triage::domain::PodKey {
+    let key = triage_core::domain::PodKey {
         namespace: "shop".into(),
         name: "api-0".into(),
     };

@@ -11,7 +11,7 @@ use kube::api::{Api, ListParams, LogParams};
 use kube::runtime::watcher;
 use std::collections::BTreeSet;
 use std::time::Duration;
-use triage::demo::{Demo, NAMESPACE, WORKLOADS};
+use triage_demo::{Demo, NAMESPACE, WORKLOADS};
 
 const CRASHLOOP: &str = "auth-6f7c8d9b5-h8vcz";
 
@@ -28,7 +28,7 @@ fn waiting_reason(pod: &Pod) -> Option<String> {
 
 #[tokio::test]
 async fn kube_lists_the_cluster_and_reads_what_went_wrong() {
-    let demo = triage::demo::start(triage::app::now()).await.unwrap();
+    let demo = triage_demo::start(triage::app::now()).await.unwrap();
     let client = client(&demo).await;
     let version = client.apiserver_version().await.unwrap();
     assert_eq!(
@@ -208,7 +208,7 @@ async fn kube_lists_the_cluster_and_reads_what_went_wrong() {
 
 #[tokio::test]
 async fn a_watcher_sees_the_crash_looping_pod_change() {
-    let demo = triage::demo::start(triage::app::now()).await.unwrap();
+    let demo = triage_demo::start(triage::app::now()).await.unwrap();
     let shop = Api::<Pod>::default_namespaced(client(&demo).await);
     let mut events = watcher(shop, watcher::Config::default()).boxed();
     let mut initial = BTreeSet::new();
@@ -278,7 +278,7 @@ async fn a_watcher_sees_the_crash_looping_pod_change() {
 
 #[tokio::test]
 async fn a_watch_from_a_forgotten_version_is_gone_and_a_followed_log_grows() {
-    let demo = triage::demo::start(triage::app::now()).await.unwrap();
+    let demo = triage_demo::start(triage::app::now()).await.unwrap();
     let shop = Api::<Pod>::default_namespaced(client(&demo).await);
     let params = kube::api::WatchParams::default().timeout(5);
     let mut stream = shop.watch(&params, "1").await.unwrap().boxed();
@@ -314,14 +314,14 @@ async fn from_a_failed_trace_to_its_pod_its_logs_and_its_loki_logs() {
     use triage::app::state::{Loadable, LogSource, TraceView, View};
     use triage::app::{self, Action, Clients};
     let now = triage::app::now();
-    let demo = triage::demo::start(now).await.unwrap();
+    let demo = triage_demo::start(now).await.unwrap();
     let mut config =
-        triage::config::Config::with_urls(Some(&demo.loki_url), Some(&demo.tempo_url), None);
+        triage_core::config::Config::with_urls(Some(&demo.loki_url), Some(&demo.tempo_url), None);
     config.kubernetes.cluster.url = Some(demo.kube_url.clone());
     let clients = Clients::from_config(&config);
     let mut state = app::State::new(app::Settings::default(), 160, 40, now);
     let failed = demo.data.traces.iter().find(|t| t.failed()).unwrap();
-    let id = triage::domain::TraceId::from_hex(&failed.hex_id()).unwrap();
+    let id = triage_core::domain::TraceId::from_hex(&failed.hex_id()).unwrap();
     let mut effects = Vec::new();
     app::update::open_trace(&mut state, id, &mut effects);
     support::settle(&mut state, &clients, effects).await;

@@ -5,15 +5,15 @@
 
 use std::collections::BTreeSet;
 use std::time::Duration;
-use triage::backend::{Endpoint, PrometheusClient};
-use triage::domain::{AlertState, TimeRange};
+use triage_core::backend::{Endpoint, PrometheusClient};
+use triage_core::domain::{AlertState, TimeRange};
 
 const MINUTE: i64 = 60_000_000_000;
 
 #[tokio::test]
 async fn the_demo_answers_like_prometheus() {
     let now = triage::app::now();
-    let demo = triage::demo::start(now).await.unwrap();
+    let demo = triage_demo::start(now).await.unwrap();
     let client = PrometheusClient::new(&Endpoint::new(&demo.prometheus_url)).unwrap();
     let hour = TimeRange::last(Duration::from_secs(3600), now);
 
@@ -120,9 +120,9 @@ async fn the_demo_answers_like_prometheus() {
 async fn from_the_demos_alert_to_a_failed_trace() {
     use triage::app::state::{Loadable, View};
     use triage::app::{self, Action, Clients, Msg, Settings, State, update};
-    use triage::config::Config;
+    use triage_core::config::Config;
     let now = triage::app::now();
-    let demo = triage::demo::start(now).await.unwrap();
+    let demo = triage_demo::start(now).await.unwrap();
     let clients = Clients::from_config(&Config::with_urls(
         Some(&demo.loki_url),
         Some(&demo.tempo_url),

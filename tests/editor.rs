@@ -9,7 +9,7 @@ use crossterm::event::KeyCode;
 use support::{clear_prompt as clear, key, press, screen, state, type_text as typed};
 use triage::app::state::{Loadable, View};
 use triage::app::{Action, Clients, State};
-use triage::config::Config;
+use triage_core::config::Config;
 
 const COUNTER: &str = "sum by (code) (rate(http_server_requests_total[1m]))";
 const P99: &str =

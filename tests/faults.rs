@@ -12,10 +12,10 @@ use support::{clients, press, screen, state};
 use triage::app::state::{Loadable, Older, View};
 use triage::app::update::{open_alerts, open_logs, open_metrics, open_trace};
 use triage::app::{self, Action, Clients, Effect, State};
-use triage::backend::{BackendError, ErrorKind, RetryPolicy};
-use triage::config::Config;
-use triage::domain::TraceId;
-use triage::domain::log::{CUT_MARK, MAX_LINE_BYTES};
+use triage_core::backend::{BackendError, ErrorKind, RetryPolicy};
+use triage_core::config::Config;
+use triage_core::domain::TraceId;
+use triage_core::domain::log::{CUT_MARK, MAX_LINE_BYTES};
 
 const ID: &str = "651ca6325e6d780449e8af504f034ee5";
 const DEADLINE: Duration = Duration::from_secs(1);

@@ -36,7 +36,7 @@ async fn go_to_line(
 
 #[tokio::test]
 async fn demo_log_line_to_waterfall_and_back() {
-    let demo = triage::demo::start(support::RECORDED_AT).await.unwrap();
+    let demo = triage_demo::start(support::RECORDED_AT).await.unwrap();
     let c = clients(Some(&demo.loki_url), Some(&demo.tempo_url));
     let mut s = state(160, 45);
     let effects = open(&mut s, r#"{namespace="shop"}"#);
@@ -63,7 +63,7 @@ async fn demo_log_line_to_waterfall_and_back() {
 
 /// Opens `logql` against the recordings, goes to the first line holding
 /// `trace`, presses Enter, and returns the trace it opened.
-async fn recorded_jump(logql: &str, trace: &str) -> triage::domain::Trace {
+async fn recorded_jump(logql: &str, trace: &str) -> triage_core::domain::Trace {
     let url = support::replay::start(Default::default()).await;
     let c = clients(Some(&url), Some(&url));
     let mut s = state(160, 45);
@@ -91,7 +91,7 @@ async fn recorded_loki_line_of_a_failing_trace_opens_the_recorded_trace() {
 
 #[tokio::test]
 async fn a_late_answer_for_a_view_left_behind_is_dropped() {
-    let demo = triage::demo::start(support::RECORDED_AT).await.unwrap();
+    let demo = triage_demo::start(support::RECORDED_AT).await.unwrap();
     let c = clients(Some(&demo.loki_url), Some(&demo.tempo_url));
     let mut s = state(120, 30);
     let effects = open(&mut s, r#"{namespace="shop"}"#);
@@ -121,7 +121,7 @@ async fn a_late_answer_for_a_view_left_behind_is_dropped() {
 
 #[tokio::test]
 async fn paging_back_loads_every_line_once() {
-    let demo = triage::demo::start(support::RECORDED_AT).await.unwrap();
+    let demo = triage_demo::start(support::RECORDED_AT).await.unwrap();
     let total: usize = demo.data.streams.iter().map(|s| s.lines.len()).sum();
     let c = clients(Some(&demo.loki_url), Some(&demo.tempo_url));
     let mut s = state(120, 30);

@@ -15,10 +15,10 @@ use support::{RECORDED_AT, screen, settle};
 use triage::app::pods::{PodView, PodsView, Watch};
 use triage::app::state::View;
 use triage::app::{self, Action, Clients};
-use triage::backend::cluster::{Cluster, ClusterSettings, Namespaces, PodLogRequest};
-use triage::backend::{Endpoint, ErrorKind, TempoClient};
-use triage::config::Config;
-use triage::domain::{PodChange, PodKey, TraceId};
+use triage_core::backend::cluster::{Cluster, ClusterSettings, Namespaces, PodLogRequest};
+use triage_core::backend::{Endpoint, ErrorKind, TempoClient};
+use triage_core::config::Config;
+use triage_core::domain::{PodChange, PodKey, TraceId};
 
 const NOW: i64 = RECORDED_AT;
 const WAIT: Duration = Duration::from_secs(10);
@@ -143,8 +143,10 @@ fn shop() -> FakeCluster {
 }
 
 async fn first_list(
-    stream: &mut (impl futures::Stream<Item = Result<PodChange, triage::backend::BackendError>> + Unpin),
-) -> Vec<triage::domain::Pod> {
+    stream: &mut (
+             impl futures::Stream<Item = Result<PodChange, triage_core::backend::BackendError>> + Unpin
+         ),
+) -> Vec<triage_core::domain::Pod> {
     match tokio::time::timeout(WAIT, stream.next())
         .await
         .unwrap()
@@ -448,7 +450,7 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     assert_eq!(auth.as_deref(), Some("Bearer s3cr3t-token"));
 
     let prometheus =
-        triage::backend::PrometheusClient::new(&endpoint("kube://monitoring/prometheus:9090"))
+        triage_core::backend::PrometheusClient::new(&endpoint("kube://monitoring/prometheus:9090"))
             .unwrap();
     let error = prometheus.alerts().await.unwrap_err();
     assert_eq!(error.status, Some(403));

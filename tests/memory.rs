@@ -11,8 +11,8 @@ use std::sync::Arc;
 use support::{logs_view, screen, state};
 use triage::app::cluster::open_pod_logs;
 use triage::app::{self, Msg};
-use triage::backend::cluster::PodLogRequest;
-use triage::domain::{Labels, LogLine, PodKey, SafeText};
+use triage_core::backend::cluster::PodLogRequest;
+use triage_core::domain::{Labels, LogLine, PodKey, SafeText};
 
 #[global_allocator]
 static ALLOCATED: Cap<System> = Cap::new(System, usize::MAX);

@@ -6,8 +6,8 @@ mod support;
 
 use std::time::Duration;
 use support::replay::{self, Options};
-use triage::backend::{Endpoint, ErrorKind, PrometheusClient};
-use triage::domain::{AlertState, TimeRange};
+use triage_core::backend::{Endpoint, ErrorKind, PrometheusClient};
+use triage_core::domain::{AlertState, TimeRange};
 
 // The recording's window; the replay server does not compare times.
 const RANGE: TimeRange = TimeRange {

@@ -10,9 +10,9 @@ use support::prometheus::{EXEMPLAR_TRACES, RealPrometheus};
 use triage::app::state::{Loadable, View};
 use triage::app::update::open_alerts;
 use triage::app::{Action, Clients};
-use triage::backend::{Endpoint, PrometheusClient};
-use triage::config::Config;
-use triage::domain::{AlertState, TimeRange};
+use triage_core::backend::{Endpoint, PrometheusClient};
+use triage_core::config::Config;
+use triage_core::domain::{AlertState, TimeRange};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn exemplars_alerts_and_rules_from_a_real_prometheus() {

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 use proptest::prelude::*;
-use triage::domain::SafeText;
-use triage::domain::text::width;
+use triage_core::domain::SafeText;
+use triage_core::domain::text::width;
 
 /// A character a terminal acts on, or one that hides or reorders text.
 fn forbidden(c: char) -> bool {

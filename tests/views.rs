@@ -11,8 +11,8 @@ use support::{FAILING_TRACE, clients, press, screen, settle, state};
 use triage::app::cluster::open_pod_logs;
 use triage::app::update::{open_logs, open_trace};
 use triage::app::{Action, Clients, State};
-use triage::backend::cluster::PodLogRequest;
-use triage::domain::{PodKey, TraceId};
+use triage_core::backend::cluster::PodLogRequest;
+use triage_core::domain::{PodKey, TraceId};
 
 async fn recorded() -> Clients {
     let url = support::replay::start(Default::default()).await;
@@ -167,7 +167,8 @@ async fn trace_ids_are_underlined_and_errors_coloured() {
             .contains(Modifier::UNDERLINED)
     );
     // An error line is drawn in the error colour, an info line is not.
-    let theme = triage::ui::theme::Theme::default();
+    use triage::ui::theme::Styles;
+    let theme = triage_core::config::Theme::default();
     let colour_of = |needle: &str| {
         let row = text.lines().position(|l| l.contains(needle)).unwrap();
         let column = text.lines().nth(row).unwrap().find(needle).unwrap();
@@ -195,7 +196,7 @@ fn warnings_stay_in_the_title_row() {
 fn hostile_log_text_reaches_the_screen_inert() {
     use std::sync::Arc;
     use triage::app::state::{LogsView, View};
-    use triage::domain::{Labels, LogLine, TimeRange};
+    use triage_core::domain::{Labels, LogLine, TimeRange};
     let hostile = "ok \u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{9b}31m evil\u{202e}txt\u{200b} \u{1b}]8;;http://x\u{1b}\\link";
     let line = LogLine {
         timestamp: support::RECORDED_AT,
@@ -218,7 +219,7 @@ fn hostile_log_text_reaches_the_screen_inert() {
 #[tokio::test]
 async fn metrics_view_of_the_recorded_prometheus() {
     let url = support::replay::start(Default::default()).await;
-    let config = triage::config::Config::with_urls(None, Some(&url), Some(&url));
+    let config = triage_core::config::Config::with_urls(None, Some(&url), Some(&url));
     let c = Clients::from_config(&config);
     let mut s = state(120, 30);
     support::graph(
@@ -236,7 +237,7 @@ async fn alerts_view_and_home_of_the_recorded_prometheus() {
     use triage::app::state::View;
     use triage::app::update::{ask_home_alerts, open_alerts};
     let url = support::replay::start(Default::default()).await;
-    let config = triage::config::Config::with_urls(None, Some(&url), Some(&url));
+    let config = triage_core::config::Config::with_urls(None, Some(&url), Some(&url));
     let c = Clients::from_config(&config);
 
     let mut home = state(120, 20);
@@ -294,17 +295,17 @@ async fn kube_views() -> Vec<State> {
         ),
     ];
     let (url, _) = fake::start(cluster).await;
-    let mut config = triage::config::Config::with_urls(None, None, None);
+    let mut config = triage_core::config::Config::with_urls(None, None, None);
     config.kubernetes.cluster.url = Some(url);
     let c = Clients::from_config(&config);
     let mut list = state(120, 12);
-    list.namespaces = triage::backend::cluster::Namespaces::All;
+    list.namespaces = triage_core::backend::cluster::Namespaces::All;
     let mut effects = Vec::new();
     open_pods(&mut list, &mut effects);
     settle(&mut list, &c, effects).await;
     let mut detail = state(120, 30);
     let mut effects = Vec::new();
-    let key = triage::domain::PodKey {
+    let key = triage_core::domain::PodKey {
         namespace: "shop".into(),
         name: "postgres-0".into(),
     };

@@ -3,7 +3,7 @@
 
 use k8s_openapi::api::core::v1::Event;
 use libfuzzer_sys::fuzz_target;
-use triage::backend::cluster::convert;
+use triage_core::backend::cluster::convert;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(event) = serde_json::from_slice::<Event>(data) {

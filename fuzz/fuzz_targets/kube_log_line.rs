@@ -4,8 +4,8 @@
 
 use libfuzzer_sys::fuzz_target;
 use std::sync::Arc;
-use triage::backend::cluster::convert;
-use triage::domain::Labels;
+use triage_core::backend::cluster::convert;
+use triage_core::domain::Labels;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {

@@ -4,7 +4,7 @@
 
 use k8s_openapi::api::core::v1::Pod;
 use libfuzzer_sys::fuzz_target;
-use triage::backend::cluster::convert;
+use triage_core::backend::cluster::convert;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage::backend::loki::decode_streams;
+use triage_core::backend::loki::decode_streams;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {

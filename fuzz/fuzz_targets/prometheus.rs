@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage::backend::prometheus::{
+use triage_core::backend::prometheus::{
     decode_alert_rules, decode_alerts, decode_exemplars, decode_metadata, decode_names,
     decode_series,
 };

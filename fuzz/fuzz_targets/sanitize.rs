@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage::domain::SafeText;
-use triage::domain::text::width;
+use triage_core::domain::SafeText;
+use triage_core::domain::text::width;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {

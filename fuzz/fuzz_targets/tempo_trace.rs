@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage::backend::otlp_json::{Decoded, decode_trace};
-use triage::domain::TraceId;
+use triage_core::backend::otlp_json::{Decoded, decode_trace};
+use triage_core::domain::TraceId;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {

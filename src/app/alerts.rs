@@ -4,9 +4,9 @@
 use super::effect::RequestId;
 use super::metrics::SPANS;
 use super::state::Loadable;
-use crate::backend::BackendError;
-use crate::domain::{Alert, AlertRule, AlertState, Nanos, SafeText};
 use std::time::Duration;
+use triage_core::backend::BackendError;
+use triage_core::domain::{Alert, AlertRule, AlertState, Nanos, SafeText};
 
 /// A list of alerts and its cursor: the alerts view, and the top of home.
 pub struct AlertsView {
@@ -115,8 +115,8 @@ pub fn graph_window(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backend::{ErrorKind, Source};
-    use crate::domain::{Labels, SafeText};
+    use triage_core::backend::{ErrorKind, Source};
+    use triage_core::domain::{Labels, SafeText};
 
     const MINUTE: Nanos = 60 * 1_000_000_000;
 

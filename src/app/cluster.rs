@@ -7,10 +7,10 @@ use super::layout;
 use super::pods::{PodView, PodsView, Watch};
 use super::state::{Loadable, LogSource, LogsView, Older, State, TraceView, View};
 use super::update::{describe, error, info, moved, open_logs};
-use crate::backend::BackendError;
-use crate::backend::cluster::{Namespaces, PodLogRequest};
-use crate::domain::{LogLine, Pod, PodChange, PodEvent, PodKey, SafeText, TimeRange};
 use std::time::Duration;
+use triage_core::backend::BackendError;
+use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::domain::{LogLine, Pod, PodChange, PodEvent, PodKey, SafeText, TimeRange};
 
 /// How far back a container's log starts, `-`/`+` stepping through them.
 pub const LOG_SPANS: [Duration; 6] = [
@@ -179,7 +179,7 @@ fn watch_of(view: &View) -> Option<RequestId> {
 fn ask_events(
     view: &mut PodView,
     id: RequestId,
-    now: crate::domain::Nanos,
+    now: triage_core::domain::Nanos,
     effects: &mut Vec<Effect>,
 ) {
     // What is shown stays until the new list arrives.
@@ -376,7 +376,7 @@ pub fn restream(state: &mut State, longer: bool, effects: &mut Vec<Effect>) {
     let span = request.since.map_or("the whole log".into(), |s| {
         format!(
             "the last {}",
-            crate::domain::time::format_duration(s.as_nanos() as i64)
+            triage_core::domain::time::format_duration(s.as_nanos() as i64)
         )
     });
     state.message = Some(info(format!("showing {span}")));

@@ -2,10 +2,10 @@
 //! the slot that waits for it.
 
 use super::complete::Names;
-use crate::backend::LogQuery;
-use crate::backend::cluster::{Namespaces, PodLogRequest};
-use crate::domain::{PodKey, TimeRange, TraceId};
 use std::time::Duration;
+use triage_core::backend::LogQuery;
+use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::domain::{PodKey, TimeRange, TraceId};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);

@@ -1,7 +1,7 @@
 //! The screen's geometry, shared by `update` (to keep the cursor in view)
 //! and the views (to draw): a title row, the body, a status row.
 
-use crate::domain::text::wrap_points;
+use triage_core::domain::text::wrap_points;
 
 /// Rows above and below the body.
 pub const CHROME_ROWS: u16 = 2;

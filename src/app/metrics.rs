@@ -3,10 +3,10 @@
 
 use super::effect::RequestId;
 use super::state::Loadable;
-use crate::backend::BackendError;
-use crate::domain::time::NANOS_PER_SEC;
-use crate::domain::{Exemplar, Nanos, SafeText, Series, TimeRange};
 use std::time::Duration;
+use triage_core::backend::BackendError;
+use triage_core::domain::time::NANOS_PER_SEC;
+use triage_core::domain::{Exemplar, Nanos, SafeText, Series, TimeRange};
 
 /// More series than this are not drawn; the view says how many were left out.
 pub const MAX_SERIES: usize = 50;
@@ -255,7 +255,7 @@ pub fn step_for(span: Duration, columns: u16) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Labels, Point};
+    use triage_core::domain::{Labels, Point};
 
     fn series(values: &[f64]) -> Series {
         let points = values

@@ -1,6 +1,6 @@
-//! The loop: terminal events become actions, `update` changes the state and
-//! returns effects, the runner carries them out, and the screen is drawn
-//! only when something changed.
+//! The app: one owner of state (`State`), a pure `update` that returns
+//! effects, the runner that carries them out, and `settle`, which runs
+//! effects to the end for `--print` and tests.
 
 pub mod action;
 pub mod alerts;
@@ -23,74 +23,12 @@ pub use runner::{Clients, Runner};
 pub use state::{Settings, State, View};
 pub use update::update;
 
-use crate::domain::Nanos;
-use crate::terminal::{Signals, Stop};
-use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
-use ratatui::DefaultTerminal;
 use std::time::Duration;
+use triage_core::domain::Nanos;
 
 pub fn now() -> Nanos {
     chrono::Utc::now().timestamp_nanos_opt().unwrap_or(i64::MAX)
-}
-
-/// Runs the interactive loop until the user quits or a signal ends it.
-pub async fn run(
-    terminal: &mut DefaultTerminal,
-    mut state: State,
-    mut runner: Runner,
-    mut results: tokio::sync::mpsc::Receiver<Msg>,
-    first: Vec<Effect>,
-) -> std::io::Result<()> {
-    let mut events = EventStream::new();
-    let mut signals = Signals::new()?;
-    // Once a second while the screen shows time passing.
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    first.into_iter().for_each(|e| runner.run(e));
-    loop {
-        if state.dirty {
-            terminal.draw(|frame| crate::ui::draw(frame, &state))?;
-            state.dirty = false;
-        }
-        if state.quit {
-            return Ok(());
-        }
-        if std::mem::take(&mut state.suspend) {
-            crate::terminal::suspend(terminal)?;
-            state.dirty = true;
-            continue;
-        }
-        let msg = tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(Event::Key(key))) => keymap::action_for(&state, key).map(Msg::Action),
-                Some(Ok(Event::Resize(width, height))) => Some(Msg::Resize { width, height }),
-                Some(Ok(_)) => None,
-                Some(Err(e)) => return Err(e),
-                None => return Ok(()), // no more input: the terminal is gone
-            },
-            Some(msg) = results.recv() => {
-                if let Some(id) = msg.finishes() {
-                    runner.finished(id);
-                }
-                Some(msg)
-            }
-            _ = tick.tick(), if state.shows_time() => Some(Msg::Tick),
-            stop = signals.next() => match stop {
-                Stop::Quit => return Ok(()),
-                Stop::Suspend => {
-                    crate::terminal::suspend(terminal)?;
-                    state.dirty = true;
-                    None
-                }
-            },
-        };
-        if let Some(msg) = msg {
-            for effect in update(&mut state, msg, now()) {
-                runner.run(effect);
-            }
-        }
-    }
 }
 
 /// What a stream says before it goes quiet: a watch's first list (or its

@@ -3,9 +3,9 @@
 use super::action::Action;
 use super::complete::Names;
 use super::effect::RequestId;
-use crate::backend::BackendError;
-use crate::backend::prometheus::Answered;
-use crate::domain::{
+use triage_core::backend::BackendError;
+use triage_core::backend::prometheus::Answered;
+use triage_core::domain::{
     Alert, AlertRule, Exemplar, LogLine, PodChange, PodEvent, SafeText, Series, Trace,
 };
 

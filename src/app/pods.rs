@@ -2,12 +2,12 @@
 
 use super::effect::RequestId;
 use super::state::{Loadable, Search};
-use crate::backend::BackendError;
-use crate::backend::cluster::Namespaces;
-use crate::domain::text::width;
-use crate::domain::{Nanos, Pod, PodChange, PodEvent, PodKey, SafeText};
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use triage_core::backend::BackendError;
+use triage_core::backend::cluster::Namespaces;
+use triage_core::domain::text::width;
+use triage_core::domain::{Nanos, Pod, PodChange, PodEvent, PodKey, SafeText};
 
 /// Where a watch is: waiting for its first list, live, or failing (it goes
 /// on trying; what it had is kept).
@@ -366,7 +366,7 @@ impl PodView {
     }
 
     /// The container under the cursor.
-    pub fn selected_container(&self) -> Option<&crate::domain::pod::Container> {
+    pub fn selected_container(&self) -> Option<&triage_core::domain::pod::Container> {
         self.pod.containers.get(self.container)
     }
 }
@@ -374,7 +374,7 @@ impl PodView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::pod::Health;
+    use triage_core::domain::pod::Health;
 
     fn pod(namespace: &str, name: &str, restarts: u32) -> Pod {
         Pod {
@@ -423,8 +423,8 @@ mod tests {
         let mut view = PodsView::new(None, Namespaces::All, RequestId(1), 0);
         view.apply(vec![Ok(PodChange::Reset(vec![pod("a", "x", 0)]))]);
         let e = BackendError::new(
-            crate::backend::Source::Kubernetes,
-            crate::backend::ErrorKind::Unreachable,
+            triage_core::backend::Source::Kubernetes,
+            triage_core::backend::ErrorKind::Unreachable,
             "gone",
         );
         view.apply(vec![Err(e)]);

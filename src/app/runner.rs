@@ -4,12 +4,6 @@
 use super::complete::Names;
 use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
-use crate::backend::cluster::Cluster;
-use crate::backend::{
-    BackendError, Endpoint, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient,
-};
-use crate::config::Config;
-use crate::domain::{SafeText, promql};
 use crate::history;
 use futures::stream::BoxStream;
 use futures::{StreamExt, stream};
@@ -20,6 +14,12 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+use triage_core::backend::cluster::Cluster;
+use triage_core::backend::{
+    BackendError, Endpoint, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient,
+};
+use triage_core::config::Config;
+use triage_core::domain::{SafeText, promql};
 
 /// Results waiting to be read by the loop; workers wait when it is full.
 const CHANNEL_CAPACITY: usize = 64;

@@ -6,17 +6,17 @@ use super::effect::RequestId;
 use super::layout;
 use super::metrics::MetricsView;
 use super::pods::{PodView, PodsView};
-use crate::backend::cluster::{Namespaces, PodLogRequest};
-use crate::backend::{BackendError, Direction, LogQuery};
-use crate::config::PodLabels;
-use crate::correlate::{DerivedFields, TraceMatch, Waterfall};
-use crate::domain::text::width;
-use crate::domain::{Level, LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
-use crate::ui::theme::Theme;
 use ratatui_textarea::TextArea;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::backend::{BackendError, Direction, LogQuery};
+use triage_core::config::PodLabels;
+use triage_core::config::Theme;
+use triage_core::correlate::{DerivedFields, TraceMatch, Waterfall};
+use triage_core::domain::text::width;
+use triage_core::domain::{Level, LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 
 /// What does not change while the program runs.
 #[derive(Clone, Debug)]
@@ -337,7 +337,7 @@ fn compile(pattern: &str) -> Result<Regex, String> {
 }
 
 /// The most lines a streamed log keeps unless the config says otherwise.
-pub const DEFAULT_LOG_BUFFER: usize = 100_000;
+pub use triage_core::config::DEFAULT_LOG_BUFFER;
 
 /// Where a logs view's lines come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -732,8 +732,8 @@ impl TraceModel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::Labels;
     use std::sync::Arc;
+    use triage_core::domain::Labels;
 
     fn line(timestamp: Nanos, text: &str) -> LogLine {
         LogLine {

@@ -13,13 +13,13 @@ use super::state::{
     Completion, Loadable, LogSource, LogsView, Message, Older, Prompt, PromptKind, Search, State,
     TraceModel, TraceView, View,
 };
-use crate::backend::cluster::Namespaces;
-use crate::backend::{BackendError, ErrorKind};
-use crate::domain::{LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 use crate::history;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 use std::time::Duration;
+use triage_core::backend::cluster::Namespaces;
+use triage_core::backend::{BackendError, ErrorKind};
+use triage_core::domain::{LogLine, Nanos, SafeText, TimeRange, Trace, TraceId};
 
 /// Rows from the end of the loaded lines at which the next page is asked for.
 const PREFETCH_ROWS: usize = 50;
@@ -406,7 +406,9 @@ fn run_command(state: &mut State, command: &str, effects: &mut Vec<Effect>) {
         "ns" | "namespace" if !rest.is_empty() => {
             let namespaces = match rest {
                 "all" | "-A" | "*" => Namespaces::All,
-                ns if crate::domain::pod::is_dns_name(ns, 63) => Namespaces::One(ns.to_owned()),
+                ns if triage_core::domain::pod::is_dns_name(ns, 63) => {
+                    Namespaces::One(ns.to_owned())
+                }
                 ns => {
                     let ns = SafeText::new(ns);
                     state.message = Some(error(format!("not a namespace's name: {ns}")));
@@ -986,8 +988,8 @@ pub fn describe(e: &BackendError) -> String {
 mod tests {
     use super::*;
     use crate::app::state::Settings;
-    use crate::domain::Labels;
     use std::sync::Arc;
+    use triage_core::domain::Labels;
 
     fn page(timestamp: Nanos, count: usize) -> Vec<LogLine> {
         let labels = Arc::new(Labels::default());

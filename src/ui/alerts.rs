@@ -4,18 +4,19 @@
 use super::logs::clock;
 use super::metrics::{format_value, unit_of};
 use super::text::{fit, pad, word_wrap};
-use super::theme::Theme;
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::alerts::{AlertRow, AlertsModel, AlertsView};
 use crate::app::layout::detail_rows;
-use crate::domain::AlertState;
-use crate::domain::text::width;
-use crate::domain::time::format_age;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
+use triage_core::config::Theme;
+use triage_core::domain::AlertState;
+use triage_core::domain::text::width;
+use triage_core::domain::time::format_age;
 
 /// Columns of the state, severity and age; names take up to `MAX_NAME`.
 const STATE_WIDTH: usize = 8;
@@ -152,7 +153,7 @@ fn row_line(row: &AlertRow, name_width: usize, screen: usize, state: &State) -> 
 }
 
 /// What the alert is about in a line: its summary, else its labels.
-fn gist(alert: &crate::domain::Alert) -> String {
+fn gist(alert: &triage_core::domain::Alert) -> String {
     if let Some(summary) = alert.annotation("summary") {
         return summary.to_owned();
     }

@@ -1,16 +1,17 @@
 //! The title row (where you are) and the status row (what is happening).
 
 use super::text::fit;
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::pods::Watch;
 use crate::app::state::{LogSource, LogsView, Older, PromptKind, View};
-use crate::domain::SafeText;
-use crate::domain::text::width;
-use crate::domain::time::NANOS_PER_SEC;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use triage_core::domain::SafeText;
+use triage_core::domain::text::width;
+use triage_core::domain::time::NANOS_PER_SEC;
 
 fn view_title(view: &View) -> String {
     match view {

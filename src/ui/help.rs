@@ -1,5 +1,6 @@
 //! The key list, drawn from the keymap itself so it cannot drift.
 
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::keymap::bindings_for;
 use ratatui::Frame;

@@ -1,6 +1,7 @@
 //! The first screen: what is firing, where triage is pointed, and how to
 //! start.
 
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::alerts::AlertsView;
 use crate::app::state::Loadable;

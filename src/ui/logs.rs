@@ -1,17 +1,18 @@
 //! The logs view: one row per line (or more, wrapped), newest first.
 
 use super::text::{highlight, pad, word_wrap, wrap};
-use super::theme::Theme;
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::{LOG_TIME_WIDTH, log_prefix_width};
 use crate::app::state::{LogRow, LogsView, Older};
-use crate::backend::BackendError;
-use crate::domain::{Level, Nanos};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use triage_core::backend::BackendError;
+use triage_core::config::Theme;
+use triage_core::domain::{Level, Nanos};
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let theme = &state.settings.theme;

@@ -3,19 +3,20 @@
 
 use super::logs::clock;
 use super::text::{fit, pad};
-use super::theme::Theme;
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::METRICS_Y_LABEL_WIDTH;
 use crate::app::metrics::{MetricsModel, MetricsView, x_of};
 use crate::app::state::{Loadable, Prompt, PromptKind};
-use crate::domain::Nanos;
-use crate::domain::time::format_duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
+use triage_core::config::Theme;
+use triage_core::domain::Nanos;
+use triage_core::domain::time::format_duration;
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
 const LEGEND_ROWS: usize = 5;
@@ -324,7 +325,7 @@ fn draw_exemplar_markers(
     state: &State,
 ) {
     let theme = &state.settings.theme;
-    let cell = |e: &crate::domain::Exemplar| {
+    let cell = |e: &triage_core::domain::Exemplar| {
         let x = x_of(e.time, start) / width.max(f64::MIN_POSITIVE);
         let y = (e.value.clamp(low, high) - low) / (high - low);
         let column = (x * f64::from(plot.width - 1)).round() as u16;

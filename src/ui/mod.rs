@@ -20,6 +20,7 @@ use ratatui::layout::Rect;
 use ratatui::layout::{Constraint, Layout};
 use ratatui::text::Line;
 use ratatui::widgets::{Clear, Paragraph};
+use theme::Styles;
 
 /// Smaller than this, only a request to enlarge the terminal is drawn.
 const MIN_WIDTH: u16 = 20;
@@ -65,7 +66,7 @@ fn clear_popup(frame: &mut Frame, area: Rect) {
     let buffer = frame.buffer_mut();
     for y in area.top()..area.bottom() {
         let cell = &mut buffer[(left, y)];
-        if crate::domain::text::width(cell.symbol()) > 1 {
+        if triage_core::domain::text::width(cell.symbol()) > 1 {
             cell.set_symbol(" ");
         }
     }

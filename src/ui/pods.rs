@@ -2,22 +2,23 @@
 //! them) and one pod's detail. Only the rows on screen are built.
 
 use super::text::{fit, pad};
-use super::theme::Theme;
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::scrolled;
 use crate::app::pods::{PodColumn, PodView, PodsView, Watch};
 use crate::app::state::Loadable;
 use crate::app::update::describe;
-use crate::backend::cluster::Namespaces;
-use crate::domain::pod::{Container, ContainerState, Health, Termination};
-use crate::domain::text::width;
-use crate::domain::time::format_age;
-use crate::domain::{Labels, Nanos, Pod};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use triage_core::backend::cluster::Namespaces;
+use triage_core::config::Theme;
+use triage_core::domain::pod::{Container, ContainerState, Health, Termination};
+use triage_core::domain::text::width;
+use triage_core::domain::time::format_age;
+use triage_core::domain::{Labels, Nanos, Pod};
 
 const MAX_NAMESPACE: usize = 20;
 const MAX_NAME: usize = 56;

@@ -32,7 +32,7 @@ pub fn buffer_text(buffer: &Buffer) -> String {
                 continue;
             }
             let symbol = buffer[(x, y)].symbol();
-            skip = crate::domain::text::width(symbol).saturating_sub(1);
+            skip = triage_core::domain::text::width(symbol).saturating_sub(1);
             line.push_str(symbol);
         }
         out.push_str(line.trim_end());

@@ -1,9 +1,9 @@
 //! Styled text: highlights laid over a line, cut or wrapped to a width.
 
-use crate::domain::text::wrap_points;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use std::ops::Range;
+use triage_core::domain::text::wrap_points;
 use unicode_width::UnicodeWidthChar;
 
 /// `text` in `base` style, with each (range, style) laid on top in order;
@@ -122,7 +122,7 @@ fn push_piece(lines: &mut [Line<'_>], content: &str, start: usize, end: usize, s
 
 /// `text` cut to `width` cells, with `…` where it was cut.
 pub fn fit(text: &str, width: usize) -> String {
-    if crate::domain::text::width(text) <= width {
+    if triage_core::domain::text::width(text) <= width {
         return text.to_owned();
     }
     let mut out = String::new();
@@ -144,7 +144,7 @@ pub fn fit(text: &str, width: usize) -> String {
 /// `text` fitted and padded to exactly `width` cells.
 pub fn pad(text: &str, width: usize) -> String {
     let fitted = fit(text, width);
-    let room = width.saturating_sub(crate::domain::text::width(&fitted));
+    let room = width.saturating_sub(triage_core::domain::text::width(&fitted));
     format!("{fitted}{}", " ".repeat(room))
 }
 
@@ -189,7 +189,7 @@ mod tests {
         for width in 1..12 {
             for row in rows("␛ bell 障害対応の記録 👩💻 e\u{301}x", width) {
                 assert!(
-                    crate::domain::text::width(&row) <= width.max(2),
+                    triage_core::domain::text::width(&row) <= width.max(2),
                     "{row:?} in {width}"
                 );
             }

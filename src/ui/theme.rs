@@ -1,120 +1,93 @@
-//! Colours, read from a TOML theme; `themes/default.toml` is built in.
+//! The theme's colours (data in `triage_core::config`) as ratatui styles.
 
 use ratatui::style::{Color, Modifier, Style};
-use serde::Deserialize;
-use std::str::FromStr;
+use triage_core::config::{Colour, Named, Theme};
 
-const DEFAULT: &str = include_str!("../../themes/default.toml");
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Theme {
-    text: ThemeColor,
-    dim: ThemeColor,
-    accent: ThemeColor,
-    title_bg: ThemeColor,
-    selection_bg: ThemeColor,
-    search_match: ThemeColor,
-    trace_id: ThemeColor,
-    error: ThemeColor,
-    warn: ThemeColor,
-    debug: ThemeColor,
-    ok: ThemeColor,
-    palette: Vec<ThemeColor>,
+/// Styles for each kind of text on screen.
+pub trait Styles {
+    fn text(&self) -> Style;
+    fn dim(&self) -> Style;
+    fn accent(&self) -> Style;
+    fn title(&self) -> Style;
+    fn selection(&self) -> Style;
+    fn search_match(&self) -> Style;
+    fn trace_id(&self) -> Style;
+    fn error(&self) -> Style;
+    fn warn(&self) -> Style;
+    fn debug(&self) -> Style;
+    fn ok(&self) -> Style;
+    /// The n-th colour of the palette, for services and log sources.
+    fn series(&self, n: usize) -> Style;
 }
 
-#[derive(Clone, Copy, Debug, Deserialize)]
-#[serde(try_from = "String")]
-struct ThemeColor(Color);
-
-impl TryFrom<String> for ThemeColor {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
-        Color::from_str(&name)
-            .map(ThemeColor)
-            .map_err(|_| format!("{name:?} is not a colour"))
+impl Styles for Theme {
+    fn text(&self) -> Style {
+        fg(self.text)
     }
-}
-
-impl Default for Theme {
-    fn default() -> Self {
-        // The built-in theme is tested to parse; this fallback is never used.
-        Theme::parse(DEFAULT).unwrap_or_else(|_| Theme {
-            text: ThemeColor(Color::Reset),
-            dim: ThemeColor(Color::DarkGray),
-            accent: ThemeColor(Color::Cyan),
-            title_bg: ThemeColor(Color::Reset),
-            selection_bg: ThemeColor(Color::DarkGray),
-            search_match: ThemeColor(Color::Yellow),
-            trace_id: ThemeColor(Color::LightBlue),
-            error: ThemeColor(Color::LightRed),
-            warn: ThemeColor(Color::Yellow),
-            debug: ThemeColor(Color::Gray),
-            ok: ThemeColor(Color::Green),
-            palette: vec![ThemeColor(Color::Cyan)],
-        })
+    fn dim(&self) -> Style {
+        fg(self.dim)
     }
-}
-
-impl Theme {
-    pub fn parse(text: &str) -> Result<Theme, String> {
-        let theme: Theme = toml::from_str(text).map_err(|e| e.message().to_owned())?;
-        if theme.palette.is_empty() {
-            return Err("palette needs at least one colour".into());
-        }
-        Ok(theme)
+    fn accent(&self) -> Style {
+        fg(self.accent)
     }
-
-    pub fn text(&self) -> Style {
-        Style::new().fg(self.text.0)
-    }
-    pub fn dim(&self) -> Style {
-        Style::new().fg(self.dim.0)
-    }
-    pub fn accent(&self) -> Style {
-        Style::new().fg(self.accent.0)
-    }
-    pub fn title(&self) -> Style {
+    fn title(&self) -> Style {
         Style::new()
-            .bg(self.title_bg.0)
+            .bg(color(self.title_bg))
             .add_modifier(Modifier::BOLD)
     }
-    pub fn selection(&self) -> Style {
-        Style::new().bg(self.selection_bg.0)
+    fn selection(&self) -> Style {
+        Style::new().bg(color(self.selection_bg))
     }
-    pub fn search_match(&self) -> Style {
-        Style::new().fg(Color::Black).bg(self.search_match.0)
+    fn search_match(&self) -> Style {
+        Style::new().fg(Color::Black).bg(color(self.search_match))
     }
-    pub fn trace_id(&self) -> Style {
-        Style::new()
-            .fg(self.trace_id.0)
-            .add_modifier(Modifier::UNDERLINED)
+    fn trace_id(&self) -> Style {
+        fg(self.trace_id).add_modifier(Modifier::UNDERLINED)
     }
-    pub fn error(&self) -> Style {
-        Style::new().fg(self.error.0)
+    fn error(&self) -> Style {
+        fg(self.error)
     }
-    pub fn warn(&self) -> Style {
-        Style::new().fg(self.warn.0)
+    fn warn(&self) -> Style {
+        fg(self.warn)
     }
-    pub fn debug(&self) -> Style {
-        Style::new().fg(self.debug.0)
+    fn debug(&self) -> Style {
+        fg(self.debug)
     }
-    pub fn ok(&self) -> Style {
-        Style::new().fg(self.ok.0)
+    fn ok(&self) -> Style {
+        fg(self.ok)
     }
-    /// The n-th colour of the palette, for services and log sources.
-    pub fn series(&self, n: usize) -> Style {
-        Style::new().fg(self.palette[n % self.palette.len()].0)
+    fn series(&self, n: usize) -> Style {
+        let colour = self.palette.get(n % self.palette.len().max(1));
+        colour.map_or_else(Style::new, |&c| fg(c))
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+fn fg(colour: Colour) -> Style {
+    Style::new().fg(color(colour))
+}
 
-    #[test]
-    fn the_built_in_theme_parses() {
-        assert!(Theme::parse(DEFAULT).is_ok());
-        assert!(Theme::parse(&DEFAULT.replace("\"cyan\"", "\"no-such-colour\"")).is_err());
+fn color(colour: Colour) -> Color {
+    match colour {
+        Colour::Reset => Color::Reset,
+        Colour::Indexed(i) => Color::Indexed(i),
+        Colour::Rgb(r, g, b) => Color::Rgb(r, g, b),
+        Colour::Named(named) => match named {
+            Named::Black => Color::Black,
+            Named::Red => Color::Red,
+            Named::Green => Color::Green,
+            Named::Yellow => Color::Yellow,
+            Named::Blue => Color::Blue,
+            Named::Magenta => Color::Magenta,
+            Named::Cyan => Color::Cyan,
+            Named::Gray => Color::Gray,
+            Named::DarkGray => Color::DarkGray,
+            Named::LightRed => Color::LightRed,
+            Named::LightGreen => Color::LightGreen,
+            Named::LightYellow => Color::LightYellow,
+            Named::LightBlue => Color::LightBlue,
+            Named::LightMagenta => Color::LightMagenta,
+            Named::LightCyan => Color::LightCyan,
+            Named::White => Color::White,
+        },
     }
 }

@@ -2,17 +2,18 @@
 //! span's detail.
 
 use super::text::{fit, pad, word_wrap};
-use super::theme::Theme;
+use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::{TRACE_HEADER_ROWS, detail_rows, trace_list_rows};
 use crate::app::state::{Loadable, TraceModel, TraceView};
-use crate::domain::time::format_duration;
-use crate::domain::{Attribute, Span as TraceSpan, SpanStatus};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
+use triage_core::config::Theme;
+use triage_core::domain::time::format_duration;
+use triage_core::domain::{Attribute, Span as TraceSpan, SpanStatus};
 
 const DURATION_WIDTH: usize = 9;
 
@@ -150,10 +151,10 @@ fn span_row<'a>(
     let error_mark = if span.is_error() { "! " } else { "" };
     let room = columns
         .tree
-        .saturating_sub(crate::domain::text::width(&lead));
+        .saturating_sub(triage_core::domain::text::width(&lead));
     let label = fit(&format!("{service}{error_mark}{}", span.name), room);
     let (service_part, name_part) = split_at_width(&label, service.chars().count());
-    let used = crate::domain::text::width(&lead) + crate::domain::text::width(&label);
+    let used = triage_core::domain::text::width(&lead) + triage_core::domain::text::width(&label);
     let mut spans = vec![
         Span::raw(lead),
         Span::styled(service_part, service_style),

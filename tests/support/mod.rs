@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 use triage::app::state::View;
 use triage::app::{self, Action, Clients, Effect, Msg, Settings, State};
-use triage::config::Config;
+use triage_core::config::Config;
 
 pub const FAILING_TRACE: &str = "651ca6325e6d780449e8af504f034ee5";
 

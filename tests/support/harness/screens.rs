@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use triage::app::alerts::AlertsView;
 use triage::app::state::{Loadable, View, ViewKind};
 use triage::app::{Action, Clients, Effect, Settings, State, cluster, update};
-use triage::backend::cluster::{Namespaces, PodLogRequest};
-use triage::domain::{PodKey, SafeText, TraceId};
+use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::domain::{PodKey, SafeText, TraceId};
 
 /// A state to draw, what it shows, and the data it was built from.
 pub struct Case {
@@ -67,7 +67,7 @@ impl World {
     pub async fn start(amount: Amount, text: Text) -> World {
         let url = served::start(answers(amount, text)).await;
         let (kube_url, _) = fake::start(cluster_of(amount, text)).await;
-        let mut config = triage::config::Config::with_urls(Some(&url), Some(&url), Some(&url));
+        let mut config = triage_core::config::Config::with_urls(Some(&url), Some(&url), Some(&url));
         config.kubernetes.cluster.url = Some(kube_url);
         World {
             amount,

@@ -8,7 +8,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::sync::{Arc, Mutex};
 use triage::app::State;
-use triage::domain::SafeText;
+use triage_core::domain::SafeText;
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// A terminal that keeps what is written to it.

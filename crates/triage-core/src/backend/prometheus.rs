@@ -2,7 +2,8 @@
 //! VictoriaMetrics, Grafana Cloud).
 //! API: <https://prometheus.io/docs/prometheus/latest/querying/api/>
 
-use super::http::{Answer, Endpoint, HttpClient};
+use super::answer::Answer;
+use super::http::{Endpoint, HttpClient};
 use super::{BackendError, ErrorKind, Source};
 use crate::domain::time::NANOS_PER_SEC;
 use crate::domain::{

@@ -4,10 +4,10 @@
 
 use super::pods::{DemoPod, Health, NODES, Run, UNSCHEDULABLE};
 use super::time;
-use crate::demo::incidents::{OOM_KILLS_AGO, RESTART_DELAY, SECOND};
-use crate::domain::Nanos;
+use crate::incidents::{OOM_KILLS_AGO, RESTART_DELAY, SECOND};
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use triage_core::domain::Nanos;
 
 /// One aggregated event before it becomes an object: what, who, how often.
 pub struct Occurrence {

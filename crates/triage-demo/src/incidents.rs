@@ -4,8 +4,8 @@
 //! as the error burst in `metrics.rs` begins, and a second auth replica
 //! has been crash-looping on a bad config since it was scaled up.
 
-use crate::domain::Nanos;
-use crate::domain::time::NANOS_PER_SEC;
+use triage_core::domain::Nanos;
+use triage_core::domain::time::NANOS_PER_SEC;
 
 pub const SECOND: Nanos = NANOS_PER_SEC;
 pub const MINUTE: Nanos = 60 * SECOND;

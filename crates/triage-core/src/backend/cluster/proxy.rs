@@ -3,7 +3,7 @@
 //! `kubectl port-forward` is needed.
 
 use super::Cluster;
-use crate::backend::http::{Answer, BodyCap, root_cause};
+use crate::backend::answer::{Answer, BodyCap, root_cause};
 use crate::backend::retry::parse_retry_after;
 use crate::backend::{BackendError, ErrorKind, Source};
 use http_body_util::BodyExt;

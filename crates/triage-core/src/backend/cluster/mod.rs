@@ -7,7 +7,7 @@ pub mod cap;
 pub mod convert;
 pub mod proxy;
 
-use super::http::{MAX_BODY_BYTES, root_cause};
+use super::answer::{MAX_BODY_BYTES, root_cause};
 use super::{BackendError, ErrorKind, Source};
 use crate::domain::log::{CUT_MARK, MAX_LINE_BYTES};
 use crate::domain::{LogLine, PodChange, PodEvent, PodKey};
@@ -501,7 +501,7 @@ pub(crate) fn api_error(e: &kube::Error) -> BackendError {
             } else {
                 // Not always Kubernetes' own: a proxy's page or text, which
                 // kube passes on whole.
-                super::http::body_words(status.message.trim(), false)
+                super::answer::body_words(status.message.trim(), false)
             };
             BackendError {
                 status: Some(status.code),

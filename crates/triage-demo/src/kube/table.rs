@@ -3,10 +3,10 @@
 //! names and ages, so the demo prints pods, events and namespaces the way
 //! the API server's printers do.
 
-use crate::domain::Nanos;
 use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, Time};
 use serde_json::{Value, json};
+use triage_core::domain::Nanos;
 
 /// A column: name, type, and priority (1: shown only with `-o wide`).
 type Column = (&'static str, &'static str, u8);

@@ -4,8 +4,6 @@
 //! the query asks for is refused with a message naming it.
 
 use super::metrics::{DemoMetrics, DemoSeries, Labels};
-use crate::domain::Nanos;
-use crate::domain::time::NANOS_PER_SEC;
 use promql_parser::label::Matcher;
 use promql_parser::parser::token::{
     T_ADD, T_AVG, T_COUNT, T_DIV, T_EQLC, T_GTE, T_GTR, T_LSS, T_LTE, T_MAX, T_MIN, T_MUL, T_NEQ,
@@ -18,6 +16,8 @@ use promql_parser::parser::{
 use promql_parser::util::{ExprVisitor, walk_expr};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
+use triage_core::domain::Nanos;
+use triage_core::domain::time::NANOS_PER_SEC;
 
 /// How far back an instant selector looks for a sample, as in Prometheus.
 const LOOKBACK: Nanos = 5 * 60 * NANOS_PER_SEC;
@@ -534,7 +534,7 @@ fn bucket_quantile(phi: f64, mut buckets: Vec<(f64, f64)>) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::metrics::STEP;
+    use crate::metrics::STEP;
 
     const MINUTE: Nanos = 60 * NANOS_PER_SEC;
 

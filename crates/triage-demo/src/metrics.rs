@@ -6,9 +6,9 @@
 //! around the demo's slow requests, and every demo trace is an exemplar.
 
 use super::data::{API, DemoTrace, FRONTEND, NAMESPACE, WORKLOADS};
-use crate::domain::Nanos;
-use crate::domain::time::NANOS_PER_SEC;
 use std::collections::BTreeMap;
+use triage_core::domain::Nanos;
+use triage_core::domain::time::NANOS_PER_SEC;
 
 pub type Labels = BTreeMap<String, String>;
 
@@ -261,8 +261,8 @@ pub fn number(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use crate::demo::DemoData;
-    use crate::domain::time::NANOS_PER_SEC;
+    use crate::DemoData;
+    use triage_core::domain::time::NANOS_PER_SEC;
 
     #[test]
     fn counters_rise_buckets_accumulate_and_every_trace_is_an_exemplar() {

@@ -3,7 +3,7 @@
 //! would take all memory. Watches and followed logs are streams that may
 //! rightly go on for ever; they are not capped.
 
-use crate::backend::http::MAX_BODY_BYTES;
+use crate::backend::answer::MAX_BODY_BYTES;
 use futures::future::BoxFuture;
 use http::{Request, Response};
 use http_body_util::Limited;

@@ -6,9 +6,8 @@
 use super::events;
 use super::object::{Change, Changed};
 use super::pods::{DemoPod, Exit, FIRST_START, Health, NODES, PODS, Run, Spec, repository};
-use crate::demo::data::{DemoData, FRONTEND, WORKLOADS};
-use crate::demo::incidents::{self, CRASH_AFTER, OOM_KILLS_AGO, RESTART_DELAY, crash_starts};
-use crate::domain::Nanos;
+use crate::data::{DemoData, FRONTEND, WORKLOADS};
+use crate::incidents::{self, CRASH_AFTER, OOM_KILLS_AGO, RESTART_DELAY, crash_starts};
 use k8s_openapi::api::core::v1::Event;
 use std::collections::VecDeque;
 use std::future::Future;
@@ -16,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::Instant;
+use triage_core::domain::Nanos;
 
 /// How often the cluster changes: often enough that someone watching
 /// sees rows move.
@@ -416,8 +416,8 @@ fn waiting_reason(pod: &DemoPod) -> Option<(&'static str, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::incidents::SECOND;
-    use crate::demo::kube::object::Object;
+    use crate::incidents::SECOND;
+    use crate::kube::object::Object;
     use k8s_openapi::api::core::v1::Pod;
 
     fn cluster() -> State {

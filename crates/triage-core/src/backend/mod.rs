@@ -1,6 +1,7 @@
 //! One client per source. Wire formats stop here: what leaves is domain
 //! values and typed errors.
 
+pub mod answer;
 pub mod cluster;
 pub mod http;
 pub mod loki;

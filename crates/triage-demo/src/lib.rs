@@ -15,10 +15,10 @@ mod tempo;
 
 pub use data::{DemoData, DemoTrace, NAMESPACE, WORKLOADS};
 
-use crate::domain::Nanos;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use triage_core::domain::Nanos;
 
 /// The running demo servers; they stop when this is dropped.
 pub struct Demo {

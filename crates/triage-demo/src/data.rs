@@ -4,8 +4,8 @@
 
 use super::incidents::{self, CRASHLOOP_POD};
 use super::metrics::DemoMetrics;
-use crate::domain::Nanos;
 use std::collections::BTreeMap;
+use triage_core::domain::Nanos;
 
 const MS: i64 = 1_000_000;
 pub const NAMESPACE: &str = "shop";

@@ -4,12 +4,15 @@
 //! holds named contexts, one per cluster or stack, each with its backends
 //! and their credentials. The README has a commented example.
 
+mod theme;
+
+pub use theme::{Colour, Named, Theme};
+
 use crate::backend::cluster::{ClusterSettings, Namespaces};
 use crate::backend::{Auth, Endpoint, Tls};
 use crate::correlate::{DerivedField, DerivedFields};
 use crate::domain::time::parse_duration;
 use crate::secret::{Secret, redact_url};
-use crate::ui::theme::Theme;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -18,6 +21,9 @@ use std::time::Duration;
 const DEFAULT_EXEMPLAR_TRACE_LABEL: &str = "trace_id";
 
 /// Everything the app needs, resolved: secrets read, URLs chosen.
+/// The most lines a streamed log keeps unless the config says otherwise.
+pub const DEFAULT_LOG_BUFFER: usize = 100_000;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub context: String,
@@ -258,7 +264,7 @@ impl Config {
             theme: Theme::default(),
             history: None,
             kubernetes: Kubernetes::default(),
-            log_buffer: crate::app::state::DEFAULT_LOG_BUFFER,
+            log_buffer: DEFAULT_LOG_BUFFER,
         }
     }
 }
@@ -351,7 +357,7 @@ fn resolve(
         log_buffer: match file.log_buffer {
             Some(0) => return Err(ConfigError::Invalid("log_buffer must be at least 1".into())),
             Some(lines) => lines,
-            None => crate::app::state::DEFAULT_LOG_BUFFER,
+            None => DEFAULT_LOG_BUFFER,
         },
     })
 }

@@ -5,7 +5,6 @@
 
 use super::pods::DemoPod;
 use super::{Cluster, bad_request, is_true, not_found};
-use crate::domain::Nanos;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -13,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
+use triage_core::domain::Nanos;
 
 /// The query as kubectl sends it.
 struct Options {

@@ -5,8 +5,6 @@
 use super::data::DemoData;
 use super::metrics::{DURATION, DemoMetrics, Labels, REQUESTS, STEP, TRACE_LABEL, number};
 use super::promql::{Promql, Value};
-use crate::domain::Nanos;
-use crate::domain::time::NANOS_PER_SEC;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,6 +14,8 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
+use triage_core::domain::Nanos;
+use triage_core::domain::time::NANOS_PER_SEC;
 
 type Params = HashMap<String, String>;
 type Answer = Result<serde_json::Value, String>;

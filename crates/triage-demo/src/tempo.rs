@@ -1,7 +1,6 @@
 //! The demo's Tempo: trace by id, v2 and v1, ids in base64 as Tempo sends them.
 
 use super::data::{DemoData, DemoTrace, NAMESPACE, WORKLOADS};
-use crate::domain::TraceId;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -11,6 +10,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use std::sync::Arc;
+use triage_core::domain::TraceId;
 
 pub fn router(data: Arc<DemoData>) -> Router {
     Router::new()

@@ -4,8 +4,7 @@
 //! fill them.
 
 use super::time;
-use crate::demo::incidents::{CRASHLOOP_AGE, CRASHLOOP_POD, MINUTE, SECOND};
-use crate::domain::Nanos;
+use crate::incidents::{CRASHLOOP_AGE, CRASHLOOP_POD, MINUTE, SECOND};
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, ContainerState, ContainerStateRunning, ContainerStateTerminated,
     ContainerStateWaiting, ContainerStatus, HostIP, Pod, PodCondition, PodIP, PodSpec, PodStatus,
@@ -14,6 +13,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 use std::collections::BTreeMap;
+use triage_core::domain::Nanos;
 
 const DAY: Nanos = 24 * 60 * MINUTE;
 /// How long after a pod was created its container first started (the

@@ -15,7 +15,6 @@ mod watch;
 
 pub use cluster::Cluster;
 
-use crate::domain::Nanos;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -35,6 +34,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use table::Tabular;
+use triage_core::domain::Nanos;
 
 type Params = Query<HashMap<String, String>>;
 type Shared = State<Arc<Cluster>>;

@@ -1,0 +1,167 @@
+//! Colours, read from a TOML theme (`themes/default.toml` is built in).
+//! Data only: the UI turns them into styles.
+
+use serde::Deserialize;
+
+const DEFAULT: &str = include_str!("../../../../themes/default.toml");
+
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    pub text: Colour,
+    pub dim: Colour,
+    pub accent: Colour,
+    pub title_bg: Colour,
+    pub selection_bg: Colour,
+    pub search_match: Colour,
+    pub trace_id: Colour,
+    pub error: Colour,
+    pub warn: Colour,
+    pub debug: Colour,
+    pub ok: Colour,
+    pub palette: Vec<Colour>,
+}
+
+/// A terminal colour as a theme names it: one of the 16 named colours, the
+/// terminal's own (`reset`), a 0-255 index or `#rrggbb`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(try_from = "String")]
+pub enum Colour {
+    Reset,
+    Named(Named),
+    Indexed(u8),
+    Rgb(u8, u8, u8),
+}
+
+/// The 16 colours every terminal has, in ANSI order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named {
+    Black,
+    Red,
+    Green,
+    Yellow,
+    Blue,
+    Magenta,
+    Cyan,
+    Gray,
+    DarkGray,
+    LightRed,
+    LightGreen,
+    LightYellow,
+    LightBlue,
+    LightMagenta,
+    LightCyan,
+    White,
+}
+
+const NAMES: [(&str, Named); 16] = [
+    ("black", Named::Black),
+    ("red", Named::Red),
+    ("green", Named::Green),
+    ("yellow", Named::Yellow),
+    ("blue", Named::Blue),
+    ("magenta", Named::Magenta),
+    ("cyan", Named::Cyan),
+    ("gray", Named::Gray),
+    ("darkgray", Named::DarkGray),
+    ("lightred", Named::LightRed),
+    ("lightgreen", Named::LightGreen),
+    ("lightyellow", Named::LightYellow),
+    ("lightblue", Named::LightBlue),
+    ("lightmagenta", Named::LightMagenta),
+    ("lightcyan", Named::LightCyan),
+    ("white", Named::White),
+];
+
+impl TryFrom<String> for Colour {
+    type Error = String;
+    fn try_from(name: String) -> Result<Self, String> {
+        name.parse()
+    }
+}
+
+impl std::str::FromStr for Colour {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        let name = text
+            .trim()
+            .to_ascii_lowercase()
+            .replace([' ', '-', '_'], "");
+        let name = name.replace("grey", "gray");
+        let bad = || format!("{text:?} is not a colour");
+        if name == "reset" {
+            return Ok(Colour::Reset);
+        }
+        if let Some(&(_, named)) = NAMES.iter().find(|(n, _)| *n == name) {
+            return Ok(Colour::Named(named));
+        }
+        if let Some(hex) = name.strip_prefix('#') {
+            let byte = |i: usize| {
+                hex.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            };
+            return match (hex.len(), byte(0), byte(2), byte(4)) {
+                (6, Some(r), Some(g), Some(b)) => Ok(Colour::Rgb(r, g, b)),
+                _ => Err(bad()),
+            };
+        }
+        name.parse().map(Colour::Indexed).map_err(|_| bad())
+    }
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        // The built-in theme is tested to parse; this fallback is never used.
+        Theme::parse(DEFAULT).unwrap_or_else(|_| {
+            let named = Colour::Named;
+            Theme {
+                text: Colour::Reset,
+                dim: named(Named::DarkGray),
+                accent: named(Named::Cyan),
+                title_bg: Colour::Reset,
+                selection_bg: named(Named::DarkGray),
+                search_match: named(Named::Yellow),
+                trace_id: named(Named::LightBlue),
+                error: named(Named::LightRed),
+                warn: named(Named::Yellow),
+                debug: named(Named::Gray),
+                ok: named(Named::Green),
+                palette: vec![named(Named::Cyan)],
+            }
+        })
+    }
+}
+
+impl Theme {
+    pub fn parse(text: &str) -> Result<Theme, String> {
+        let theme: Theme = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+        if theme.palette.is_empty() {
+            return Err("palette needs at least one colour".into());
+        }
+        Ok(theme)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_theme_parses() {
+        assert!(Theme::parse(DEFAULT).is_ok());
+        assert!(Theme::parse(&DEFAULT.replace("\"cyan\"", "\"no-such-colour\"")).is_err());
+    }
+
+    #[test]
+    fn colours_are_read_as_ratatui_reads_them() {
+        let parse = |t: &str| t.parse::<Colour>();
+        assert_eq!(parse("Light-Blue"), Ok(Colour::Named(Named::LightBlue)));
+        assert_eq!(parse("dark grey"), Ok(Colour::Named(Named::DarkGray)));
+        assert_eq!(parse("#1f2b3a"), Ok(Colour::Rgb(0x1f, 0x2b, 0x3a)));
+        assert_eq!(parse("208"), Ok(Colour::Indexed(208)));
+        assert_eq!(parse("reset"), Ok(Colour::Reset));
+        assert!(parse("#12345").is_err());
+        assert!(parse("256").is_err());
+        assert!(parse("mauve").is_err());
+    }
+}
