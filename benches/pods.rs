@@ -12,7 +12,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
 use support::{HEIGHT, WIDTH, draw, terminal};
-use triage::app::{self, Action, Clients, Msg, Settings, State};
+use triage::app::{self, Action, Clients, Msg, Settings, State, Target};
 use triage_core::backend::cluster::Namespaces;
 use triage_core::config::Config;
 
@@ -21,15 +21,14 @@ const NOW: i64 = 1_795_288_921_000_000_000;
 
 fn state() -> State {
     let mut state = State::new(Settings::default(), WIDTH, HEIGHT, NOW);
-    state.namespaces = Namespaces::One("big".into());
+    state.kube.namespaces = Namespaces::One("big".into());
     state
 }
 
 /// The pods view, listed and settled.
 async fn listed(clients: &Clients) -> State {
     let mut state = state();
-    let mut effects = Vec::new();
-    app::cluster::open_pods(&mut state, &mut effects);
+    let effects = app::update(&mut state, Msg::Open(Target::Pods(None)), NOW);
     app::settle(&mut state, clients, Duration::from_secs(30), effects).await;
     state
 }

@@ -12,8 +12,10 @@ use serde_json::{Value, json};
 use std::hint::black_box;
 use std::sync::Arc;
 use support::{HEIGHT, WIDTH, draw, terminal};
-use triage::app::state::{Loadable, LogsView, Older, TraceModel, TraceView, View};
+use triage::app::views::logs::{LogsView, Older};
+use triage::app::views::trace::{TraceModel, TraceView};
 use triage::app::{self, Action, Msg, Settings, State};
+use triage::app::{Loadable, View};
 use triage_core::backend::otlp_json::{Decoded, decode_trace};
 use triage_core::correlate::DerivedFields;
 use triage_core::domain::{Labels, LogLine, TimeRange, TraceId};
@@ -94,8 +96,8 @@ fn logs_state(lines: usize) -> State {
     view.append(page, &DerivedFields::default());
     view.loaded = true;
     view.older = Older::Exhausted;
-    view.selected = lines / 2;
-    view.top = lines / 2 - 10;
+    view.cursor.selected = lines / 2;
+    view.cursor.top = lines / 2 - 10;
     let mut state = State::new(
         Settings {
             utc: true,

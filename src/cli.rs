@@ -1,8 +1,7 @@
 //! The command line: subcommands pick the first view; `--print` draws it
 //! once as text instead of running the interactive loop.
 
-use crate::app::state::{Older, View};
-use crate::app::{self, Clients, Effect, Runner, Settings, State};
+use crate::app::{self, Action, Clients, Effect, Msg, Runner, Settings, State, Target};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use triage_core::config::{Config, Overrides};
@@ -145,31 +144,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crossterm::terminal::size()?
     };
     let now = app::now();
-    let mut effects = Vec::new();
-    let first_view = |state: &mut State, effects: &mut Vec<Effect>| -> Result<(), CliError> {
-        match &cli.command {
-            Some(Command::Demo) => {
-                app::update::open_logs(state, format!("{{namespace=\"{}\"}}", "shop"), effects)
-            }
-            Some(Command::Logs { logql, .. }) => {
-                app::update::open_logs(state, logql.clone(), effects)
-            }
-            Some(Command::Metrics { promql, .. }) => {
-                let (span, now) = (state.settings.since, state.now);
-                app::update::open_metrics(state, promql.clone(), span, now, effects)
-            }
-            Some(Command::Alerts) => app::update::open_alerts(state, effects),
-            Some(Command::Pods) => app::cluster::open_pods(state, effects),
-            Some(Command::Trace { id }) => {
-                let id = TraceId::parse(id.trim()).ok_or_else(|| {
-                    CliError::Usage(format!("not a trace id: {id} (32 or 16 hex digits)"))
-                })?;
-                app::update::open_trace(state, id, effects);
-            }
-            None => {}
-        }
-        Ok(())
-    };
     if let Some(Command::Logs { since, .. } | Command::Metrics { since, .. }) = &cli.command {
         settings.since = parse_duration(since).ok_or_else(|| {
             CliError::Usage(format!(
@@ -177,8 +151,23 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             ))
         })?;
     }
+    let first_view = match &cli.command {
+        Some(Command::Demo) => Some(Target::Logs("{namespace=\"shop\"}".into())),
+        Some(Command::Logs { logql, .. }) => Some(Target::Logs(logql.clone())),
+        Some(Command::Metrics { promql, .. }) => Some(Target::Metrics {
+            promql: promql.clone(),
+            span: settings.since,
+            end: now,
+        }),
+        Some(Command::Alerts) => Some(Target::Alerts),
+        Some(Command::Pods) => Some(Target::Pods(None)),
+        Some(Command::Trace { id }) => Some(Target::Trace(TraceId::parse(id.trim()).ok_or_else(
+            || CliError::Usage(format!("not a trace id: {id} (1 to 32 hex digits)")),
+        )?)),
+        None => None,
+    };
     let mut state = State::new(settings, width, height, now);
-    state.namespaces = config.kubernetes.namespaces.clone();
+    state.kube.namespaces = config.kubernetes.namespaces.clone();
     state.warnings = config.warnings.iter().map(|w| safe(w)).collect();
     state.promql_history = config
         .history
@@ -186,10 +175,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         .map(crate::history::load)
         .unwrap_or_default();
     // Home shows what is firing; a printed view other than home need not ask.
-    if config.prometheus.is_some() && (!cli.print || cli.command.is_none()) {
-        app::update::ask_home_alerts(&mut state, &mut effects);
+    state.settings.alerts_on_home =
+        config.prometheus.is_some() && (!cli.print || cli.command.is_none());
+    let mut effects = app::update(&mut state, Msg::Action(Action::Reload), now);
+    if let Some(target) = first_view {
+        effects.extend(app::update(&mut state, Msg::Open(target), now));
     }
-    first_view(&mut state, &mut effects)?;
     let clients = Clients::from_config(&config);
     if cli.print {
         return print(state, &clients, &config, effects, cli.width, cli.height).await;
@@ -269,17 +260,8 @@ async fn print(
     state.height = height;
     print!("{}", crate::ui::print::render_text(&state, width, height));
     // A script should know the view shows an error, not data.
-    let failure = match state.current() {
-        View::Trace(view) => view.load.failed(),
-        View::Logs(view) => match &view.older {
-            Older::Failed(e) => Some(e),
-            _ => None,
-        },
-        View::Metrics(view) => view.load.failed(),
-        View::Alerts(view) => view.load.failed(),
-        View::Pods(view) => view.watch.error(),
-        View::Pod(view) => view.watch.error().or(view.events.failed()),
-        View::Home { .. } => None,
-    };
-    failure.map_or(Ok(()), |e| Err(CliError::Failed(app::update::describe(e))))
+    let failure = state.current().screen().failure();
+    failure.map_or(Ok(()), |e| {
+        Err(CliError::Failed(crate::ui::notice::backend_error(e)))
+    })
 }

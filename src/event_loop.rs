@@ -24,17 +24,19 @@ pub async fn run(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     first.into_iter().for_each(|e| runner.run(e));
+    // The generation last drawn; None after the terminal was given back.
+    let mut drawn = None;
     loop {
-        if state.dirty {
+        if drawn != Some(state.generation) {
             terminal.draw(|frame| crate::ui::draw(frame, &state))?;
-            state.dirty = false;
+            drawn = Some(state.generation);
         }
         if state.quit {
             return Ok(());
         }
         if std::mem::take(&mut state.suspend) {
             crate::terminal::suspend(terminal)?;
-            state.dirty = true;
+            drawn = None;
             continue;
         }
         let msg = tokio::select! {
@@ -56,7 +58,7 @@ pub async fn run(
                 Stop::Quit => return Ok(()),
                 Stop::Suspend => {
                     crate::terminal::suspend(terminal)?;
-                    state.dirty = true;
+                    drawn = None;
                     None
                 }
             },

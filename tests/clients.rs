@@ -204,11 +204,12 @@ async fn unknown_traces_read_not_found_on_v2_and_v1() {
 async fn every_recorded_exemplar_trace_is_readable() {
     let client = tempo(Options::default()).await;
     let names = std::fs::read_dir(replay::fixtures_dir().join("tempo")).unwrap();
-    let mut read = 0;
+    let (mut read, mut recorded) = (0, 0);
     for name in names
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
     {
+        recorded += usize::from(name.starts_with("trace_v2_exemplar_") && name.ends_with(".json"));
         let Some(hex) = name
             .strip_prefix("trace_v2_exemplar_")
             .and_then(|n| n.strip_suffix(".json"))
@@ -219,7 +220,9 @@ async fn every_recorded_exemplar_trace_is_readable() {
         assert!(trace.spans.len() >= 5, "{hex}");
         read += 1;
     }
-    assert_eq!(read, 6);
+    // Some ids have lost their leading zeros, as Tempo writes them.
+    assert!(recorded >= 6);
+    assert_eq!(read, recorded);
 }
 
 /// Answers an empty Loki result and hands back the headers it was sent.

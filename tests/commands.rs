@@ -5,8 +5,8 @@ mod support;
 
 use crossterm::event::{KeyCode, KeyEvent};
 use support::{FAILING_TRACE, clients, press, screen, state};
-use triage::app::state::{Loadable, View};
 use triage::app::{Action, Clients, State};
+use triage::app::{Loadable, View};
 
 async fn command(s: &mut State, c: &Clients, text: &str) {
     press(s, c, &[Action::OpenCommand]).await;
@@ -49,7 +49,7 @@ async fn escape_leaves_the_command_line_without_running_it() {
         ],
     )
     .await;
-    assert!(!s.quit && s.input.is_none());
+    assert!(!s.quit && s.prompt.is_none());
     press(&mut s, &c, &[Action::Back]).await;
     assert!(screen(&s).contains("nothing to go back to"));
 }
@@ -57,50 +57,44 @@ async fn escape_leaves_the_command_line_without_running_it() {
 #[test]
 fn keys_reach_the_actions_the_help_lists() {
     use crossterm::event::KeyModifiers;
-    use triage::app::keymap::Scope;
-    use triage::app::keymap::{BINDINGS, action_for};
-    use triage::app::state::{LogsView, View};
-    use triage_core::domain::TimeRange;
+    use triage::app::keymap::{GLOBAL, action_for};
     let home = state(80, 10);
-    let mut logs = state(80, 10);
-    logs.views.push(View::Logs(LogsView::new(
-        "{a=\"b\"}".into(),
-        TimeRange { start: 0, end: 1 },
-    )));
-    let mut trace = state(80, 10);
     let mut effects = Vec::new();
-    triage::app::update::open_trace(
+    let mut logs = state(80, 10);
+    support::open_logs(&mut logs, "{a=\"b\"}".into(), &mut effects);
+    let mut trace = state(80, 10);
+    support::open_trace(
         &mut trace,
         triage_core::domain::TraceId([1; 16]),
         &mut effects,
     );
+    let mut metrics = state(80, 10);
+    let span = std::time::Duration::from_secs(60);
+    support::open_metrics(&mut metrics, "up".into(), span, 0, &mut effects);
     let mut pods = state(80, 10);
-    triage::app::cluster::open_pods(&mut pods, &mut effects);
+    support::open_pods(&mut pods, &mut effects);
     let mut pod = state(80, 10);
     let key = triage_core::domain::PodKey {
         namespace: "shop".into(),
         name: "api-0".into(),
     };
-    triage::app::cluster::open_pod(&mut pod, key, Vec::new(), &mut effects);
+    support::open_pod(&mut pod, key, Vec::new(), &mut effects);
     // Every binding's keys mean its action in its view; a view's own
     // binding wins over a global one on the same key.
-    for (scope, s) in [
-        (Scope::Global, &home),
-        (Scope::Logs, &logs),
-        (Scope::Trace, &trace),
-        (Scope::Pods, &pods),
-        (Scope::Pod, &pod),
-    ] {
-        for binding in BINDINGS.iter().filter(|b| b.scope == scope) {
+    for s in [&home, &logs, &trace, &metrics, &pods, &pod] {
+        let view = s.current();
+        for binding in view.screen().keys() {
             for &(code, modifiers) in binding.keys {
                 let action = action_for(s, KeyEvent::new(code, modifiers));
-                assert_eq!(
-                    action,
-                    Some(binding.action),
-                    "{} in {scope:?}",
-                    binding.label
-                );
+                let label = binding.label();
+                assert_eq!(action, Some(binding.action), "{label} in {:?}", view.kind());
             }
+        }
+    }
+    for binding in GLOBAL {
+        for &(code, modifiers) in binding.keys {
+            let action = action_for(&home, KeyEvent::new(code, modifiers));
+            assert_eq!(action, Some(binding.action), "{}", binding.label());
         }
     }
     // Terminals that report SHIFT with an upper-case letter still match.
@@ -115,10 +109,22 @@ fn keys_reach_the_actions_the_help_lists() {
 
 #[test]
 fn the_readme_lists_every_key() {
+    use triage::app::keymap::GLOBAL;
+    use triage::app::views::{alerts, home, logs, metrics, pod, pods, trace};
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for binding in triage::app::keymap::BINDINGS {
-        let row = format!("| `{}` | {} |", binding.label, binding.help);
+    let tables = [
+        GLOBAL,
+        home::KEYS,
+        logs::KEYS,
+        trace::KEYS,
+        metrics::KEYS,
+        alerts::KEYS,
+        pods::KEYS,
+        pod::KEYS,
+    ];
+    for binding in tables.into_iter().flatten() {
+        let row = format!("| `{}` | {} |", binding.label(), binding.help);
         assert!(readme.contains(&row), "README is missing the row: {row}");
     }
 }

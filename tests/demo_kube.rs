@@ -311,8 +311,10 @@ async fn a_watch_from_a_forgotten_version_is_gone_and_a_followed_log_grows() {
 /// and `L` the same pod's logs in Loki.
 #[tokio::test]
 async fn from_a_failed_trace_to_its_pod_its_logs_and_its_loki_logs() {
-    use triage::app::state::{Loadable, LogSource, TraceView, View};
+    use triage::app::views::logs::LogSource;
+    use triage::app::views::trace::TraceView;
     use triage::app::{self, Action, Clients};
+    use triage::app::{Loadable, View};
     let now = triage::app::now();
     let demo = triage_demo::start(now).await.unwrap();
     let mut config =
@@ -323,7 +325,7 @@ async fn from_a_failed_trace_to_its_pod_its_logs_and_its_loki_logs() {
     let failed = demo.data.traces.iter().find(|t| t.failed()).unwrap();
     let id = triage_core::domain::TraceId::from_hex(&failed.hex_id()).unwrap();
     let mut effects = Vec::new();
-    app::update::open_trace(&mut state, id, &mut effects);
+    support::open_trace(&mut state, id, &mut effects);
     support::settle(&mut state, &clients, effects).await;
     // The cursor to the first span postgres served.
     let Some(View::Trace(TraceView {
@@ -333,7 +335,7 @@ async fn from_a_failed_trace_to_its_pod_its_logs_and_its_loki_logs() {
     else {
         panic!("no trace");
     };
-    model.selected = (0..model.visible.len())
+    model.cursor.selected = (0..model.visible.len())
         .find(|&i| {
             let node = model.waterfall.rows[model.visible[i] as usize];
             model.trace.spans[node.span as usize].service.as_str() == "postgres"

@@ -3,6 +3,8 @@
 //! and errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
+mod support;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 use triage_core::backend::{Endpoint, PrometheusClient};
@@ -118,8 +120,8 @@ async fn the_demo_answers_like_prometheus() {
 /// Enter graphs it, an exemplar of a failed request, Enter opens its trace.
 #[tokio::test]
 async fn from_the_demos_alert_to_a_failed_trace() {
-    use triage::app::state::{Loadable, View};
     use triage::app::{self, Action, Clients, Msg, Settings, State, update};
+    use triage::app::{Loadable, View};
     use triage_core::config::Config;
     let now = triage::app::now();
     let demo = triage_demo::start(now).await.unwrap();
@@ -130,7 +132,7 @@ async fn from_the_demos_alert_to_a_failed_trace() {
     ));
     let mut state = State::new(Settings::default(), 160, 45, now);
     let mut effects = Vec::new();
-    app::update::ask_home_alerts(&mut state, &mut effects);
+    support::ask_home_alerts(&mut state, &mut effects);
     let deadline = Duration::from_secs(10);
     app::settle(&mut state, &clients, deadline, effects).await;
     let screen = triage::ui::print::render_text(&state, 160, 45);

@@ -7,8 +7,8 @@ mod support;
 
 use crossterm::event::KeyCode;
 use support::{clear_prompt as clear, key, press, screen, state, type_text as typed};
-use triage::app::state::{Loadable, View};
 use triage::app::{Action, Clients, State};
+use triage::app::{Loadable, View};
 use triage_core::config::Config;
 
 const COUNTER: &str = "sum by (code) (rate(http_server_requests_total[1m]))";
@@ -23,7 +23,7 @@ async fn recorded(history: &std::path::Path) -> Clients {
     })
 }
 
-fn graph(s: &State) -> &triage::app::metrics::MetricsView {
+fn graph(s: &State) -> &triage::app::views::metrics::MetricsView {
     match s.current() {
         View::Metrics(view) => view,
         _ => panic!("not the metrics view"),
@@ -80,19 +80,19 @@ async fn edit_complete_run_and_recall() {
     typed(&mut s, &c, "http_server_requests_total{co").await;
     assert!(screen(&s).contains(" code "), "{}", screen(&s));
     key(&mut s, &c, KeyCode::Tab).await;
-    let line = s.input.as_ref().unwrap().textarea.lines()[0].clone();
+    let line = s.prompt.as_ref().unwrap().textarea.lines()[0].clone();
     assert_eq!(line, "http_server_requests_total{code=\"");
     // The recording has no values of `code`: the list says why.
     assert!(screen(&s).contains("no names: "), "{}", screen(&s));
 
     // ↑ walks the history, ↓ comes back to what was typed.
     key(&mut s, &c, KeyCode::Up).await;
-    assert_eq!(s.input.as_ref().unwrap().textarea.lines()[0], P99);
+    assert_eq!(s.prompt.as_ref().unwrap().textarea.lines()[0], P99);
     key(&mut s, &c, KeyCode::Down).await;
-    assert_eq!(s.input.as_ref().unwrap().textarea.lines()[0], line);
+    assert_eq!(s.prompt.as_ref().unwrap().textarea.lines()[0], line);
     // Esc leaves the graph as it was.
     press(&mut s, &c, &[Action::CancelInput]).await;
-    assert!(s.input.is_none());
+    assert!(s.prompt.is_none());
     assert_eq!(graph(&s).promql, P99);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -9,9 +9,10 @@ mod support;
 use std::time::{Duration, Instant};
 use support::faults::{self, Fault};
 use support::{clients, press, screen, state};
-use triage::app::state::{Loadable, Older, View};
-use triage::app::update::{open_alerts, open_logs, open_metrics, open_trace};
+use support::{open_alerts, open_logs, open_metrics, open_trace};
+use triage::app::views::logs::Older;
 use triage::app::{self, Action, Clients, Effect, State};
+use triage::app::{Loadable, View};
 use triage_core::backend::{BackendError, ErrorKind, RetryPolicy};
 use triage_core::config::Config;
 use triage_core::domain::TraceId;
@@ -101,7 +102,7 @@ async fn still_answers(s: &mut State, c: &Clients) {
     press(s, c, &[Action::ToggleHelp]).await;
     assert!(screen(s).contains("keys (any key closes)"));
     press(s, c, &[Action::ToggleHelp, Action::OpenCommand]).await;
-    assert!(s.input.is_some());
+    assert!(s.prompt.is_some());
     press(s, c, &[Action::CancelInput]).await;
 }
 
@@ -304,7 +305,7 @@ async fn kubernetes_faults_end_in_a_message() {
         let c = Clients::from_config(&config);
         let mut s = state(160, 20);
         let mut effects = Vec::new();
-        triage::app::cluster::open_pods(&mut s, &mut effects);
+        support::open_pods(&mut s, &mut effects);
         let started = Instant::now();
         app::settle(&mut s, &c, DEADLINE, effects).await;
         let took = started.elapsed();

@@ -5,10 +5,11 @@
 
 mod support;
 
+use support::open_logs;
 use support::{FAILING_TRACE, clients, logs_view, press, screen, settle, state};
-use triage::app::state::{Loadable, Older, View};
-use triage::app::update::open_logs;
+use triage::app::views::logs::Older;
 use triage::app::{self, Action, Msg};
+use triage::app::{Loadable, View};
 
 fn open(state: &mut triage::app::State, logql: &str) -> Vec<triage::app::Effect> {
     let mut effects = Vec::new();
@@ -30,7 +31,7 @@ async fn go_to_line(
     for _ in 0..target {
         press(state, c, &[Action::Down]).await;
     }
-    assert_eq!(logs_view(state).selected, target);
+    assert_eq!(logs_view(state).cursor.selected, target);
     target
 }
 
@@ -58,7 +59,7 @@ async fn demo_log_line_to_waterfall_and_back() {
     }
 
     press(&mut s, &c, &[Action::Back]).await;
-    assert_eq!(logs_view(&s).selected, line);
+    assert_eq!(logs_view(&s).cursor.selected, line);
 }
 
 /// Opens `logql` against the recordings, goes to the first line holding
@@ -111,10 +112,13 @@ async fn a_late_answer_for_a_view_left_behind_is_dropped() {
     // is not its answer, even for the same trace id.
     let again = app::update(&mut s, Msg::Action(Action::Open), app::now());
     assert_ne!(again, fetch);
-    s.dirty = false;
+    let drawn = s.generation;
     let effects = app::update(&mut s, late, app::now());
     assert!(effects.is_empty());
-    assert!(!s.dirty, "a stale answer must not change the screen");
+    assert_eq!(
+        s.generation, drawn,
+        "a stale answer must not change the screen"
+    );
     let View::Trace(view) = s.current() else { panic!("not on the trace") };
     assert!(matches!(view.load, Loadable::Loading { .. }));
 }

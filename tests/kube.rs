@@ -12,8 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 use support::kube::{self as fake, Cluster as FakeCluster};
 use support::{RECORDED_AT, screen, settle};
-use triage::app::pods::{PodView, PodsView, Watch};
-use triage::app::state::View;
+use triage::app::View;
+use triage::app::views::pod::PodView;
+use triage::app::views::pods::PodsView;
+use triage::app::watch::Watch;
 use triage::app::{self, Action, Clients};
 use triage_core::backend::cluster::{Cluster, ClusterSettings, Namespaces, PodLogRequest};
 use triage_core::backend::{Endpoint, ErrorKind, TempoClient};
@@ -480,7 +482,7 @@ async fn a_pod_deleted_while_viewed_says_so_and_keeps_what_was_known() {
     let mut runner = runner;
     let mut state = support::state(120, 30);
     let mut effects = Vec::new();
-    app::cluster::open_pod(
+    support::open_pod(
         &mut state,
         key("shop", "postgres-0"),
         Vec::new(),
@@ -534,9 +536,9 @@ async fn ten_thousand_pods_in_one_namespace_list_and_filter() {
     let (url, _shared) = fake::start(cluster).await;
     let clients = clients_for(&url);
     let mut state = support::state(200, 50);
-    state.namespaces = Namespaces::One("big".into());
+    state.kube.namespaces = Namespaces::One("big".into());
     let mut effects = Vec::new();
-    app::cluster::open_pods(&mut state, &mut effects);
+    support::open_pods(&mut state, &mut effects);
     settle(&mut state, &clients, effects).await;
     let View::Pods(view) = state.current() else { panic!("pods") };
     assert_eq!(view.rows.len(), 10_000);
@@ -568,7 +570,7 @@ async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_g
     let clients = Clients::from_config(&config);
     let mut state = support::state(140, 30);
     let mut effects = Vec::new();
-    app::update::open_trace(
+    support::open_trace(
         &mut state,
         TraceId::from_hex(support::FAILING_TRACE).unwrap(),
         &mut effects,
@@ -592,7 +594,7 @@ async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_g
 
     support::press(&mut state, &clients, &[Action::Back, Action::LokiLogs]).await;
     match &support::logs_view(&state).source {
-        triage::app::state::LogSource::Loki(logql) => assert_eq!(
+        triage::app::views::logs::LogSource::Loki(logql) => assert_eq!(
             logql,
             r#"{namespace="shop", pod="frontend-7d9f8b6c5-x2kqp", container="app"}"#
         ),
@@ -605,7 +607,7 @@ async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_g
         .unwrap()
         .delete("shop", "frontend-7d9f8b6c5-x2kqp");
     let mut effects = Vec::new();
-    app::update::open_logs(&mut state, r#"{namespace="shop"}"#.into(), &mut effects);
+    support::open_logs(&mut state, r#"{namespace="shop"}"#.into(), &mut effects);
     settle(&mut state, &clients, effects).await;
     let labels = &support::logs_view(&state)
         .selected_row()

@@ -6,10 +6,10 @@
 mod support;
 
 use std::time::Duration;
+use support::open_alerts;
 use support::prometheus::{EXEMPLAR_TRACES, RealPrometheus};
-use triage::app::state::{Loadable, View};
-use triage::app::update::open_alerts;
 use triage::app::{Action, Clients};
+use triage::app::{Loadable, View};
 use triage_core::backend::{Endpoint, PrometheusClient};
 use triage_core::config::Config;
 use triage_core::domain::{AlertState, TimeRange};
@@ -250,7 +250,7 @@ async fn editor_on_a_real_prometheus(prometheus: &str) {
     support::key(&mut s, &clients, crossterm::event::KeyCode::Down).await;
     support::key(&mut s, &clients, crossterm::event::KeyCode::Tab).await;
     assert_eq!(
-        s.input.as_ref().unwrap().textarea.lines()[0],
+        s.prompt.as_ref().unwrap().textarea.lines()[0],
         "http_server_requests_total{code=\"500\""
     );
 }

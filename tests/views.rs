@@ -7,9 +7,9 @@ mod support;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::style::Modifier;
+use support::open_pod_logs;
 use support::{FAILING_TRACE, clients, press, screen, settle, state};
-use triage::app::cluster::open_pod_logs;
-use triage::app::update::{open_logs, open_trace};
+use support::{open_logs, open_trace};
 use triage::app::{Action, Clients, State};
 use triage_core::backend::cluster::PodLogRequest;
 use triage_core::domain::{PodKey, TraceId};
@@ -60,7 +60,7 @@ async fn logs_search_moves_to_matches_and_filters() {
         press(&mut s, &c, &[Action::Input(key)]).await;
     }
     press(&mut s, &c, &[Action::Submit]).await;
-    let first = support::logs_view(&s).selected;
+    let first = support::logs_view(&s).cursor.selected;
     assert!(
         support::logs_view(&s).rows[first]
             .line
@@ -68,7 +68,7 @@ async fn logs_search_moves_to_matches_and_filters() {
             .contains("query failed")
     );
     press(&mut s, &c, &[Action::NextMatch]).await;
-    let second = support::logs_view(&s).selected;
+    let second = support::logs_view(&s).cursor.selected;
     assert!(second > first);
     assert!(
         support::logs_view(&s).rows[second]
@@ -81,12 +81,12 @@ async fn logs_search_moves_to_matches_and_filters() {
     // The cursor stays on the same line, now among the matching ones only.
     let view = support::logs_view(&s);
     assert_eq!(view.selected_row().map(|r| &r.line), Some(&line));
-    assert_eq!(view.selected, 1);
+    assert_eq!(view.cursor.selected, 1);
     insta::assert_snapshot!(screen(&s));
     press(&mut s, &c, &[Action::ToggleFilter]).await;
     let view = support::logs_view(&s);
     assert_eq!(
-        (view.selected, view.selected_row().map(|r| &r.line)),
+        (view.cursor.selected, view.selected_row().map(|r| &r.line)),
         (second, Some(&line))
     );
 }
@@ -195,7 +195,8 @@ fn warnings_stay_in_the_title_row() {
 #[test]
 fn hostile_log_text_reaches_the_screen_inert() {
     use std::sync::Arc;
-    use triage::app::state::{LogsView, View};
+    use triage::app::View;
+    use triage::app::views::logs::LogsView;
     use triage_core::domain::{Labels, LogLine, TimeRange};
     let hostile = "ok \u{1b}]52;c;cm0gLXJmIH4=\u{7}\u{1b}[2J\u{9b}31m evil\u{202e}txt\u{200b} \u{1b}]8;;http://x\u{1b}\\link";
     let line = LogLine {
@@ -234,8 +235,8 @@ async fn metrics_view_of_the_recorded_prometheus() {
 
 #[tokio::test]
 async fn alerts_view_and_home_of_the_recorded_prometheus() {
-    use triage::app::state::View;
-    use triage::app::update::{ask_home_alerts, open_alerts};
+    use support::{ask_home_alerts, open_alerts};
+    use triage::app::View;
     let url = support::replay::start(Default::default()).await;
     let config = triage_core::config::Config::with_urls(None, Some(&url), Some(&url));
     let c = Clients::from_config(&config);
@@ -266,7 +267,7 @@ async fn alerts_view_and_home_of_the_recorded_prometheus() {
 /// the OOM-killed one's detail.
 async fn kube_views() -> Vec<State> {
     use support::kube as fake;
-    use triage::app::cluster::{open_pod, open_pods};
+    use support::{open_pod, open_pods};
     let now = support::RECORDED_AT;
     let mut cluster = fake::small_shop(now);
     cluster.put(fake::crashing_pod(
@@ -299,7 +300,7 @@ async fn kube_views() -> Vec<State> {
     config.kubernetes.cluster.url = Some(url);
     let c = Clients::from_config(&config);
     let mut list = state(120, 12);
-    list.namespaces = triage_core::backend::cluster::Namespaces::All;
+    list.kube.namespaces = triage_core::backend::cluster::Namespaces::All;
     let mut effects = Vec::new();
     open_pods(&mut list, &mut effects);
     settle(&mut list, &c, effects).await;
@@ -323,7 +324,7 @@ async fn pods_list_and_detail() {
     press(
         &mut views[0],
         &c,
-        &[Action::SortBy(triage::app::pods::PodColumn::Restarts)],
+        &[Action::SortBy(triage::app::action::PodColumn::Restarts)],
     )
     .await;
     let sorted = screen(&views[0]);

@@ -1,6 +1,5 @@
 //! What a key means, once the keymap has read it.
 
-use super::pods::PodColumn;
 use crossterm::event::KeyEvent;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,4 +56,17 @@ pub enum Action {
     Input(KeyEvent),
     Submit,
     CancelInput,
+}
+
+/// A column of the pods list, to sort by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodColumn {
+    Namespace,
+    Name,
+    Ready,
+    Status,
+    Restarts,
+    Age,
+    Node,
+    Ip,
 }

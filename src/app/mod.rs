@@ -3,25 +3,40 @@
 //! effects to the end for `--print` and tests.
 
 pub mod action;
-pub mod alerts;
-pub mod cluster;
+mod command;
 pub mod complete;
+mod cursor;
+mod editor;
 pub mod effect;
 pub mod keymap;
+pub mod keys;
 pub mod layout;
-pub mod metrics;
+pub mod loadable;
 pub mod msg;
-pub mod pods;
+mod navigate;
+pub mod notice;
+pub mod prompt;
 pub mod runner;
+pub mod screen;
+pub mod settings;
 pub mod state;
+pub mod target;
 pub mod update;
+pub mod views;
+pub mod watch;
 
 pub use action::Action;
+pub use cursor::Cursor;
 pub use effect::{Effect, RequestId};
+pub use loadable::Loadable;
 pub use msg::Msg;
+pub use notice::Notice;
 pub use runner::{Clients, Runner};
-pub use state::{Settings, State, View};
+pub use settings::Settings;
+pub use state::State;
+pub use target::Target;
 pub use update::update;
+pub use views::{View, ViewKind};
 
 use futures::StreamExt;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 use super::action::Action;
 use super::complete::Names;
 use super::effect::RequestId;
+use super::target::Target;
 use triage_core::backend::BackendError;
 use triage_core::backend::prometheus::Answered;
 use triage_core::domain::{
@@ -12,6 +13,9 @@ use triage_core::domain::{
 #[derive(Debug)]
 pub enum Msg {
     Action(Action),
+    /// Go somewhere, as a jump or the command line would: the CLI's first
+    /// view, and tests.
+    Open(Target),
     Resize {
         width: u16,
         height: u16,

@@ -6,8 +6,8 @@ use super::metrics::{format_value, unit_of};
 use super::text::{fit, pad, word_wrap};
 use super::theme::Styles;
 use crate::app::State;
-use crate::app::alerts::{AlertRow, AlertsModel, AlertsView};
 use crate::app::layout::detail_rows;
+use crate::app::views::alerts::{AlertRow, AlertsModel, AlertsView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -32,9 +32,7 @@ const PRINT_DETAIL_ROWS: usize = 12;
 /// Rows for printing everything: every alert and the first one's detail.
 pub fn natural_rows(view: &AlertsView) -> usize {
     match &view.load {
-        crate::app::state::Loadable::Ready(model) => {
-            1 + model.rows.len().max(1) + PRINT_DETAIL_ROWS
-        }
+        crate::app::Loadable::Ready(model) => 1 + model.rows.len().max(1) + PRINT_DETAIL_ROWS,
         _ => 2,
     }
 }
@@ -58,8 +56,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &AlertsView, state: &State) {
     ])
     .areas(area);
     frame.render_widget(Paragraph::new(summary(model, theme)), summary_area);
-    draw_list(frame, list_area, model, view.selected, state);
-    if let Some(row) = model.rows.get(view.selected) {
+    draw_list(frame, list_area, model, view.cursor.selected, state);
+    if let Some(row) = model.rows.get(view.cursor.selected) {
         draw_detail(frame, detail_area, row, state);
     }
 }

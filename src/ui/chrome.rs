@@ -2,9 +2,11 @@
 
 use super::text::fit;
 use super::theme::Styles;
-use crate::app::State;
-use crate::app::pods::Watch;
-use crate::app::state::{LogSource, LogsView, Older, PromptKind, View};
+use crate::app::keymap;
+use crate::app::prompt::PromptKind;
+use crate::app::views::logs::{LogSource, LogsView, Older};
+use crate::app::watch::Watch;
+use crate::app::{State, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -15,7 +17,7 @@ use triage_core::domain::time::NANOS_PER_SEC;
 
 fn view_title(view: &View) -> String {
     match view {
-        View::Home { .. } => "home".into(),
+        View::Home(_) => "home".into(),
         View::Logs(logs) => match logs.source {
             LogSource::Loki(_) => format!("logs {}", logs.title),
             LogSource::Pod { .. } => format!("logs {} {}", logs.title, buffer(logs)),
@@ -82,33 +84,34 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
     // The PromQL editor sits in the metrics view, under its own title.
     if let Some(prompt) = state
-        .input
+        .prompt
         .as_ref()
-        .filter(|p| p.kind != PromptKind::Promql)
+        .filter(|p| p.kind != PromptKind::Expression)
     {
         let [mark, input] =
             Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
         let symbol = match prompt.kind {
-            PromptKind::Search => "/",
+            PromptKind::Search | PromptKind::Filter => "/",
             _ => ":",
         };
         frame.render_widget(Paragraph::new(symbol).style(theme.accent()), mark);
         frame.render_widget(&prompt.textarea, input);
         return;
     }
-    let hints = match &state.input {
-        Some(_) => "Enter run  Tab complete  ↑↓ choose/history  Esc cancel ",
-        None => hints(state.current()),
+    let hints = match &state.prompt {
+        Some(_) => EDITOR_HINTS.to_owned(),
+        None => keymap::hints(state.current().screen()),
     };
-    let room = (area.width as usize).saturating_sub(width(hints) + 1);
-    let left = match (&state.message, loading_since(state)) {
-        (Some(message), _) => {
-            let style = if message.is_error {
+    let room = (area.width as usize).saturating_sub(width(&hints) + 1);
+    let left = match (&state.notice, loading_since(state)) {
+        (Some(notice), _) => {
+            let style = if notice.is_error() {
                 theme.error()
             } else {
                 theme.accent()
             };
-            Span::styled(fit(&format!(" {}", message.text), room), style)
+            let text = super::notice::words(notice);
+            Span::styled(fit(&format!(" {text}"), room), style)
         }
         (None, Some(since)) => {
             let seconds = (state.now - since).max(0) / NANOS_PER_SEC;
@@ -136,7 +139,7 @@ fn loading_since(state: &State) -> Option<i64> {
         View::Alerts(alerts) => alerts.load.loading_since(),
         View::Pods(pods) => watch_since(&pods.watch),
         View::Pod(pod) => watch_since(&pod.watch).or(pod.events.loading_since()),
-        View::Home { .. } => None,
+        View::Home(_) => None,
     }
 }
 
@@ -147,15 +150,5 @@ fn watch_since(watch: &Watch) -> Option<i64> {
     }
 }
 
-fn hints(view: &View) -> &'static str {
-    match view {
-        View::Home { alerts: Some(_) } => "Enter graph alert  : command  ? help  q quit ",
-        View::Home { alerts: None } => ": command  ? help  q quit ",
-        View::Alerts(_) => "Enter graph  r reload  Esc back  ? help ",
-        View::Logs(_) => "Enter trace  p pod  / search  w wrap  ? help ",
-        View::Metrics(_) => "Enter trace  h/l exemplar  -/+ window  [/] move  e edit  ? help ",
-        View::Trace(_) => "Space fold  d detail  p pod  Esc back  ? help ",
-        View::Pods(_) => "Enter detail  / filter  l log  L Loki  N/S/T/A sort  ? help ",
-        View::Pod(_) => "j/k container  l log  p previous  L Loki  Esc back  ? help ",
-    }
-}
+/// The expression editor's keys, which are not actions of the keymap.
+const EDITOR_HINTS: &str = "Enter run  Tab complete  ↑↓ choose/history  Esc cancel ";

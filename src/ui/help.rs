@@ -2,7 +2,7 @@
 
 use super::theme::Styles;
 use crate::app::State;
-use crate::app::keymap::bindings_for;
+use crate::app::keymap;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -10,10 +10,10 @@ use ratatui::widgets::{Block, Paragraph};
 
 pub fn draw(frame: &mut Frame, area: Rect, state: &State) {
     let theme = &state.settings.theme;
-    let lines: Vec<Line> = bindings_for(state.current().kind())
+    let lines: Vec<Line> = keymap::help(state.current().screen())
         .map(|b| {
             Line::from(vec![
-                Span::styled(format!(" {:<14}", b.label), theme.accent()),
+                Span::styled(format!(" {:<14}", b.label()), theme.accent()),
                 Span::raw(b.help),
             ])
         })

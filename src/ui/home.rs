@@ -2,9 +2,9 @@
 //! start.
 
 use super::theme::Styles;
+use crate::app::Loadable;
 use crate::app::State;
-use crate::app::alerts::AlertsView;
-use crate::app::state::Loadable;
+use crate::app::views::alerts::AlertsView;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -51,7 +51,7 @@ fn draw_alerts(frame: &mut Frame, area: Rect, alerts: &AlertsView, state: &State
             let mut line = super::alerts::summary(model, theme);
             line.spans.insert(0, title);
             frame.render_widget(Paragraph::new(line), heading);
-            super::alerts::draw_list(frame, list, model, alerts.selected, state);
+            super::alerts::draw_list(frame, list, model, alerts.cursor.selected, state);
         }
         _ => {
             frame.render_widget(Paragraph::new(title), heading);

@@ -4,7 +4,7 @@ use super::text::{highlight, pad, word_wrap, wrap};
 use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::{LOG_TIME_WIDTH, log_prefix_width};
-use crate::app::state::{LogRow, LogsView, Older};
+use crate::app::views::logs::{LogRow, LogsView, Older};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -38,7 +38,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     }
     let rows = area.height as usize;
     let mut lines: Vec<Line> = Vec::with_capacity(rows);
-    let mut position = view.top;
+    let mut position = view.cursor.top;
     while lines.len() < rows {
         let Some(row) = view.shown_row(position) else {
             lines.push(end_of_lines(view, state));
@@ -46,7 +46,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
         };
         lines.extend(row_lines(
             row,
-            position == view.selected,
+            position == view.cursor.selected,
             view,
             state,
             area.width,
@@ -58,7 +58,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
 }
 
 fn failure(e: &BackendError) -> String {
-    format!(" {}", crate::app::update::describe(e))
+    format!(" {}", super::notice::backend_error(e))
 }
 
 /// `HH:MM:SS.mmm` in UTC or the local zone.
@@ -96,7 +96,7 @@ fn row_lines<'a>(
         .iter()
         .map(|m| (m.range.clone(), theme.trace_id()))
         .collect();
-    if let Some(Ok(regex)) = view.search.as_ref().map(|s| &s.regex) {
+    if let Some(Ok(regex)) = view.search.as_ref().map(|s| &s.pattern.regex) {
         layers.extend(
             regex
                 .find_iter(text)

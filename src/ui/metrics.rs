@@ -4,10 +4,11 @@
 use super::logs::clock;
 use super::text::{fit, pad};
 use super::theme::Styles;
+use crate::app::Loadable;
 use crate::app::State;
 use crate::app::layout::METRICS_Y_LABEL_WIDTH;
-use crate::app::metrics::{MetricsModel, MetricsView, x_of};
-use crate::app::state::{Loadable, Prompt, PromptKind};
+use crate::app::prompt::{Prompt, PromptKind};
+use crate::app::views::metrics::{MetricsModel, MetricsView, x_of};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::symbols::Marker;
@@ -46,9 +47,9 @@ const EDITOR_LABEL: &str = " PromQL ";
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
     let editor = state
-        .input
+        .prompt
         .as_ref()
-        .filter(|p| p.kind == PromptKind::Promql);
+        .filter(|p| p.kind == PromptKind::Expression);
     let [editor_area, area] = Layout::vertical([
         Constraint::Length(u16::from(editor.is_some())),
         Constraint::Fill(1),
@@ -103,7 +104,7 @@ fn draw_completion(frame: &mut Frame, below: Rect, prompt: &Prompt, state: &Stat
             .collect(),
         Some(Loadable::Loading { .. }) => vec![Line::styled(" loading names … ", theme.dim())],
         Some(Loadable::Failed(e)) => vec![Line::styled(
-            format!(" no names: {} ", crate::app::update::describe(e)),
+            format!(" no names: {} ", super::notice::backend_error(e)),
             theme.error(),
         )],
         _ => return,
@@ -452,7 +453,7 @@ fn exemplar_lines<'a>(model: &'a MetricsModel, state: &State, rows: usize) -> Ve
     if model.exemplars.is_empty() {
         let why = match &model.exemplar_error {
             Some(e) => Span::styled(
-                format!(" exemplars: {}", crate::app::update::describe(e)),
+                format!(" exemplars: {}", super::notice::backend_error(e)),
                 theme.error(),
             ),
             None => Span::styled(

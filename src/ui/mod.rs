@@ -7,14 +7,14 @@ mod help;
 mod home;
 mod logs;
 mod metrics;
+pub mod notice;
 mod pods;
 pub mod print;
 mod text;
 pub mod theme;
 mod trace;
 
-use crate::app::State;
-use crate::app::state::{Loadable, View};
+use crate::app::{Loadable, State, View};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::layout::{Constraint, Layout};
@@ -40,7 +40,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
     .areas(area);
     chrome::title(frame, title, state);
     match state.current() {
-        View::Home { alerts } => home::draw(frame, body, alerts.as_ref(), state),
+        View::Home(home) => home::draw(frame, body, home.alerts.as_ref(), state),
         View::Logs(view) => logs::draw(frame, body, view, state),
         View::Trace(view) => trace::draw(frame, body, view, state),
         View::Metrics(view) => metrics::draw(frame, body, view, state),
@@ -75,7 +75,7 @@ fn clear_popup(frame: &mut Frame, area: Rect) {
 /// Rows the current view needs to show all it holds, for `--print`.
 pub fn natural_height(state: &State) -> u16 {
     let content = match state.current() {
-        View::Home { alerts } => home::natural_rows(alerts.as_ref()),
+        View::Home(home) => home::natural_rows(home.alerts.as_ref()),
         View::Logs(view) => view.shown_len() + 1,
         View::Trace(view) => trace::natural_rows(view),
         View::Metrics(view) => metrics::natural_rows(view),
@@ -99,10 +99,7 @@ fn loaded<'a, T>(
     let (text, style) = match load {
         Loadable::Ready(value) => return Some(value),
         Loadable::Loading { .. } => (format!(" loading {what} …"), theme.dim()),
-        Loadable::Failed(e) => (
-            format!(" {}", crate::app::update::describe(e)),
-            theme.error(),
-        ),
+        Loadable::Failed(e) => (format!(" {}", notice::backend_error(e)), theme.error()),
     };
     let lines = text::word_wrap(vec![Line::raw(text)], area.width as usize);
     frame.render_widget(Paragraph::new(lines).style(style), area);

@@ -1,13 +1,16 @@
 //! Pods: the live list (a row each, as `kubectl get pods -o wide` shows
 //! them) and one pod's detail. Only the rows on screen are built.
 
+use super::notice::backend_error as describe;
 use super::text::{fit, pad};
 use super::theme::Styles;
+use crate::app::Loadable;
 use crate::app::State;
+use crate::app::action::PodColumn;
 use crate::app::layout::scrolled;
-use crate::app::pods::{PodColumn, PodView, PodsView, Watch};
-use crate::app::state::Loadable;
-use crate::app::update::describe;
+use crate::app::views::pod::PodView;
+use crate::app::views::pods::PodsView;
+use crate::app::watch::Watch;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -61,7 +64,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PodsView, state: &State) {
     frame.render_widget(Paragraph::new(columns.header(view, theme)), header_area);
     if view.rows.is_empty() {
         let why = match (&view.filter, view.pods.is_empty()) {
-            (Some(f), false) => format!(" no pod matches /{}/", f.pattern),
+            (Some((f, _)), false) => format!(" no pod matches /{}/", f.text),
             (_, true) if matches!(view.watch, Watch::Live { .. }) => " no pods".into(),
             _ => String::new(),
         };
@@ -69,14 +72,14 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PodsView, state: &State) {
         return;
     }
     let rows = (list_area.height as usize).max(1);
-    let top = scrolled(view.top, view.selected, rows);
+    let top = scrolled(view.cursor.top, view.cursor.selected, rows);
     let lines: Vec<Line> = view.rows[top..]
         .iter()
         .take(rows)
         .enumerate()
         .map(|(i, &row)| {
             let line = columns.row(&view.pods[row as usize], state);
-            if top + i == view.selected {
+            if top + i == view.cursor.selected {
                 line.patch_style(theme.selection())
             } else {
                 line

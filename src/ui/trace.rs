@@ -3,9 +3,10 @@
 
 use super::text::{fit, pad, word_wrap};
 use super::theme::Styles;
+use crate::app::Loadable;
 use crate::app::State;
 use crate::app::layout::{TRACE_HEADER_ROWS, detail_rows, trace_list_rows};
-use crate::app::state::{Loadable, TraceModel, TraceView};
+use crate::app::views::trace::{TraceModel, TraceView};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
@@ -45,8 +46,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
     let columns = Columns::new(list.width as usize);
     let mut lines = vec![summary(model, theme), ruler(model, &columns, theme)];
     let rows = trace_list_rows(state.height, model.detail);
-    let end = (model.top + rows).min(model.visible.len());
-    for position in model.top..end {
+    let end = (model.cursor.top + rows).min(model.visible.len());
+    for position in model.cursor.top..end {
         lines.push(span_row(model, position, &columns, theme));
     }
     frame.render_widget(Paragraph::new(lines), list);
@@ -172,7 +173,7 @@ fn span_row<'a>(
     };
     spans.extend(bar(span, model, columns.bar, bar_style));
     let line = Line::from(spans);
-    if position == model.selected {
+    if position == model.cursor.selected {
         line.style(theme.selection())
     } else {
         line

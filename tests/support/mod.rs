@@ -10,8 +10,7 @@ pub mod replay;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::time::Duration;
-use triage::app::state::View;
-use triage::app::{self, Action, Clients, Effect, Msg, Settings, State};
+use triage::app::{self, Action, Clients, Effect, Msg, Settings, State, Target, View};
 use triage_core::config::Config;
 
 pub const FAILING_TRACE: &str = "651ca6325e6d780449e8af504f034ee5";
@@ -47,9 +46,22 @@ pub async fn press(state: &mut State, clients: &Clients, actions: &[Action]) {
 
 /// Graphs an expression over `span` ending at the state's time, loaded.
 pub async fn graph(state: &mut State, clients: &Clients, promql: &str, span: Duration) {
-    let (mut effects, now) = (Vec::new(), state.now);
-    app::update::open_metrics(state, promql.into(), span, now, &mut effects);
+    let end = state.now;
+    let effects = open(
+        state,
+        Target::Metrics {
+            promql: promql.into(),
+            span,
+            end,
+        },
+    );
     settle(state, clients, effects).await;
+}
+
+/// Goes somewhere as a jump or the command line would; the effects to
+/// carry out.
+pub fn open(state: &mut State, target: Target) -> Vec<Effect> {
+    app::update(state, Msg::Open(target), state.now)
 }
 
 /// Presses one key in a prompt.
@@ -68,7 +80,7 @@ pub async fn type_text(state: &mut State, clients: &Clients, text: &str) {
 /// Empties a prompt with backspaces.
 pub async fn clear_prompt(state: &mut State, clients: &Clients) {
     let typed = state
-        .input
+        .prompt
         .as_ref()
         .map_or(0, |p| p.textarea.lines()[0].chars().count());
     for _ in 0..typed {
@@ -80,9 +92,69 @@ pub fn screen(state: &State) -> String {
     triage::ui::print::render_text(state, state.width, state.height)
 }
 
-pub fn logs_view(state: &State) -> &app::state::LogsView {
+pub fn logs_view(state: &State) -> &app::views::logs::LogsView {
     match state.current() {
         View::Logs(view) => view,
         _ => panic!("not on the logs view"),
     }
+}
+
+/// The jumps and commands of the app, as messages: each opens a view and
+/// adds the effects it asks for.
+pub fn open_logs(state: &mut State, logql: String, effects: &mut Vec<Effect>) {
+    effects.extend(open(state, Target::Logs(logql)));
+}
+
+pub fn open_trace(state: &mut State, id: triage_core::domain::TraceId, effects: &mut Vec<Effect>) {
+    effects.extend(open(state, Target::Trace(id)));
+}
+
+pub fn open_metrics(
+    state: &mut State,
+    promql: String,
+    span: Duration,
+    end: i64,
+    effects: &mut Vec<Effect>,
+) {
+    effects.extend(open(state, Target::Metrics { promql, span, end }));
+}
+
+pub fn open_alerts(state: &mut State, effects: &mut Vec<Effect>) {
+    effects.extend(open(state, Target::Alerts));
+}
+
+/// Home asks for the alerts again, as it does at start with a Prometheus.
+pub fn ask_home_alerts(state: &mut State, effects: &mut Vec<Effect>) {
+    state.settings.alerts_on_home = true;
+    effects.extend(app::update(state, Msg::Action(Action::Reload), state.now));
+}
+
+pub fn open_pods(state: &mut State, effects: &mut Vec<Effect>) {
+    effects.extend(open(state, Target::Pods(None)));
+}
+
+pub fn open_pod(
+    state: &mut State,
+    key: triage_core::domain::PodKey,
+    known: Vec<(String, triage_core::domain::SafeText)>,
+    effects: &mut Vec<Effect>,
+) {
+    let context = state.kube.context.clone();
+    effects.extend(open(
+        state,
+        Target::Pod {
+            context,
+            key,
+            known,
+        },
+    ));
+}
+
+pub fn open_pod_logs(
+    state: &mut State,
+    context: Option<String>,
+    request: triage_core::backend::cluster::PodLogRequest,
+    effects: &mut Vec<Effect>,
+) {
+    effects.extend(open(state, Target::PodLogs { context, request }));
 }

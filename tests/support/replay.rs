@@ -90,7 +90,7 @@ fn answer(recordings: &[Recording], options: Options, request: &Request<Body>) -
     let best = recordings
         .iter()
         .rev()
-        .filter(|r| r.path == path && (r.accept.contains("protobuf") == wants_protobuf))
+        .filter(|r| same_path(&r.path, path) && (r.accept.contains("protobuf") == wants_protobuf))
         .filter_map(|r| score(r, &params).map(|s| (s, r)))
         .max_by_key(|(s, _)| *s);
     let Some((_, recording)) = best else {
@@ -107,6 +107,16 @@ fn answer(recordings: &[Recording], options: Options, request: &Request<Body>) -
         response.headers_mut().insert(header::CONTENT_TYPE, value);
     }
     response
+}
+
+/// Paths are equal, a trace id's leading zeros aside: Tempo drops them in
+/// what it writes and takes either form when asked.
+fn same_path(recorded: &str, asked: &str) -> bool {
+    let trimmed = |p: &str| match p.rsplit_once("/traces/") {
+        Some((base, id)) => format!("{base}/traces/{}", id.trim_start_matches('0')),
+        None => p.to_owned(),
+    };
+    recorded == asked || trimmed(recorded) == trimmed(asked)
 }
 
 fn accepts_protobuf(headers: &HeaderMap) -> bool {

@@ -1,4 +1,4 @@
-//! Every view, built through the app as a user reaches it: `open_*` and
+//! Every view, built through the app as a user reaches it: `Msg::Open` and
 //! key presses, with the requests they make answered by the real clients
 //! from loopback servers (answers made from the recordings, see `bodies`,
 //! and the fake Kubernetes API). Each with no data, one item, a lot, a
@@ -8,12 +8,11 @@
 use super::bodies::{self, Text, WINDOW};
 use super::served::{self, Answer};
 use crate::support::kube as fake;
-use crate::support::{RECORDED_AT, clear_prompt, press, settle, type_text};
+use crate::support::{RECORDED_AT, clear_prompt, open, press, settle, type_text};
 use k8s_openapi::api::core::v1::{Container, ContainerStatus};
 use std::collections::HashMap;
-use triage::app::alerts::AlertsView;
-use triage::app::state::{Loadable, View, ViewKind};
-use triage::app::{Action, Clients, Effect, Settings, State, cluster, update};
+use triage::app::views::alerts::AlertsView;
+use triage::app::{Action, Clients, Effect, Loadable, Settings, State, Target, View, ViewKind};
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
 use triage_core::domain::{PodKey, SafeText, TraceId};
 
@@ -82,6 +81,7 @@ impl World {
         let settings = Settings {
             utc: true,
             page_size: 200_000,
+            alerts_on_home: true,
             ..Settings::default()
         };
         State::new(settings, 250, 80, RECORDED_AT)
@@ -346,7 +346,7 @@ pub fn items(view: &View) -> usize {
         _ => 0,
     };
     match view {
-        View::Home { alerts: list } => list.as_ref().map_or(0, alerts),
+        View::Home(home) => home.alerts.as_ref().map_or(0, alerts),
         View::Logs(logs) => logs.rows.len(),
         View::Trace(trace) => match &trace.load {
             Loadable::Ready(model) => model.trace.spans.len(),
@@ -365,30 +365,33 @@ pub fn items(view: &View) -> usize {
 /// The first state of a kind of view in `world`, as opened.
 async fn opened(kind: ViewKind, world: &World) -> State {
     let mut state = world.state();
-    let mut effects = Vec::new();
-    match kind {
-        ViewKind::Home => update::ask_home_alerts(&mut state, &mut effects),
-        ViewKind::Logs => {
-            update::open_logs(&mut state, r#"{namespace="shop"}"#.into(), &mut effects)
-        }
-        ViewKind::Trace => {
-            let id = TraceId::parse(bodies::TRACE).expect("a trace id");
-            update::open_trace(&mut state, id, &mut effects)
-        }
-        ViewKind::Metrics => {
+    let target = match kind {
+        ViewKind::Home => None,
+        ViewKind::Logs => Some(Target::Logs(r#"{namespace="shop"}"#.into())),
+        ViewKind::Trace => Some(Target::Trace(
+            TraceId::parse(bodies::TRACE).expect("a trace id"),
+        )),
+        ViewKind::Metrics => Some(Target::Metrics {
+            promql: PROMQL.into(),
+            span: WINDOW,
+            end: state.now,
+        }),
+        ViewKind::Alerts => Some(Target::Alerts),
+        ViewKind::Pods => Some(Target::Pods(Some((None, Namespaces::All)))),
+        ViewKind::Pod => Some(Target::Pod {
+            context: None,
+            key: PodKey::parse(POD.0, POD.1).expect("a pod's name"),
+            known: Vec::new(),
+        }),
+    };
+    // Home asks for its alerts as it does at start: a reload.
+    let effects = match target {
+        Some(target) => open(&mut state, target),
+        None => {
             let now = state.now;
-            update::open_metrics(&mut state, PROMQL.into(), WINDOW, now, &mut effects)
+            triage::app::update(&mut state, triage::app::Msg::Action(Action::Reload), now)
         }
-        ViewKind::Alerts => update::open_alerts(&mut state, &mut effects),
-        ViewKind::Pods => {
-            state.namespaces = Namespaces::All;
-            cluster::open_pods(&mut state, &mut effects)
-        }
-        ViewKind::Pod => {
-            let key = PodKey::parse(POD.0, POD.1).expect("a pod's name");
-            cluster::open_pod(&mut state, key, Vec::new(), &mut effects)
-        }
-    }
+    };
     settle(&mut state, &world.clients, effects).await;
     assert_eq!(state.current().kind(), kind, "{kind:?} did not open");
     state
@@ -469,8 +472,13 @@ async fn pod_log(world: &World) -> State {
         follow: false,
         since: None,
     };
-    let mut effects = Vec::new();
-    cluster::open_pod_logs(&mut state, None, request, &mut effects);
+    let effects = open(
+        &mut state,
+        Target::PodLogs {
+            context: None,
+            request,
+        },
+    );
     settle(&mut state, &world.clients, effects).await;
     state
 }
@@ -532,7 +540,7 @@ async fn metrics(world: &World, smaller: &World) -> Vec<Case> {
 /// The PromQL editor open on a word that metric names complete.
 async fn editing(state: State, world: &World) -> State {
     let mut state = pressed(state, world, &[Action::EditQuery]).await;
-    if state.input.is_none() {
+    if state.prompt.is_none() {
         return state; // a refused expression already reopened it
     }
     clear_prompt(&mut state, &world.clients).await;

@@ -14,15 +14,16 @@ pub struct TraceId(pub [u8; 16]);
 pub struct SpanId(pub [u8; 8]);
 
 impl TraceId {
-    /// Parses 32 hex digits, or 16 (a 64-bit id, as Jaeger and Zipkin send,
-    /// padded on the left as Tempo does).
+    /// Parses 1 to 32 hex digits, padded on the left as Tempo does: 16 are
+    /// a 64-bit id (Jaeger, Zipkin), and Tempo's search results and its
+    /// metrics generator's exemplars drop leading zeros.
     pub fn from_hex(text: &str) -> Option<TraceId> {
-        let mut bytes = [0u8; 16];
-        match text.len() {
-            32 => decode_hex(text, &mut bytes)?,
-            16 => decode_hex(text, &mut bytes[8..])?,
-            _ => return None,
+        if text.is_empty() || text.len() > 32 {
+            return None;
         }
+        let padded = format!("{text:0>32}");
+        let mut bytes = [0u8; 16];
+        decode_hex(&padded, &mut bytes)?;
         Some(TraceId(bytes))
     }
 
@@ -179,6 +180,15 @@ mod tests {
                 .as_deref(),
             Some("000000000000000049e8af504f034ee5")
         );
+        assert_eq!(
+            TraceId::from_hex("b2f6df1f9ff27b17f4340319f1a9c6")
+                .map(|i| i.to_string())
+                .as_deref(),
+            Some("00b2f6df1f9ff27b17f4340319f1a9c6"),
+            "Tempo drops leading zeros"
+        );
+        assert_eq!(TraceId::from_hex(""), None);
+        assert_eq!(TraceId::from_hex(&"1".repeat(33)), None);
         assert_eq!(TraceId::parse("not-a-trace-id"), None);
         assert_eq!(TraceId::from_hex("zz1ca6325e6d780449e8af504f034ee5"), None);
     }

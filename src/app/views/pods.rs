@@ -1,59 +1,24 @@
-//! The pods list, kept live by a watch, and one pod's detail.
+//! The pods list, kept live by a watch: sorted, filtered, and the way
+//! into a pod, its log and its Loki logs.
 
-use super::effect::RequestId;
-use super::state::{Loadable, Search};
+use crate::app::action::{Action, PodColumn};
+use crate::app::cursor::Cursor;
+use crate::app::effect::{Effect, RequestId};
+use crate::app::keys::{Binding, ch, key};
+use crate::app::layout;
+use crate::app::msg::Msg;
+use crate::app::notice::Notice;
+use crate::app::prompt::{Pattern, PromptKind};
+use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::target::Target;
+use crate::app::watch::Watch;
+use crossterm::event::KeyCode;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use triage_core::backend::BackendError;
 use triage_core::backend::cluster::Namespaces;
 use triage_core::domain::text::width;
-use triage_core::domain::{Nanos, Pod, PodChange, PodEvent, PodKey, SafeText};
-
-/// Where a watch is: waiting for its first list, live, or failing (it goes
-/// on trying; what it had is kept).
-#[derive(Debug)]
-pub enum Watch {
-    Listing { id: RequestId, since: Nanos },
-    Live { id: RequestId },
-    Failing { id: RequestId, error: BackendError },
-}
-
-impl Watch {
-    pub fn id(&self) -> RequestId {
-        match self {
-            Watch::Listing { id, .. } | Watch::Live { id } | Watch::Failing { id, .. } => *id,
-        }
-    }
-
-    pub fn error(&self) -> Option<&BackendError> {
-        match self {
-            Watch::Failing { error, .. } => Some(error),
-            _ => None,
-        }
-    }
-
-    /// Moves on with what a watch sent: live after a change, failing after
-    /// an error.
-    fn record(&mut self, error: Option<BackendError>) {
-        let id = self.id();
-        *self = match error {
-            Some(error) => Watch::Failing { id, error },
-            None => Watch::Live { id },
-        };
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PodColumn {
-    Namespace,
-    Name,
-    Ready,
-    Status,
-    Restarts,
-    Age,
-    Node,
-    Ip,
-}
+use triage_core::domain::{Nanos, Pod, PodChange, PodKey, SafeText};
 
 pub struct PodsView {
     /// The kubeconfig context asked for; none is the configured one.
@@ -69,12 +34,12 @@ pub struct PodsView {
     sorted: Vec<u32>,
     /// The shown rows: `sorted` through the filter.
     pub rows: Vec<u32>,
-    pub filter: Option<Search>,
+    /// The filter typed, and the one before it (what Esc goes back to).
+    pub filter: Option<(Pattern, Option<String>)>,
     /// The widest namespace and name among the shown rows, in cells:
     /// measured when the rows change, not on every frame.
     pub widest: (usize, usize),
-    pub selected: usize,
-    pub top: usize,
+    pub cursor: Cursor,
 }
 
 impl PodsView {
@@ -95,21 +60,13 @@ impl PodsView {
             rows: Vec::new(),
             filter: None,
             widest: (0, 0),
-            selected: 0,
-            top: 0,
+            cursor: Cursor::default(),
             namespaces,
         }
     }
 
-    pub fn pending(&self) -> Option<RequestId> {
-        match self.watch {
-            Watch::Listing { id, .. } => Some(id),
-            _ => None,
-        }
-    }
-
     pub fn selected_pod(&self) -> Option<&Pod> {
-        let &row = self.rows.get(self.selected)?;
+        let &row = self.rows.get(self.cursor.selected)?;
         self.pods.get(row as usize)
     }
 
@@ -184,30 +141,27 @@ impl PodsView {
         self.refilter(selected);
     }
 
-    /// `/`: the filter prompt opens on the filter shown; returns its text.
-    pub fn open_filter(&mut self) -> String {
-        let previous = self.filter.as_ref().map(|s| s.pattern.clone());
+    /// `/`: the filter prompt opens on the filter shown.
+    fn open_filter(&mut self, cx: &mut Ctx) {
+        let previous = self.filter.as_ref().map(|(p, _)| p.text.clone());
         let pattern = previous.clone().unwrap_or_default();
-        self.filter = Some(Search::new(pattern.clone(), self.selected, previous));
-        pattern
+        self.filter = Some((Pattern::new(pattern.clone()), previous));
+        cx.open_prompt(PromptKind::Filter, &pattern);
     }
 
     /// A keystroke in the filter prompt: the list narrows as one types.
-    pub fn filter_by(&mut self, pattern: String) {
+    fn filter_by(&mut self, pattern: String) {
         let keep = self.selected_key();
-        let (origin, previous) = self
-            .filter
-            .take()
-            .map_or((0, None), |f| (f.origin, f.previous));
-        self.filter = Some(Search::new(pattern, origin, previous));
+        let previous = self.filter.take().and_then(|(_, previous)| previous);
+        self.filter = Some((Pattern::new(pattern), previous));
         self.refilter(keep);
     }
 
     /// Esc in the filter prompt: back to the filter before it.
-    pub fn cancel_filter(&mut self) {
+    fn cancel_filter(&mut self) {
         let keep = self.selected_key();
-        let previous = self.filter.take().and_then(|f| f.previous);
-        self.filter = previous.map(|p| Search::new(p, 0, None));
+        let previous = self.filter.take().and_then(|(_, previous)| previous);
+        self.filter = previous.map(|p| (Pattern::new(p), None));
         self.refilter(keep);
     }
 
@@ -215,20 +169,20 @@ impl PodsView {
     fn refilter(&mut self, keep: Option<PodKey>) {
         let pods = &self.pods;
         self.rows = match &self.filter {
-            Some(search) if !search.pattern.is_empty() => self
+            Some((pattern, _)) if !pattern.text.is_empty() => self
                 .sorted
                 .iter()
                 .copied()
-                .filter(|&i| matches(search, &pods[i as usize]))
+                .filter(|&i| matches(pattern, &pods[i as usize]))
                 .collect(),
             _ => self.sorted.clone(),
         };
         if let Some(key) = keep
             && let Some(position) = self.rows.iter().position(|&i| pods[i as usize].key == key)
         {
-            self.selected = position;
+            self.cursor.selected = position;
         }
-        self.selected = self.selected.min(self.rows.len().saturating_sub(1));
+        self.cursor.selected = self.cursor.selected.min(self.rows.len().saturating_sub(1));
         self.widest = self.rows.iter().fold((0, 0), |(ns, name), &i| {
             let key = &pods[i as usize].key;
             (ns.max(width(&key.namespace)), name.max(width(&key.name)))
@@ -239,16 +193,12 @@ impl PodsView {
         self.selected_pod().map(|p| p.key.clone())
     }
 
-    pub fn scroll_into_view(&mut self, rows: usize) {
-        self.top = super::layout::scrolled(self.top, self.selected, rows);
-    }
-
     pub fn get(&self, key: &PodKey) -> Option<&Pod> {
         self.index.get(key).map(|&i| &self.pods[i])
     }
 }
 
-fn matches(search: &Search, pod: &Pod) -> bool {
+fn matches(search: &Pattern, pod: &Pod) -> bool {
     [
         &pod.key.name,
         &pod.key.namespace,
@@ -284,90 +234,173 @@ fn ip_order(ip: &SafeText) -> (u32, &str) {
     (parsed.map_or(u32::MAX, u32::from), ip.as_str())
 }
 
-/// One pod: what the cluster says of it now, and its events.
-pub struct PodView {
-    pub key: PodKey,
-    pub context: Option<String>,
-    pub watch: Watch,
-    /// The newest state seen; where the jump came from, what it knew.
-    pub pod: Pod,
-    /// The watch found no such pod (deleted, or never there).
-    pub gone: bool,
-    /// What the place the jump came from knew (span or log labels).
-    pub known: Vec<(String, SafeText)>,
-    pub events: Loadable<Vec<PodEvent>>,
-    /// A newer list of events asked for while the old one is shown.
-    pub events_refresh: Option<RequestId>,
-    /// Index into `pod.containers`.
-    pub container: usize,
-    /// Rows scrolled past.
-    pub scroll: usize,
+pub const KEYS: &[Binding] = &[
+    Binding::new(
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        "the pod's detail: containers, conditions, events, labels",
+    )
+    .hint("detail"),
+    Binding::new(
+        &[ch('/')],
+        Action::OpenSearch,
+        "filter by name, namespace, status, node or IP (regex)",
+    )
+    .hint("filter"),
+    Binding::new(
+        &[ch('l')],
+        Action::PodLogs,
+        "the pod's log (its main container), followed",
+    )
+    .hint("log"),
+    Binding::new(&[ch('L')], Action::LokiLogs, "the pod's logs in Loki").hint("Loki"),
+    Binding::new(
+        &[ch('P')],
+        Action::SortBy(PodColumn::Namespace),
+        "sort by namespace (again: reverse)",
+    )
+    .hint("sort"),
+    Binding::new(&[ch('N')], Action::SortBy(PodColumn::Name), "sort by name").hint("sort"),
+    Binding::new(
+        &[ch('R')],
+        Action::SortBy(PodColumn::Ready),
+        "sort by ready",
+    )
+    .hint("sort"),
+    Binding::new(
+        &[ch('S')],
+        Action::SortBy(PodColumn::Status),
+        "sort by status, failing first",
+    )
+    .hint("sort"),
+    Binding::new(
+        &[ch('T')],
+        Action::SortBy(PodColumn::Restarts),
+        "sort by restarts, most first",
+    )
+    .hint("sort"),
+    Binding::new(&[ch('A')], Action::SortBy(PodColumn::Age), "sort by age").hint("sort"),
+    Binding::new(&[ch('O')], Action::SortBy(PodColumn::Node), "sort by node").hint("sort"),
+    Binding::new(&[ch('I')], Action::SortBy(PodColumn::Ip), "sort by IP").hint("sort"),
+];
+
+impl PodsView {
+    /// The pods of a context and namespaces (None: the current scope),
+    /// watched.
+    pub fn open(scope: Option<(Option<String>, Namespaces)>, cx: &mut Ctx) -> Self {
+        let (context, namespaces) =
+            scope.unwrap_or_else(|| (cx.kube.context.clone(), cx.kube.namespaces.clone()));
+        let id = cx.ask(|id| Effect::WatchPods {
+            id,
+            context: context.clone(),
+            namespaces: namespaces.clone(),
+            name: None,
+        });
+        PodsView::new(context, namespaces, id, cx.now)
+    }
 }
 
-impl PodView {
-    pub fn new(
-        key: PodKey,
-        context: Option<String>,
-        watch: RequestId,
-        events: RequestId,
-        now: Nanos,
-    ) -> Self {
-        PodView {
-            pod: Pod::unknown(key.clone()),
-            key,
-            context,
-            watch: Watch::Listing {
-                id: watch,
-                since: now,
-            },
-            gone: false,
-            known: Vec::new(),
-            events: Loadable::Loading {
-                id: events,
-                since: now,
-            },
-            events_refresh: None,
-            container: 0,
-            scroll: 0,
+impl Screen for PodsView {
+    fn keys(&self) -> &'static [Binding] {
+        KEYS
+    }
+
+    fn hints(&self) -> &'static [Action] {
+        &[
+            Action::Open,
+            Action::OpenSearch,
+            Action::PodLogs,
+            Action::LokiLogs,
+            Action::SortBy(PodColumn::Name),
+            Action::SortBy(PodColumn::Status),
+            Action::SortBy(PodColumn::Restarts),
+            Action::SortBy(PodColumn::Age),
+            Action::ToggleHelp,
+        ]
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Ctx) {
+        if self
+            .cursor
+            .act(action, self.rows.len(), layout::pods_rows(cx.height))
+        {
+            return;
+        }
+        match action {
+            Action::SortBy(column) => return self.sort_by(column),
+            Action::OpenSearch => return self.open_filter(cx),
+            _ => {}
+        }
+        let Some(pod) = self.selected_pod() else {
+            if matches!(action, Action::Open | Action::PodLogs | Action::LokiLogs) {
+                cx.tell(Notice::NoPodSelected);
+            }
+            return;
+        };
+        let context = self.context.clone();
+        match action {
+            Action::Open => cx.go(Target::Pod {
+                context,
+                key: pod.key.clone(),
+                known: Vec::new(),
+            }),
+            Action::PodLogs => super::pod::container_logs(context, pod, None, false, cx),
+            Action::LokiLogs => super::pod::loki_logs(&pod.key, None, cx),
+            _ => {}
         }
     }
 
-    pub fn pending(&self) -> Option<RequestId> {
+    fn receive(&mut self, msg: Msg, _cx: &mut Ctx) {
+        if let Msg::PodsChanged { changes, .. } = msg {
+            self.apply(changes);
+        }
+    }
+
+    fn pending(&self) -> Option<RequestId> {
         match self.watch {
             Watch::Listing { id, .. } => Some(id),
-            _ => self.events.pending(),
+            _ => None,
         }
     }
 
-    /// Takes what the single-pod watch saw: the pod, or that it is gone.
-    pub fn apply(&mut self, changes: Vec<Result<PodChange, BackendError>>) {
-        let mut error = None;
-        for change in changes {
-            match change {
-                Ok(PodChange::Reset(pods)) => match pods.into_iter().find(|p| p.key == self.key) {
-                    Some(pod) => self.seen(pod),
-                    None => self.gone = true,
-                },
-                Ok(PodChange::Applied(pod)) if pod.key == self.key => self.seen(*pod),
-                Ok(PodChange::Deleted(key)) if key == self.key => self.gone = true,
-                Ok(_) => {}
-                Err(e) => error = Some(e),
+    fn requests(&self) -> Vec<RequestId> {
+        vec![self.watch.id()]
+    }
+
+    fn failure(&self) -> Option<&BackendError> {
+        self.watch.error()
+    }
+
+    fn target(&self) -> Option<Target> {
+        Some(Target::Pods(Some((
+            self.context.clone(),
+            self.namespaces.clone(),
+        ))))
+    }
+
+    fn prompt(&mut self, event: PromptEvent, cx: &mut Ctx) {
+        match event {
+            PromptEvent::Edited(pattern) => self.filter_by(pattern),
+            PromptEvent::Submitted(_) => {
+                if let Some(e) = self.filter.as_ref().and_then(|(p, _)| p.error()) {
+                    cx.tell(Notice::BadFilter(e.clone()));
+                }
             }
+            PromptEvent::Cancelled => self.cancel_filter(),
         }
-        self.watch.record(error);
     }
 
-    fn seen(&mut self, pod: Pod) {
-        self.pod = pod;
-        self.gone = false;
-        self.container = self
-            .container
-            .min(self.pod.containers.len().saturating_sub(1));
+    fn fit(&mut self, _width: u16, height: u16) {
+        self.cursor.fit(self.rows.len(), layout::pods_rows(height));
     }
 
-    /// The container under the cursor.
-    pub fn selected_container(&self) -> Option<&triage_core::domain::pod::Container> {
-        self.pod.containers.get(self.container)
+    fn follow_scope(&mut self, cx: &mut Ctx) -> bool {
+        cx.go_instead(Target::Pods(None));
+        true
+    }
+
+    fn shows_time(&self) -> bool {
+        true
     }
 }
 
@@ -403,7 +436,7 @@ mod tests {
             pod("b", "z", 0),
         ]))]);
         assert_eq!(names(&view), ["x", "y", "z"]);
-        view.selected = 1; // y
+        view.cursor.selected = 1; // y
         view.apply(vec![
             Ok(PodChange::Applied(Box::new(pod("a", "w", 0)))),
             Ok(PodChange::Applied(Box::new(pod("a", "y", 3)))),
@@ -415,7 +448,7 @@ mod tests {
         assert_eq!(view.selected_pod().map(|p| p.restarts), Some(3));
         view.sort_by(PodColumn::Restarts);
         assert_eq!(names(&view)[0], "y");
-        assert_eq!(view.selected, 0, "the cursor follows its pod");
+        assert_eq!(view.cursor.selected, 0, "the cursor follows its pod");
     }
 
     #[test]

@@ -1,12 +1,72 @@
 //! The metrics view's state: a PromQL expression over a window of time,
 //! its series prepared once for drawing, and a cursor over its exemplars.
 
-use super::effect::RequestId;
-use super::state::Loadable;
+use crate::app::action::Action;
+use crate::app::effect::{Effect, RequestId};
+use crate::app::keys::{Binding, ch, key};
+use crate::app::layout;
+use crate::app::loadable::Loadable;
+use crate::app::msg::{Metrics, Msg};
+use crate::app::notice::Notice;
+use crate::app::prompt::PromptKind;
+use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::target::Target;
+use crossterm::event::KeyCode;
 use std::time::Duration;
 use triage_core::backend::BackendError;
 use triage_core::domain::time::NANOS_PER_SEC;
 use triage_core::domain::{Exemplar, Nanos, SafeText, Series, TimeRange};
+
+pub const KEYS: &[Binding] = &[
+    Binding::new(
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        "open the selected exemplar's trace",
+    )
+    .hint("trace"),
+    Binding::new(
+        &[ch('h'), key(KeyCode::Left)],
+        Action::Up,
+        "previous exemplar (earlier on the chart)",
+    )
+    .hint("exemplar"),
+    Binding::new(
+        &[ch('l'), key(KeyCode::Right)],
+        Action::Down,
+        "next exemplar (later on the chart)",
+    )
+    .hint("exemplar"),
+    Binding::new(
+        &[ch('-')],
+        Action::ZoomOut,
+        "longer window: 5m 15m 1h 6h 24h 7d",
+    )
+    .hint("window"),
+    Binding::new(&[ch('+'), ch('=')], Action::ZoomIn, "shorter window").hint("window"),
+    Binding::new(&[ch('[')], Action::Earlier, "move the window back by half").hint("move"),
+    Binding::new(
+        &[ch(']')],
+        Action::Later,
+        "move the window forward by half (not past now)",
+    )
+    .hint("move"),
+    Binding::new(
+        &[key(KeyCode::Tab)],
+        Action::NextSeries,
+        "select the next series in the legend",
+    ),
+    Binding::new(
+        &[ch('i')],
+        Action::Isolate,
+        "show only the selected series / all",
+    ),
+    Binding::new(
+        &[ch('e')],
+        Action::EditQuery,
+        "edit the expression: Tab completes, ↑↓ history, Enter runs",
+    )
+    .hint("edit"),
+];
 
 /// More series than this are not drawn; the view says how many were left out.
 pub const MAX_SERIES: usize = 50;
@@ -42,12 +102,170 @@ impl MetricsView {
         }
     }
 
+    /// A graph of `promql` over `span` ending at `end` (never past now),
+    /// asked for at once.
+    pub fn open(promql: String, span: Duration, end: Nanos, cx: &mut Ctx) -> Self {
+        let loading = Loadable::Loading {
+            id: RequestId(0),
+            since: cx.now,
+        };
+        let mut view = MetricsView::new(promql, span, end.min(cx.now), loading);
+        view.fetch(cx);
+        view
+    }
+
     pub fn range(&self) -> TimeRange {
         TimeRange::last(self.span, self.end)
     }
 
-    pub fn pending(&self) -> Option<RequestId> {
+    /// Asks for the window, a point per braille dot; a request still out
+    /// for the old window is cancelled.
+    fn fetch(&mut self, cx: &mut Ctx) {
+        cx.cancel(self.load.pending());
+        let step = step_for(self.span, layout::metrics_chart_columns(cx.width));
+        let (promql, range) = (self.promql.clone(), self.range());
+        let id = cx.ask(|id| Effect::FetchMetrics {
+            id,
+            promql,
+            range,
+            step,
+        });
+        self.load = Loadable::Loading { id, since: cx.now };
+    }
+
+    fn open_exemplar(&self, cx: &mut Ctx) {
+        let Loadable::Ready(model) = &self.load else {
+            return;
+        };
+        let label = &cx.settings.exemplar_trace_label;
+        match model
+            .exemplars
+            .get(model.selected)
+            .map(|e| e.trace_id(label))
+        {
+            Some(Some(trace_id)) => cx.go(Target::Trace(trace_id)),
+            Some(None) => cx.tell(Notice::ExemplarWithoutLabel(label.clone())),
+            None => cx.tell(Notice::NoExemplars),
+        }
+    }
+}
+
+impl Screen for MetricsView {
+    fn keys(&self) -> &'static [Binding] {
+        KEYS
+    }
+
+    fn hints(&self) -> &'static [Action] {
+        &[
+            Action::Open,
+            Action::Up,
+            Action::Down,
+            Action::ZoomOut,
+            Action::ZoomIn,
+            Action::Earlier,
+            Action::Later,
+            Action::EditQuery,
+            Action::ToggleHelp,
+        ]
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Ctx) {
+        match action {
+            Action::EditQuery => return cx.open_prompt(PromptKind::Expression, &self.promql),
+            Action::ZoomOut | Action::ZoomIn => {
+                self.span = zoom(self.span, action == Action::ZoomOut);
+                return self.fetch(cx);
+            }
+            Action::Earlier | Action::Later => {
+                // Half a window at a time, never past now.
+                let half = i64::try_from(self.span.as_nanos() / 2).unwrap_or(i64::MAX);
+                let end = if action == Action::Earlier {
+                    self.end.saturating_sub(half)
+                } else {
+                    self.end.saturating_add(half)
+                };
+                self.end = end.min(cx.now);
+                return self.fetch(cx);
+            }
+            Action::Open => return self.open_exemplar(cx),
+            _ => {}
+        }
+        let Loadable::Ready(model) = &mut self.load else {
+            return;
+        };
+        if let Some(to) =
+            crate::app::cursor::moved(model.selected, model.exemplars.len(), 10, action)
+        {
+            model.selected = to;
+            return;
+        }
+        match action {
+            Action::NextSeries if !model.series.is_empty() => {
+                model.focus = (model.focus + 1) % model.series.len()
+            }
+            Action::Isolate => model.isolated = !model.isolated,
+            _ => {}
+        }
+    }
+
+    fn receive(&mut self, msg: Msg, cx: &mut Ctx) {
+        let Msg::MetricsLoaded { result, .. } = msg else {
+            return;
+        };
+        // Prometheus refused the expression (bad_data): back into the
+        // editor, with its words right under it.
+        let refused = matches!(&result, Err(e) if e.status == Some(400));
+        self.load = match result {
+            Ok(Metrics {
+                series,
+                exemplars,
+                unit,
+            }) => {
+                let dots = layout::metrics_chart_dots(cx.width);
+                let mut model =
+                    MetricsModel::new(series.data, series.warnings, exemplars, self.range(), dots);
+                model.unit = unit;
+                Loadable::Ready(model)
+            }
+            Err(e) => Loadable::Failed(e),
+        };
+        if refused && cx.on_top && cx.prompt().is_none() {
+            cx.open_prompt(PromptKind::Expression, &self.promql);
+        }
+    }
+
+    fn prompt(&mut self, event: PromptEvent, cx: &mut Ctx) {
+        let PromptEvent::Submitted(promql) = event else {
+            return;
+        };
+        if promql.is_empty() {
+            return cx.tell(Notice::NoExpression);
+        }
+        self.title = SafeText::new(&promql);
+        self.promql = promql;
+        self.fetch(cx);
+    }
+
+    fn pending(&self) -> Option<RequestId> {
         self.load.pending()
+    }
+
+    fn target(&self) -> Option<Target> {
+        Some(Target::Metrics {
+            promql: self.promql.clone(),
+            span: self.span,
+            end: i64::MAX,
+        })
+    }
+
+    fn failure(&self) -> Option<&BackendError> {
+        self.load.failed()
+    }
+
+    fn fit(&mut self, width: u16, _height: u16) {
+        if let Loadable::Ready(model) = &mut self.load {
+            model.fit(layout::metrics_chart_dots(width));
+        }
     }
 }
 

@@ -1,25 +1,117 @@
 //! The alerts list: active alerts joined to the expressions of their rules,
 //! firing before pending, the most severe and newest first.
 
-use super::effect::RequestId;
 use super::metrics::SPANS;
-use super::state::Loadable;
+use crate::app::action::Action;
+use crate::app::cursor::Cursor;
+use crate::app::effect::{Effect, RequestId};
+use crate::app::keys::{Binding, key};
+use crate::app::layout;
+use crate::app::loadable::Loadable;
+use crate::app::msg::{Alerts, Msg};
+use crate::app::notice::Notice;
+use crate::app::screen::{Ctx, Screen};
+use crate::app::target::Target;
+use crossterm::event::KeyCode;
 use std::time::Duration;
 use triage_core::backend::BackendError;
 use triage_core::domain::{Alert, AlertRule, AlertState, Nanos, SafeText};
 
+pub const KEYS: &[Binding] = &[Binding::new(
+    &[key(KeyCode::Enter)],
+    Action::Open,
+    "graph the alert's expression around when it started",
+)
+.hint("graph")];
+
 /// A list of alerts and its cursor: the alerts view, and the top of home.
 pub struct AlertsView {
     pub load: Loadable<AlertsModel>,
-    pub selected: usize,
+    pub cursor: Cursor,
 }
 
 impl AlertsView {
-    pub fn loading(id: RequestId, since: Nanos) -> Self {
+    /// Asks for the active alerts and their rules.
+    pub fn open(cx: &mut Ctx) -> Self {
+        let id = cx.ask(|id| Effect::FetchAlerts { id });
         AlertsView {
-            load: Loadable::Loading { id, since },
-            selected: 0,
+            load: Loadable::Loading { id, since: cx.now },
+            cursor: Cursor::default(),
         }
+    }
+
+    /// Walks the list; Enter graphs the alert's expression around when it
+    /// started.
+    pub fn act_on_list(&mut self, action: Action, cx: &mut Ctx) {
+        let Loadable::Ready(model) = &self.load else {
+            return;
+        };
+        if self
+            .cursor
+            .act(action, model.rows.len(), layout::body_rows(cx.height))
+            || action != Action::Open
+        {
+            return;
+        }
+        let Some(row) = model.rows.get(self.cursor.selected) else {
+            return cx.tell(Notice::NoAlert);
+        };
+        let Some(query) = &row.query else {
+            return cx.tell(Notice::UnknownExpression {
+                alert: row.alert.name().to_owned(),
+                rules: model.rules_error.clone(),
+            });
+        };
+        let (span, end) = graph_window(row.alert.active_since, cx.now, cx.settings.since);
+        cx.go(Target::Metrics {
+            promql: query.to_string(),
+            span,
+            end,
+        });
+    }
+
+    pub fn receive_alerts(&mut self, msg: Msg) {
+        if let Msg::AlertsLoaded { result, .. } = msg {
+            self.load = match result {
+                Ok(Alerts { alerts, rules }) => Loadable::Ready(AlertsModel::new(alerts, rules)),
+                Err(e) => Loadable::Failed(e),
+            };
+        }
+    }
+}
+
+impl Screen for AlertsView {
+    fn keys(&self) -> &'static [Binding] {
+        KEYS
+    }
+
+    fn hints(&self) -> &'static [Action] {
+        &[
+            Action::Open,
+            Action::Reload,
+            Action::Back,
+            Action::ToggleHelp,
+        ]
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Ctx) {
+        self.act_on_list(action, cx);
+    }
+
+    fn receive(&mut self, msg: Msg, _cx: &mut Ctx) {
+        self.receive_alerts(msg);
+    }
+
+    fn pending(&self) -> Option<RequestId> {
+        self.load.pending()
+    }
+
+    fn target(&self) -> Option<Target> {
+        Some(Target::Alerts)
+    }
+
+    fn failure(&self) -> Option<&BackendError> {
+        self.load.failed()
     }
 }
 

@@ -1,0 +1,84 @@
+//! What the message line says, as data: the words are chosen in
+//! `ui::notice`, in one place.
+
+use super::prompt::BadPattern;
+use std::time::Duration;
+use triage_core::backend::BackendError;
+use triage_core::domain::{PodKey, SafeText};
+
+#[derive(Clone, Debug)]
+pub enum Notice {
+    /// A request failed.
+    Failed(BackendError),
+    NothingToGoBack,
+    NotATraceId(SafeText),
+    NotANamespace(SafeText),
+    NotAPod {
+        namespace: SafeText,
+        name: SafeText,
+    },
+    UnknownCommand(SafeText),
+    /// A command that needs an argument was given none.
+    Usage(Usage),
+    /// The pods' scope, after `:ns` or `:ctx` away from the pods list.
+    Scope(SafeText),
+    /// `:ns` or `:ctx` alone: the scope, and how to change it.
+    ScopeUsage(SafeText),
+    BadSearch(BadPattern),
+    BadFilter(BadPattern),
+    NoMatchLoaded(SafeText),
+    SearchFirst,
+    NoSearch,
+    NoMoreMatches,
+    NoTraceOnLine,
+    /// More lines than a page share the oldest instant; the rest are skipped.
+    SharedInstant(u32),
+    PartialTrace(SafeText),
+    NoExpression,
+    NoExemplars,
+    ExemplarWithoutLabel(String),
+    NoAlert,
+    /// The alert's rule is not known (no rule of that name, or the rules
+    /// could not be read).
+    UnknownExpression {
+        alert: String,
+        rules: Option<BackendError>,
+    },
+    NoPodSelected,
+    NoContainers(PodKey),
+    NotRestarted(SafeText),
+    /// A container log now starts this far back (None: all of it).
+    ShowingSince(Option<Duration>),
+    SpanWithoutPod,
+    LineWithoutPod {
+        namespace: String,
+        pod: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Usage {
+    Logs,
+    Metrics,
+    Trace,
+}
+
+impl Notice {
+    /// Whether it reports something that went wrong (drawn as an error).
+    pub fn is_error(&self) -> bool {
+        matches!(
+            self,
+            Notice::Failed(_)
+                | Notice::NotATraceId(_)
+                | Notice::NotANamespace(_)
+                | Notice::NotAPod { .. }
+                | Notice::UnknownCommand(_)
+                | Notice::Usage(_)
+                | Notice::BadSearch(_)
+                | Notice::BadFilter(_)
+                | Notice::PartialTrace(_)
+                | Notice::NoExpression
+                | Notice::UnknownExpression { .. }
+        )
+    }
+}

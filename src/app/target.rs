@@ -1,0 +1,34 @@
+//! Where a jump, a command or the command line can go.
+
+use std::time::Duration;
+use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::domain::{Nanos, PodKey, SafeText, TraceId};
+
+/// A place to go: what a jump, a command or the command line opens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A LogQL query over the configured span up to now.
+    Logs(String),
+    /// A container's log from the API server, in a kubeconfig context.
+    PodLogs {
+        context: Option<String>,
+        request: PodLogRequest,
+    },
+    Trace(TraceId),
+    /// A PromQL graph over `span` ending at `end` (never past now).
+    Metrics {
+        promql: String,
+        span: Duration,
+        end: Nanos,
+    },
+    Alerts,
+    /// Pods of a context and namespaces; None: the current scope.
+    Pods(Option<(Option<String>, Namespaces)>),
+    /// One pod; `known` is what the jump's origin knew of it, shown if it
+    /// is gone.
+    Pod {
+        context: Option<String>,
+        key: PodKey,
+        known: Vec<(String, SafeText)>,
+    },
+}

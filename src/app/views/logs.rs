@@ -1,0 +1,884 @@
+//! A list of log lines, newest first: a LogQL query paged back through
+//! Loki, or a container's log streamed from the API server. Search,
+//! filter, wrap, and the jumps to a line's trace and pod.
+
+use crate::app::action::Action;
+use crate::app::cursor::Cursor;
+use crate::app::effect::{Effect, RequestId};
+use crate::app::keys::{Binding, ch, key};
+use crate::app::layout;
+use crate::app::msg::Msg;
+use crate::app::notice::Notice;
+use crate::app::prompt::{Pattern, PromptKind};
+use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::target::Target;
+use crossterm::event::KeyCode;
+use std::time::Duration;
+use triage_core::backend::cluster::PodLogRequest;
+use triage_core::backend::{BackendError, Direction, LogQuery};
+use triage_core::correlate::{DerivedFields, TraceMatch};
+use triage_core::domain::text::width;
+use triage_core::domain::{Level, LogLine, Nanos, PodKey, SafeText, TimeRange};
+
+/// Rows from the end of the loaded lines at which the next page is asked for.
+const PREFETCH_ROWS: usize = 50;
+
+/// How far back a container's log starts, `-`/`+` stepping through them.
+pub const LOG_SPANS: [Duration; 6] = [
+    Duration::from_secs(5 * 60),
+    Duration::from_secs(15 * 60),
+    Duration::from_secs(3600),
+    Duration::from_secs(6 * 3600),
+    Duration::from_secs(24 * 3600),
+    Duration::from_secs(7 * 24 * 3600),
+];
+
+pub const KEYS: &[Binding] = &[
+    Binding::new(
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        "open the trace of the line's trace id",
+    )
+    .hint("trace"),
+    Binding::new(
+        &[ch('/')],
+        Action::OpenSearch,
+        "search lines (regex, incremental)",
+    )
+    .hint("search"),
+    Binding::new(&[ch('n')], Action::NextMatch, "next match (older)"),
+    Binding::new(&[ch('N')], Action::PrevMatch, "previous match (newer)"),
+    Binding::new(
+        &[ch('f')],
+        Action::ToggleFilter,
+        "show only matching lines / all lines",
+    ),
+    Binding::new(&[ch('w')], Action::ToggleWrap, "wrap long lines").hint("wrap"),
+    Binding::new(
+        &[ch('p')],
+        Action::OpenPod,
+        "open the line's pod (its namespace and pod labels)",
+    )
+    .hint("pod"),
+    Binding::new(
+        &[ch('-')],
+        Action::ZoomOut,
+        "container log: look further back (5m 15m 1h 6h 24h 7d)",
+    ),
+    Binding::new(
+        &[ch('+'), ch('=')],
+        Action::ZoomIn,
+        "container log: look less far back",
+    ),
+];
+
+/// A log line with what was found in it once, when it arrived.
+#[derive(Clone, Debug)]
+pub struct LogRow {
+    pub line: LogLine,
+    pub level: Level,
+    pub traces: Vec<TraceMatch>,
+}
+
+/// The state of paging back through older lines.
+#[derive(Debug)]
+pub enum Older {
+    Loading {
+        id: RequestId,
+        since: Nanos,
+    },
+    /// The last page was full: there may be more.
+    More,
+    /// The last page was short: the range is exhausted.
+    Exhausted,
+    Failed(BackendError),
+}
+
+/// A search over the lines: the pattern, and where the prompt opened (the
+/// row the cursor was on, the search before it), which Esc goes back to.
+pub struct Search {
+    pub pattern: Pattern,
+    pub origin: usize,
+    pub previous: Option<String>,
+}
+
+impl Search {
+    pub fn new(pattern: String, origin: usize, previous: Option<String>) -> Self {
+        Search {
+            pattern: Pattern::new(pattern),
+            origin,
+            previous,
+        }
+    }
+
+    pub fn matches(&self, text: &str) -> bool {
+        self.pattern.matches(text)
+    }
+}
+
+/// Where a logs view's lines come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogSource {
+    /// A LogQL query, sent to Loki as written, paged back through.
+    Loki(String),
+    /// A container's log, streamed from the Kubernetes API.
+    Pod {
+        context: Option<String>,
+        request: PodLogRequest,
+    },
+}
+
+pub struct LogsView {
+    pub source: LogSource,
+    /// The query as shown: typed or pasted text can hold anything.
+    pub title: SafeText,
+    pub range: TimeRange,
+    /// Newest first.
+    pub rows: Vec<LogRow>,
+    pub older: Older,
+    /// Whether the first page has arrived.
+    pub loaded: bool,
+    /// Over the shown rows.
+    pub cursor: Cursor,
+    pub wrap: bool,
+    pub search: Option<Search>,
+    /// Show only the rows that match the search.
+    pub filter: bool,
+    /// Indices of the rows that match, when `filter` is on.
+    pub filtered: Vec<u32>,
+    pub source_width: usize,
+    /// The last page was all lines of the oldest instant, already held:
+    /// the next page starts before that instant.
+    pub skip_instant: bool,
+    /// The container log stream that adds lines at the top.
+    pub stream: Option<RequestId>,
+    /// The most rows a stream keeps: memory stays flat however long it runs.
+    pub capacity: usize,
+    /// Rows dropped off the bottom to keep within `capacity`.
+    pub dropped: u64,
+}
+
+impl LogsView {
+    pub fn new(logql: String, range: TimeRange) -> Self {
+        Self::of(SafeText::new(&logql), LogSource::Loki(logql), range)
+    }
+
+    /// A container's log, streamed; `range` starts where it looks back to;
+    /// at most `capacity` lines are kept.
+    pub fn of_pod(
+        context: Option<String>,
+        request: PodLogRequest,
+        range: TimeRange,
+        capacity: usize,
+    ) -> Self {
+        let previous = if request.previous { " (previous)" } else { "" };
+        let title = format!("{} [{}]{previous}", request.pod, request.container);
+        LogsView {
+            capacity: capacity.max(1),
+            ..Self::of(
+                SafeText::new(&title),
+                LogSource::Pod { context, request },
+                range,
+            )
+        }
+    }
+
+    fn of(title: SafeText, source: LogSource, range: TimeRange) -> Self {
+        LogsView {
+            title,
+            source,
+            range,
+            rows: Vec::new(),
+            older: Older::More,
+            loaded: false,
+            cursor: Cursor::default(),
+            wrap: false,
+            search: None,
+            filter: false,
+            filtered: Vec::new(),
+            source_width: 0,
+            skip_instant: false,
+            stream: None,
+            capacity: usize::MAX,
+            dropped: 0,
+        }
+    }
+
+    /// The next page: older than the oldest line held, or the first page.
+    pub fn next_page(&self, limit: u32) -> LogQuery {
+        let end = match self.rows.last() {
+            // Inclusive of the oldest timestamp: lines that share it may
+            // have been cut by the limit. Duplicates are dropped on arrival.
+            Some(oldest) if !self.skip_instant => oldest.line.timestamp.saturating_add(1),
+            Some(oldest) => oldest.line.timestamp,
+            None => self.range.end,
+        };
+        let logql = match &self.source {
+            LogSource::Loki(logql) => logql.clone(),
+            LogSource::Pod { .. } => String::new(), // streamed, not paged
+        };
+        LogQuery {
+            logql,
+            range: TimeRange {
+                start: self.range.start,
+                end,
+            },
+            limit,
+            direction: Direction::Backward,
+        }
+    }
+
+    /// Adds a page of older lines, skipping those already held; returns
+    /// how many were new.
+    pub fn append(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) -> usize {
+        let first_new = self.rows.len();
+        let boundary = self.rows.last().map(|r| r.line.timestamp);
+        // Rows held at the oldest instant, each able to absorb one equal
+        // line of the new page (Loki may repeat them; equal lines are legal).
+        let mut held: Vec<usize> = (0..first_new)
+            .rev()
+            .take_while(|&i| Some(self.rows[i].line.timestamp) == boundary)
+            .collect();
+        for line in lines {
+            // Older pages hold nothing newer than the oldest line held; a
+            // server that sends it anyway must not make duplicates.
+            if boundary.is_some_and(|b| line.timestamp > b) {
+                continue;
+            }
+            if Some(line.timestamp) == boundary
+                && let Some(at) = held.iter().position(|&i| self.rows[i].line == line)
+            {
+                held.swap_remove(at);
+                continue;
+            }
+            let row = self.row(line, rules);
+            self.rows.push(row);
+        }
+        if self.filter {
+            self.extend_filter(first_new..self.rows.len());
+        }
+        self.rows.len() - first_new
+    }
+
+    fn row(&mut self, line: LogLine, rules: &DerivedFields) -> LogRow {
+        self.source_width = self
+            .source_width
+            .max(width(line.source()).min(layout::MAX_SOURCE_WIDTH));
+        LogRow {
+            traces: rules.find(&line.line),
+            level: line.level(),
+            line,
+        }
+    }
+
+    /// Adds streamed lines (oldest first) on top, where the newest go. The
+    /// cursor stays on its line, or on the newest when it was there (as
+    /// `tail -f` follows); past `capacity` the oldest are dropped.
+    pub fn prepend(&mut self, lines: Vec<LogLine>, rules: &DerivedFields) {
+        let added = lines.len();
+        let following = self.cursor.selected == 0 && self.cursor.top == 0;
+        let held = self.row_index(self.cursor.selected);
+        let mut rows: Vec<LogRow> = lines
+            .into_iter()
+            .rev()
+            .map(|l| self.row(l, rules))
+            .collect();
+        rows.append(&mut self.rows);
+        self.dropped += rows.len().saturating_sub(self.capacity) as u64;
+        rows.truncate(self.capacity);
+        self.rows = rows;
+        if self.filter {
+            // Only the new rows are searched; the old matches move down.
+            let kept = self.rows.len() as u32;
+            let old = std::mem::take(&mut self.filtered);
+            self.extend_filter(0..added.min(self.rows.len()));
+            let moved = old.into_iter().map(|i| i + added as u32);
+            self.filtered.extend(moved.filter(|&i| i < kept));
+        }
+        if let Some(row) = held.filter(|_| !following) {
+            let before = self.cursor.selected;
+            self.cursor.selected = self.position_of(row + added);
+            self.cursor.top += self.cursor.selected.saturating_sub(before);
+        }
+        self.clamp();
+    }
+
+    /// How many rows are shown: all, or the matching ones.
+    pub fn shown_len(&self) -> usize {
+        if self.filter {
+            self.filtered.len()
+        } else {
+            self.rows.len()
+        }
+    }
+
+    /// The row at a shown position.
+    pub fn shown_row(&self, position: usize) -> Option<&LogRow> {
+        let index = if self.filter {
+            *self.filtered.get(position)? as usize
+        } else {
+            position
+        };
+        self.rows.get(index)
+    }
+
+    pub fn selected_row(&self) -> Option<&LogRow> {
+        self.shown_row(self.cursor.selected)
+    }
+
+    /// Changes what is shown (the filter, the search it filters by),
+    /// keeping the cursor on the same line where it can.
+    pub fn reshow(&mut self, change: impl FnOnce(&mut Self)) {
+        let row = self.row_index(self.cursor.selected);
+        change(self);
+        self.filtered.clear();
+        if self.filter {
+            self.extend_filter(0..self.rows.len());
+        }
+        self.cursor.selected = row.map_or(0, |row| self.position_of(row));
+        self.clamp();
+    }
+
+    /// The shown position of a row, or of the next shown row after it.
+    pub fn position_of(&self, row: usize) -> usize {
+        if self.filter {
+            self.filtered.partition_point(|&i| (i as usize) < row)
+        } else {
+            row
+        }
+    }
+
+    /// Adds the rows in `rows` that match to the filtered ones.
+    fn extend_filter(&mut self, rows: std::ops::Range<usize>) {
+        let from = rows.start;
+        let Some(search) = &self.search else {
+            self.filtered.extend(rows.start as u32..rows.end as u32);
+            return;
+        };
+        let matching = self.rows[rows]
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| search.matches(&r.line.line))
+            .map(|(i, _)| (from + i) as u32);
+        self.filtered.extend(matching);
+    }
+
+    /// The index into `rows` of a shown position.
+    pub fn row_index(&self, position: usize) -> Option<usize> {
+        if self.filter {
+            self.filtered.get(position).map(|&i| i as usize)
+        } else {
+            (position < self.rows.len()).then_some(position)
+        }
+    }
+
+    /// The next shown position at or after `from` (or before, going back)
+    /// whose line matches the search.
+    pub fn find_match(&self, from: usize, forward: bool) -> Option<usize> {
+        let search = self.search.as_ref()?;
+        let hit = |p: &usize| {
+            self.shown_row(*p)
+                .is_some_and(|r| search.matches(&r.line.line))
+        };
+        if forward {
+            (from..self.shown_len()).find(hit)
+        } else {
+            (0..=from.min(self.shown_len().saturating_sub(1)))
+                .rev()
+                .find(hit)
+        }
+    }
+
+    pub fn clamp(&mut self) {
+        self.cursor.selected = self.cursor.selected.min(self.shown_len().saturating_sub(1));
+    }
+
+    /// Moves `top` so the selected line is on screen.
+    pub fn scroll_into_view(&mut self, screen_width: u16, rows: usize) {
+        if !self.wrap {
+            // No empty rows below the end while lines above are hidden (the
+            // list may have shrunk); the +1 is the row after the last line.
+            self.cursor.top = self
+                .cursor
+                .top
+                .min((self.shown_len() + 1).saturating_sub(rows));
+        }
+        if self.cursor.selected < self.cursor.top {
+            self.cursor.top = self.cursor.selected;
+            return;
+        }
+        // On the last line, keep a row for what comes after it (loading,
+        // or the start of the range).
+        let at_end = self.cursor.selected + 1 == self.shown_len();
+        let rows = rows.saturating_sub(usize::from(at_end)).max(1);
+        if !self.wrap {
+            if self.cursor.selected >= self.cursor.top + rows {
+                self.cursor.top = self.cursor.selected + 1 - rows;
+            }
+            return;
+        }
+        let height = |p: usize| {
+            self.shown_row(p).map_or(1, |r| {
+                layout::log_line_rows(&r.line.line, screen_width, self.source_width, true)
+            })
+        };
+        let mut top = self.cursor.top;
+        let mut used: usize = (top..=self.cursor.selected).map(height).sum();
+        while used > rows && top < self.cursor.selected {
+            used -= height(top);
+            top += 1;
+        }
+        self.cursor.top = top;
+    }
+}
+
+impl LogsView {
+    /// A LogQL query over the configured span up to now; its first page
+    /// is asked for at once.
+    pub fn open_loki(logql: String, cx: &mut Ctx) -> Self {
+        let range = TimeRange::last(cx.settings.since, cx.now);
+        let mut view = Self::new(logql, range);
+        view.fetch_page(cx);
+        view
+    }
+
+    /// A container's log, streamed from the API server, newest on top.
+    pub fn open_pod(context: Option<String>, request: PodLogRequest, cx: &mut Ctx) -> Self {
+        let now = cx.now;
+        let start = request.since.map_or(0, |since| {
+            now.saturating_sub(since.as_nanos().min(i64::MAX as u128) as i64)
+        });
+        let range = TimeRange { start, end: now };
+        let mut view = Self::of_pod(
+            context.clone(),
+            request.clone(),
+            range,
+            cx.settings.log_buffer,
+        );
+        let id = cx.ask(|id| Effect::StreamPodLogs {
+            id,
+            context,
+            request,
+        });
+        view.stream = Some(id);
+        view.older = Older::Loading { id, since: now };
+        view
+    }
+
+    /// Asks for the next (older) page.
+    fn fetch_page(&mut self, cx: &mut Ctx) {
+        let query = self.next_page(cx.settings.page_size);
+        let id = cx.ask(|id| Effect::FetchLogs { id, query });
+        self.older = Older::Loading { id, since: cx.now };
+    }
+
+    /// Asks for the next older page when the cursor nears the oldest line.
+    fn fetch_older_if_near_end(&mut self, cx: &mut Ctx) {
+        let near_end = self.cursor.selected + PREFETCH_ROWS >= self.shown_len();
+        if self.loaded && matches!(self.older, Older::More) && near_end {
+            self.fetch_page(cx);
+        }
+    }
+
+    fn page_loaded(&mut self, result: Result<Vec<LogLine>, BackendError>, cx: &mut Ctx) {
+        let lines = match result {
+            Ok(lines) => lines,
+            Err(e) => {
+                cx.tell(Notice::Failed(e.clone()));
+                self.older = Older::Failed(e);
+                return;
+            }
+        };
+        let page_size = cx.settings.page_size;
+        let full = lines.len() >= page_size as usize;
+        let added = self.append(lines, &cx.settings.derived_fields);
+        self.loaded = true;
+        self.older = if full { Older::More } else { Older::Exhausted };
+        // A full page that added nothing is a page of lines that all share
+        // the oldest instant: step past it rather than ask for it again.
+        self.skip_instant = full && added == 0;
+        if self.skip_instant {
+            cx.tell(Notice::SharedInstant(page_size));
+        }
+        // The cursor may already be waiting at the end for more. Not when
+        // filtering: a rare match would pull in the whole range.
+        if cx.on_top && self.pending().is_none() && !self.filter {
+            self.fetch_older_if_near_end(cx);
+        }
+    }
+
+    /// Lines of a container's log arrived (oldest first), or its stream failed.
+    fn streamed(&mut self, result: Result<Vec<LogLine>, BackendError>, cx: &mut Ctx) {
+        match result {
+            Ok(lines) => {
+                self.prepend(lines, &cx.settings.derived_fields);
+                self.loaded = true;
+                self.older = Older::Exhausted;
+            }
+            Err(e) => {
+                cx.tell(Notice::Failed(e.clone()));
+                self.older = Older::Failed(e);
+                self.stream = None;
+            }
+        }
+    }
+
+    /// The stream ended: the log is all there (not followed, or the
+    /// container stopped).
+    fn stream_ended(&mut self) {
+        self.stream = None;
+        self.loaded = true;
+        if matches!(self.older, Older::Loading { .. }) {
+            self.older = Older::Exhausted;
+        }
+    }
+
+    /// A streamed container log over a longer or shorter span: opened again.
+    fn restream(&self, longer: bool, cx: &mut Ctx) {
+        let LogSource::Pod { context, request } = &self.source else {
+            return;
+        };
+        let mut request = request.clone();
+        let current = request.since.unwrap_or(Duration::MAX);
+        request.since = if longer {
+            LOG_SPANS.iter().copied().find(|s| *s > current)
+        } else {
+            LOG_SPANS
+                .iter()
+                .rev()
+                .copied()
+                .find(|s| *s < current)
+                .or(Some(LOG_SPANS[0]))
+        };
+        cx.tell(Notice::ShowingSince(request.since));
+        cx.go_instead(Target::PodLogs {
+            context: context.clone(),
+            request,
+        });
+    }
+
+    /// `p` on a line: its pod, from the line's labels (or the pod whose
+    /// log this is).
+    fn open_pod_of_line(&self, cx: &mut Ctx) {
+        if let LogSource::Pod { context, request } = &self.source {
+            return cx.go(Target::Pod {
+                context: context.clone(),
+                key: request.pod.clone(),
+                known: Vec::new(),
+            });
+        }
+        let Some(row) = self.selected_row() else {
+            return;
+        };
+        let names = &cx.settings.pod_labels;
+        let labels = &row.line.labels;
+        let (Some(namespace), Some(name)) = (labels.get(&names.namespace), labels.get(&names.pod))
+        else {
+            return cx.tell(Notice::LineWithoutPod {
+                namespace: names.namespace.clone(),
+                pod: names.pod.clone(),
+            });
+        };
+        let Some(key) = PodKey::parse(namespace, name) else {
+            return cx.tell(Notice::NotAPod {
+                namespace: namespace.clone(),
+                name: name.clone(),
+            });
+        };
+        let known = labels
+            .0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        cx.go(Target::Pod {
+            context: cx.kube.context.clone(),
+            key,
+            known,
+        });
+    }
+
+    fn step_match(&mut self, forward: bool, cx: &mut Ctx) {
+        let selected = self.cursor.selected;
+        let from = if forward {
+            selected + 1
+        } else {
+            selected.saturating_sub(1)
+        };
+        match self.find_match(from, forward) {
+            Some(hit) if hit != selected || forward => self.cursor.selected = hit,
+            _ if self.search.is_none() => cx.tell(Notice::NoSearch),
+            _ => cx.tell(Notice::NoMoreMatches),
+        }
+    }
+
+    fn open_search(&mut self, cx: &mut Ctx) {
+        let previous = self.search.as_ref().map(|s| s.pattern.text.clone());
+        let origin = self.row_index(self.cursor.selected).unwrap_or(0);
+        let pattern = previous.clone().unwrap_or_default();
+        self.search = Some(Search::new(pattern.clone(), origin, previous));
+        cx.open_prompt(PromptKind::Search, &pattern);
+    }
+
+    /// Incremental: every keystroke moves to the first match from where
+    /// the search started.
+    fn search_edited(&mut self, pattern: String) {
+        let Some(Search {
+            origin, previous, ..
+        }) = self.search.take()
+        else {
+            return;
+        };
+        self.reshow(|l| l.search = Some(Search::new(pattern, origin, previous)));
+        let from = self.position_of(origin);
+        if let Some(hit) = self
+            .find_match(from, true)
+            .or_else(|| self.find_match(from, false))
+        {
+            self.cursor.selected = hit;
+        }
+    }
+
+    fn search_submitted(&mut self, text: String, cx: &mut Ctx) {
+        if text.is_empty() {
+            self.reshow(|l| {
+                l.search = None;
+                l.filter = false;
+            });
+        } else if let Some(e) = self.search.as_ref().and_then(|s| s.pattern.error()) {
+            cx.tell(Notice::BadSearch(e.clone()));
+        } else if self.find_match(0, true).is_none() {
+            cx.tell(Notice::NoMatchLoaded(SafeText::new(&text)));
+        }
+    }
+
+    /// Esc: back to the search and line before it.
+    fn search_cancelled(&mut self) {
+        let Some(Search {
+            origin, previous, ..
+        }) = self.search.take()
+        else {
+            return;
+        };
+        self.reshow(|l| {
+            l.search = previous.map(|p| Search::new(p, origin, None));
+            l.filter &= l.search.is_some();
+        });
+        self.cursor.selected = self.position_of(origin);
+        self.clamp();
+    }
+}
+
+impl Screen for LogsView {
+    fn keys(&self) -> &'static [Binding] {
+        KEYS
+    }
+
+    fn hints(&self) -> &'static [Action] {
+        &[
+            Action::Open,
+            Action::OpenPod,
+            Action::OpenSearch,
+            Action::ToggleWrap,
+            Action::ToggleHelp,
+        ]
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Ctx) {
+        if self
+            .cursor
+            .act(action, self.shown_len(), layout::body_rows(cx.height))
+        {
+            return self.fetch_older_if_near_end(cx);
+        }
+        match action {
+            Action::OpenSearch => self.open_search(cx),
+            Action::ToggleWrap => self.wrap = !self.wrap,
+            Action::OpenPod => self.open_pod_of_line(cx),
+            Action::ZoomOut | Action::ZoomIn => self.restream(action == Action::ZoomOut, cx),
+            Action::ToggleFilter if self.search.is_none() => cx.tell(Notice::SearchFirst),
+            Action::ToggleFilter => self.reshow(|l| l.filter = !l.filter),
+            Action::NextMatch | Action::PrevMatch => {
+                self.step_match(action == Action::NextMatch, cx)
+            }
+            Action::Open => match self
+                .selected_row()
+                .map(|r| r.traces.first().map(|m| m.trace_id))
+            {
+                Some(Some(trace_id)) => cx.go(Target::Trace(trace_id)),
+                Some(None) => cx.tell(Notice::NoTraceOnLine),
+                None => {}
+            },
+            _ => {}
+        }
+    }
+
+    fn receive(&mut self, msg: Msg, cx: &mut Ctx) {
+        match msg {
+            Msg::LogsLoaded { result, .. } => self.page_loaded(result, cx),
+            Msg::PodLogs { result, .. } => self.streamed(result, cx),
+            Msg::PodLogsEnded { .. } => self.stream_ended(),
+            _ => {}
+        }
+    }
+
+    fn pending(&self) -> Option<RequestId> {
+        match self.older {
+            Older::Loading { id, .. } => Some(id),
+            _ => None,
+        }
+    }
+
+    fn requests(&self) -> Vec<RequestId> {
+        let mut ids: Vec<RequestId> = self.pending().into_iter().chain(self.stream).collect();
+        ids.dedup();
+        ids
+    }
+
+    fn failure(&self) -> Option<&BackendError> {
+        match &self.older {
+            Older::Failed(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    fn target(&self) -> Option<Target> {
+        Some(match &self.source {
+            LogSource::Loki(logql) => Target::Logs(logql.clone()),
+            LogSource::Pod { context, request } => Target::PodLogs {
+                context: context.clone(),
+                request: request.clone(),
+            },
+        })
+    }
+
+    fn prompt(&mut self, event: PromptEvent, cx: &mut Ctx) {
+        match event {
+            PromptEvent::Edited(pattern) => self.search_edited(pattern),
+            PromptEvent::Submitted(text) => self.search_submitted(text, cx),
+            PromptEvent::Cancelled => self.search_cancelled(),
+        }
+    }
+
+    fn fit(&mut self, width: u16, height: u16) {
+        self.clamp();
+        self.scroll_into_view(width, layout::body_rows(height));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use triage_core::domain::Labels;
+    use triage_core::domain::TimeRange;
+
+    fn line(timestamp: Nanos, text: &str) -> LogLine {
+        LogLine {
+            timestamp,
+            labels: Arc::new(Labels(vec![("app".into(), "api".into())])),
+            line: text.into(),
+        }
+    }
+
+    fn texts(view: &LogsView) -> Vec<String> {
+        view.rows
+            .iter()
+            .map(|r| format!("{}:{}", r.line.timestamp, r.line.line))
+            .collect()
+    }
+
+    #[test]
+    fn a_page_repeats_the_boundary_instant_and_only_held_copies_are_dropped() {
+        let rules = DerivedFields::default();
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        assert_eq!(
+            view.append(vec![line(9, "a"), line(5, "x"), line(5, "x")], &rules),
+            3
+        );
+        assert_eq!(
+            view.next_page(10).range.end,
+            6,
+            "the next page includes the oldest instant"
+        );
+        // Loki sends the instant again, with a third equal line the first
+        // page's limit cut off, and a line newer than asked for.
+        let added = view.append(
+            vec![
+                line(7, "newer"),
+                line(5, "x"),
+                line(5, "x"),
+                line(5, "x"),
+                line(4, "y"),
+            ],
+            &rules,
+        );
+        assert_eq!(added, 2);
+        assert_eq!(texts(&view), ["9:a", "5:x", "5:x", "5:x", "4:y"]);
+    }
+
+    #[test]
+    fn after_a_page_of_one_instant_the_next_page_steps_past_it() {
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        view.append(vec![line(5, "x")], &DerivedFields::default());
+        view.skip_instant = true;
+        assert_eq!(view.next_page(10).range.end, 5);
+    }
+
+    #[test]
+    fn the_filter_keeps_the_cursor_on_its_line() {
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        let page = (0..10)
+            .rev()
+            .map(|t| line(t, if t % 3 == 0 { "match" } else { "other" }))
+            .collect();
+        view.append(page, &DerivedFields::default());
+        view.search = Some(Search::new("match".into(), 0, None));
+        view.cursor.selected = 6; // timestamp 3, a match
+        view.reshow(|v| v.filter = true);
+        assert_eq!(view.shown_len(), 4);
+        assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(3));
+        view.reshow(|v| v.filter = false);
+        assert_eq!(view.cursor.selected, 6);
+        view.cursor.selected = 7; // timestamp 2, not a match: the next match below
+        view.reshow(|v| v.filter = true);
+        assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(0));
+    }
+
+    #[test]
+    fn streamed_lines_go_on_top_and_the_filter_and_cursor_keep_up() {
+        let rules = DerivedFields::default();
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        view.prepend(vec![line(1, "match a"), line(2, "other")], &rules);
+        view.search = Some(Search::new("match".into(), 0, None));
+        view.reshow(|v| v.filter = true);
+        assert_eq!(view.shown_len(), 1);
+        // Following: the cursor on the newest stays on the newest.
+        view.prepend(vec![line(3, "match b"), line(4, "other")], &rules);
+        let shown: Vec<_> = (0..view.shown_len())
+            .map(|p| view.shown_row(p).map(|r| r.line.line.to_string()))
+            .collect();
+        assert_eq!(shown, [Some("match b".into()), Some("match a".into())]);
+        assert_eq!(view.cursor.selected, 0);
+        // Not following: the cursor stays on its line.
+        view.cursor.selected = 1;
+        view.prepend(vec![line(5, "match c")], &rules);
+        assert_eq!(view.selected_row().map(|r| r.line.timestamp), Some(1));
+        assert_eq!(view.shown_len(), 3);
+    }
+
+    #[test]
+    fn wrapped_lines_scroll_by_the_rows_they_take() {
+        let mut view = LogsView::new("{app=\"api\"}".into(), TimeRange { start: 0, end: 100 });
+        let long = "x".repeat(100);
+        view.append(
+            (0..5).rev().map(|t| line(t, &long)).collect(),
+            &DerivedFields::default(),
+        );
+        view.wrap = true;
+        view.cursor.selected = 2;
+        // 100 cells in a 50-cell room: 2 rows a line; 4 rows show 2 lines.
+        let width = (layout::log_prefix_width(view.source_width) + 50) as u16;
+        view.scroll_into_view(width, 4);
+        assert_eq!(view.cursor.top, 1);
+    }
+}

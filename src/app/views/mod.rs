@@ -1,0 +1,88 @@
+//! The views, one module each: its model, its keys, its results and the
+//! requests it keeps running. This file is the registry: adding a view is
+//! a module here, a file in `ui/`, and one line in `views!` below.
+
+pub mod alerts;
+pub mod home;
+pub mod logs;
+pub mod metrics;
+pub mod pod;
+pub mod pods;
+pub mod trace;
+
+use super::screen::{Ctx, Screen};
+use super::target::Target;
+
+/// Declares the views: the `View` enum, its `ViewKind`, and dispatch to
+/// each view's `Screen`.
+macro_rules! views {
+    ($($name:ident($model:ty),)*) => {
+        /// A view on the navigation stack.
+        pub enum View {
+            $($name($model),)*
+        }
+
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum ViewKind {
+            $($name,)*
+        }
+
+        impl View {
+            pub fn kind(&self) -> ViewKind {
+                match self {
+                    $(View::$name(_) => ViewKind::$name,)*
+                }
+            }
+
+            pub fn screen(&self) -> &dyn Screen {
+                match self {
+                    $(View::$name(view) => view,)*
+                }
+            }
+
+            pub fn screen_mut(&mut self) -> &mut dyn Screen {
+                match self {
+                    $(View::$name(view) => view,)*
+                }
+            }
+        }
+    };
+}
+
+views! {
+    Home(home::HomeView),
+    Logs(logs::LogsView),
+    Trace(trace::TraceView),
+    Metrics(metrics::MetricsView),
+    Alerts(alerts::AlertsView),
+    Pods(pods::PodsView),
+    Pod(pod::PodView),
+}
+
+/// Makes the view a target names and asks for what it shows. `below` is
+/// the stack it goes on: a pods list there already knows a pod it opens.
+pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
+    match target {
+        Target::Logs(logql) => View::Logs(logs::LogsView::open_loki(logql, cx)),
+        Target::PodLogs { context, request } => {
+            View::Logs(logs::LogsView::open_pod(context, request, cx))
+        }
+        Target::Trace(trace_id) => View::Trace(trace::TraceView::open(trace_id, cx)),
+        Target::Metrics { promql, span, end } => {
+            View::Metrics(metrics::MetricsView::open(promql, span, end, cx))
+        }
+        Target::Alerts => View::Alerts(alerts::AlertsView::open(cx)),
+        Target::Pods(scope) => View::Pods(pods::PodsView::open(scope, cx)),
+        Target::Pod {
+            context,
+            key,
+            known,
+        } => {
+            let seen = below.iter().rev().find_map(|v| match v {
+                View::Pods(pods) => pods.get(&key),
+                _ => None,
+            });
+            View::Pod(pod::PodView::open(context, key, known, seen, cx))
+        }
+    }
+}
