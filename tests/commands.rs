@@ -30,6 +30,13 @@ async fn commands_open_views_and_quit() {
     assert!(screen(&s).contains("not a trace id: nope"));
     command(&mut s, &c, "frobnicate").await;
     assert!(screen(&s).contains("unknown command :frobnicate"));
+    // A context's name goes to the kubeconfig and the title: one that
+    // sanitising would change is refused, not kept.
+    command(&mut s, &c, "ctx prod\u{1b}]0;x\u{7}").await;
+    assert!(screen(&s).contains("not a kubeconfig context's name"));
+    assert_eq!(s.kube.context, None);
+    command(&mut s, &c, "ctx prod-eu").await;
+    assert_eq!(s.kube.context.as_deref(), Some("prod-eu"));
     assert!(!s.quit);
     command(&mut s, &c, "q").await;
     assert!(s.quit);

@@ -52,7 +52,12 @@ pub fn parse(line: &str, since: std::time::Duration, now: i64) -> Command {
             ns if is_dns_name(ns, 63) => scope(Some(Namespaces::One(ns.to_owned())), None),
             ns => Command::Refused(Notice::NotANamespace(SafeText::new(ns))),
         },
-        _ if matches!(verb, "ctx" | "context") => scope(None, Some(rest.to_owned())),
+        // A name that sanitising would change is no kubeconfig context
+        // worth keeping: the state holds only text that is safe to show.
+        _ if matches!(verb, "ctx" | "context") => match SafeText::new(rest) {
+            safe if safe.as_str() == rest => scope(None, Some(rest.to_owned())),
+            safe => Command::Refused(Notice::NotAContext(safe)),
+        },
         _ => Command::Refused(Notice::UnknownCommand(SafeText::new(verb))),
     }
 }

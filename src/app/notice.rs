@@ -13,6 +13,7 @@ pub enum Notice {
     NothingToGoBack,
     NotATraceId(SafeText),
     NotANamespace(SafeText),
+    NotAContext(SafeText),
     NotAPod {
         namespace: SafeText,
         name: SafeText,
@@ -71,6 +72,7 @@ impl Notice {
             Notice::Failed(_)
                 | Notice::NotATraceId(_)
                 | Notice::NotANamespace(_)
+                | Notice::NotAContext(_)
                 | Notice::NotAPod { .. }
                 | Notice::UnknownCommand(_)
                 | Notice::Usage(_)

@@ -1,8 +1,7 @@
 //! Active alerts: a row each (state, severity, name, how long, summary),
 //! and the selected one in full below the list.
 
-use super::logs::clock;
-use super::metrics::{format_value, unit_of};
+use super::format::{self, clock};
 use super::text::{fit, pad, word_wrap};
 use super::theme::Styles;
 use crate::app::State;
@@ -14,9 +13,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use triage_core::config::Theme;
-use triage_core::domain::AlertState;
 use triage_core::domain::text::width;
 use triage_core::domain::time::format_age;
+use triage_core::domain::{AlertState, Unit};
 
 /// Columns of the state, severity and age; names take up to `MAX_NAME`.
 const STATE_WIDTH: usize = 8;
@@ -170,8 +169,8 @@ fn value(row: &AlertRow) -> String {
     let raw = row.alert.value.as_str();
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() => {
-            let unit = unit_of(row.query.as_ref().map_or("", |q| q.as_str()));
-            format!("{}   ({raw})", format_value(v, unit))
+            let unit = Unit::of_expression(row.query.as_ref().map_or("", |q| q.as_str()));
+            format!("{}   ({raw})", format::value(v, unit))
         }
         _ => raw.to_owned(),
     }

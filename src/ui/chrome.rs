@@ -11,7 +11,6 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use triage_core::domain::SafeText;
 use triage_core::domain::text::width;
 use triage_core::domain::time::NANOS_PER_SEC;
 
@@ -30,8 +29,7 @@ fn view_title(view: &View) -> String {
                 .context
                 .as_ref()
                 .map_or(String::new(), |c| format!(" @{c}"));
-            let title = format!("pods {}{context} ({})", pods.namespaces, pods.rows.len());
-            SafeText::new(&title).to_string()
+            format!("pods {}{context} ({})", pods.namespaces, pods.rows.len())
         }
         View::Pod(pod) => format!("pod {}", pod.key),
     }

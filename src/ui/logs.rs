@@ -1,5 +1,6 @@
 //! The logs view: one row per line (or more, wrapped), newest first.
 
+use super::format::clock;
 use super::text::{highlight, pad, word_wrap, wrap};
 use super::theme::Styles;
 use crate::app::State;
@@ -12,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use triage_core::backend::BackendError;
 use triage_core::config::Theme;
-use triage_core::domain::{Level, Nanos};
+use triage_core::domain::Level;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let theme = &state.settings.theme;
@@ -59,18 +60,6 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
 
 fn failure(e: &BackendError) -> String {
     format!(" {}", super::notice::backend_error(e))
-}
-
-/// `HH:MM:SS.mmm` in UTC or the local zone.
-pub fn clock(timestamp: Nanos, utc: bool) -> String {
-    let time = chrono::DateTime::from_timestamp_nanos(timestamp);
-    if utc {
-        time.format("%H:%M:%S%.3f").to_string()
-    } else {
-        time.with_timezone(&chrono::Local)
-            .format("%H:%M:%S%.3f")
-            .to_string()
-    }
 }
 
 fn level_style(level: Level, theme: &Theme) -> Style {

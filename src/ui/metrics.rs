@@ -1,7 +1,7 @@
 //! The metrics view: a braille line chart of a range query with its
 //! exemplars as markers, the legend, and the exemplar list.
 
-use super::logs::clock;
+use super::format::{self, clock};
 use super::text::{fit, pad};
 use super::theme::Styles;
 use crate::app::Loadable;
@@ -17,6 +17,7 @@ use ratatui::widgets::Paragraph;
 use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
 use triage_core::config::Theme;
 use triage_core::domain::Nanos;
+use triage_core::domain::Unit;
 use triage_core::domain::time::format_duration;
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
@@ -176,90 +177,13 @@ fn summary(view: &MetricsView, model: &MetricsModel, theme: &Theme) -> Line<'sta
     Line::from(spans)
 }
 
-/// A value with its unit, short enough for an axis label.
-pub fn format_value(value: f64, unit: Unit) -> String {
-    let magnitude = value.abs();
-    match unit {
-        Unit::Seconds if magnitude > 0.0 && magnitude < 1.0 => {
-            format_duration((value * 1e9) as i64)
-        }
-        Unit::Seconds => format!("{}s", short(value)),
-        Unit::Bytes => {
-            let (scaled, suffix) = [
-                (1u64 << 40, "TiB"),
-                (1 << 30, "GiB"),
-                (1 << 20, "MiB"),
-                (1 << 10, "KiB"),
-            ]
-            .iter()
-            .find(|(size, _)| magnitude >= *size as f64)
-            .map_or((value, "B"), |(size, suffix)| {
-                (value / *size as f64, *suffix)
-            });
-            format!("{}{suffix}", short(scaled))
-        }
-        Unit::None => {
-            let (scaled, suffix) = [(1e9, "G"), (1e6, "M"), (1e3, "k")]
-                .iter()
-                .find(|(size, _)| magnitude >= *size)
-                .map_or((value, ""), |(size, suffix)| (value / size, *suffix));
-            format!("{}{suffix}", short(scaled))
-        }
-    }
-}
-
-/// Three significant digits, without trailing zeros.
-fn short(value: f64) -> String {
-    let text = if value.abs() >= 100.0 || value == 0.0 {
-        format!("{value:.0}")
-    } else if value.abs() >= 10.0 {
-        format!("{value:.1}")
-    } else {
-        format!("{value:.2}")
-    };
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    } else {
-        text
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Unit {
-    Seconds,
-    Bytes,
-    None,
-}
-
-impl Unit {
-    /// A unit named by metadata that the axis knows how to write.
-    fn from_metadata(unit: &str) -> Option<Unit> {
-        match unit {
-            "seconds" => Some(Unit::Seconds),
-            "bytes" => Some(Unit::Bytes),
-            _ => None,
-        }
-    }
-}
-
 /// The graph's unit: from metadata when it names one, else from the name.
 fn graph_unit(view: &MetricsView, model: &MetricsModel) -> Unit {
     let from_metadata = model
         .unit
         .as_ref()
         .and_then(|u| Unit::from_metadata(u.as_str()));
-    from_metadata.unwrap_or_else(|| unit_of(&view.promql))
-}
-
-/// The unit, read from the metric's name by Prometheus's naming rules.
-pub fn unit_of(promql: &str) -> Unit {
-    if promql.contains("_seconds") && !promql.contains("_count") {
-        Unit::Seconds
-    } else if promql.contains("_bytes") {
-        Unit::Bytes
-    } else {
-        Unit::None
-    }
+    from_metadata.unwrap_or_else(|| Unit::of_expression(&view.promql))
 }
 
 /// The chart: y labels, axes, the series on one braille canvas, and the
@@ -340,7 +264,7 @@ fn draw_exemplar_markers(
     for e in &model.exemplars {
         buffer[cell(e)].set_symbol("•").set_style(theme.text());
     }
-    if let Some(e) = model.exemplars.get(model.selected) {
+    if let Some(e) = model.exemplars.get(model.cursor.selected) {
         buffer[cell(e)].set_symbol("█").set_style(theme.warn());
     }
 }
@@ -363,7 +287,7 @@ fn draw_axes(
         (plot.y + plot.height / 2, (low + high) / 2.0),
         (plot.y, high),
     ] {
-        let text = fit(&format_value(value, unit), METRICS_Y_LABEL_WIDTH as usize);
+        let text = fit(&format::value(value, unit), METRICS_Y_LABEL_WIDTH as usize);
         buffer.set_string(labels.x, row, text, theme.dim());
     }
     let axis_x = labels.right() - 1;
@@ -468,7 +392,7 @@ fn exemplar_lines<'a>(model: &'a MetricsModel, state: &State, rows: usize) -> Ve
         theme.dim(),
     );
     let rows = rows.saturating_sub(1).max(1);
-    let first = model.selected.saturating_sub(rows - 1);
+    let first = model.cursor.selected.saturating_sub(rows - 1);
     let unit = Unit::None;
     let mut lines = vec![header];
     lines.extend(
@@ -485,12 +409,12 @@ fn exemplar_lines<'a>(model: &'a MetricsModel, state: &State, rows: usize) -> Ve
                 let text = format!(
                     " {} {:>10}  {:<32}  {}",
                     pad(&clock(e.time, state.settings.utc), 12),
-                    fit(&format_value(e.value, unit), 10),
+                    fit(&format::value(e.value, unit), 10),
                     trace,
                     e.series
                 );
                 let line = Line::styled(text, theme.text());
-                if i == model.selected {
+                if i == model.cursor.selected {
                     line.style(theme.selection())
                 } else {
                     line
@@ -498,24 +422,4 @@ fn exemplar_lines<'a>(model: &'a MetricsModel, state: &State, rows: usize) -> Ve
             }),
     );
     lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_read_with_their_units() {
-        assert_eq!(format_value(0.25, Unit::Seconds), "250.0ms");
-        assert_eq!(format_value(2.5, Unit::Seconds), "2.5s");
-        assert_eq!(format_value(3.0 * 1024.0 * 1024.0, Unit::Bytes), "3MiB");
-        assert_eq!(format_value(1250.0, Unit::None), "1.25k");
-        assert_eq!(format_value(0.0, Unit::None), "0");
-        assert_eq!(format_value(0.1234, Unit::None), "0.12");
-        assert_eq!(
-            unit_of("histogram_quantile(0.99, rate(x_seconds_bucket[1m]))"),
-            Unit::Seconds
-        );
-        assert_eq!(unit_of("rate(http_requests_total[1m])"), Unit::None);
-    }
 }

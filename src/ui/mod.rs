@@ -3,6 +3,7 @@
 
 mod alerts;
 mod chrome;
+mod format;
 mod help;
 mod home;
 mod logs;

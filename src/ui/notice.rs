@@ -12,6 +12,7 @@ pub fn words(notice: &Notice) -> String {
         Notice::NothingToGoBack => "nothing to go back to (q quits)".into(),
         Notice::NotATraceId(text) => format!("not a trace id: {text} (1 to 32 hex digits)"),
         Notice::NotANamespace(text) => format!("not a namespace's name: {text}"),
+        Notice::NotAContext(text) => format!("not a kubeconfig context's name: {text}"),
         Notice::NotAPod { namespace, name } => {
             format!("not a pod's namespace and name: {namespace}/{name}")
         }

@@ -2,6 +2,7 @@
 //! its series prepared once for drawing, and a cursor over its exemplars.
 
 use crate::app::action::Action;
+use crate::app::cursor::Cursor;
 use crate::app::effect::{Effect, RequestId};
 use crate::app::keys::{Binding, ch, key};
 use crate::app::layout;
@@ -140,7 +141,7 @@ impl MetricsView {
         let label = &cx.settings.exemplar_trace_label;
         match model
             .exemplars
-            .get(model.selected)
+            .get(model.cursor.selected)
             .map(|e| e.trace_id(label))
         {
             Some(Some(trace_id)) => cx.go(Target::Trace(trace_id)),
@@ -193,10 +194,7 @@ impl Screen for MetricsView {
         let Loadable::Ready(model) = &mut self.load else {
             return;
         };
-        if let Some(to) =
-            crate::app::cursor::moved(model.selected, model.exemplars.len(), 10, action)
-        {
-            model.selected = to;
+        if model.cursor.act(action, model.exemplars.len(), 10) {
             return;
         }
         match action {
@@ -293,8 +291,8 @@ pub struct MetricsModel {
     pub exemplars: Vec<Exemplar>,
     /// Why there are no exemplars, when asking for them failed.
     pub exemplar_error: Option<BackendError>,
-    /// Index into `exemplars`.
-    pub selected: usize,
+    /// Over `exemplars`.
+    pub cursor: Cursor,
     /// The window the lines are laid out in, and its width in dots.
     range: TimeRange,
     dots: usize,
@@ -330,7 +328,7 @@ impl MetricsModel {
             y_bounds,
             exemplars,
             exemplar_error,
-            selected: 0,
+            cursor: Cursor::default(),
             range,
             dots,
             focus: 0,

@@ -18,6 +18,12 @@ use triage_core::domain::{PodKey, Trace, TraceId};
 
 pub const KEYS: &[Binding] = &[
     Binding::new(
+        &[ch('p')],
+        Action::OpenPod,
+        "open the span's pod (k8s.namespace.name, k8s.pod.name)",
+    )
+    .hint("pod"),
+    Binding::new(
         &[ch(' ')],
         Action::ToggleCollapse,
         "collapse / expand the span",
@@ -39,12 +45,6 @@ pub const KEYS: &[Binding] = &[
         "span detail: attributes, events, status",
     )
     .hint("detail"),
-    Binding::new(
-        &[ch('p')],
-        Action::OpenPod,
-        "open the span's pod (k8s.namespace.name, k8s.pod.name)",
-    )
-    .hint("pod"),
 ];
 
 impl TraceView {

@@ -74,3 +74,52 @@ pub struct AlertRule {
     pub query: SafeText,
     pub alerts: Vec<Alert>,
 }
+
+/// What a metric's values measure, as far as an axis needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unit {
+    Seconds,
+    Bytes,
+    None,
+}
+
+impl Unit {
+    /// A unit named by metadata that the axis knows how to write.
+    pub fn from_metadata(unit: &str) -> Option<Unit> {
+        match unit {
+            "seconds" => Some(Unit::Seconds),
+            "bytes" => Some(Unit::Bytes),
+            _ => None,
+        }
+    }
+
+    /// The unit, read from the metric's name by Prometheus's naming rules.
+    pub fn of_expression(promql: &str) -> Unit {
+        if promql.contains("_seconds") && !promql.contains("_count") {
+            Unit::Seconds
+        } else if promql.contains("_bytes") {
+            Unit::Bytes
+        } else {
+            Unit::None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_unit_is_read_from_the_metric_name() {
+        let of = Unit::of_expression;
+        assert_eq!(
+            of("histogram_quantile(0.99, rate(x_seconds_bucket[1m]))"),
+            Unit::Seconds
+        );
+        assert_eq!(of("rate(x_seconds_count[1m])"), Unit::None);
+        assert_eq!(of("node_memory_MemFree_bytes"), Unit::Bytes);
+        assert_eq!(of("rate(http_requests_total[1m])"), Unit::None);
+        assert_eq!(Unit::from_metadata("bytes"), Some(Unit::Bytes));
+        assert_eq!(Unit::from_metadata("requests"), None);
+    }
+}

@@ -11,7 +11,7 @@ pub mod trace;
 
 pub use labels::Labels;
 pub use log::{Level, LogLine};
-pub use metrics::{Alert, AlertRule, AlertState, Exemplar, Point, Series};
+pub use metrics::{Alert, AlertRule, AlertState, Exemplar, Point, Series, Unit};
 pub use pod::{Pod, PodChange, PodEvent, PodKey};
 pub use text::SafeText;
 pub use time::{Nanos, TimeRange};
