@@ -111,7 +111,7 @@ impl MetricsView {
             since: cx.now,
         };
         let mut view = MetricsView::new(promql, span, end.min(cx.now), loading);
-        view.fetch(cx);
+        view.ask(cx);
         view
     }
 
@@ -119,10 +119,15 @@ impl MetricsView {
         TimeRange::last(self.span, self.end)
     }
 
-    /// Asks for the window, a point per braille dot; a request still out
-    /// for the old window is cancelled.
+    /// Asks for a new window; a request still out for the old one is
+    /// cancelled.
     fn fetch(&mut self, cx: &mut Ctx) {
         cx.cancel(self.load.pending());
+        self.ask(cx);
+    }
+
+    /// Asks for the window, a point per braille dot.
+    fn ask(&mut self, cx: &mut Ctx) {
         let step = step_for(self.span, layout::metrics_chart_columns(cx.width));
         let (promql, range) = (self.promql.clone(), self.range());
         let id = cx.ask(|id| Effect::FetchMetrics {
