@@ -62,6 +62,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run against built-in demo servers with a generated, correlated shop
+    #[cfg(feature = "demo")]
     Demo,
     /// Open the logs of a LogQL query
     Logs {
@@ -103,23 +104,32 @@ pub enum CliError {
     Io(#[from] std::io::Error),
 }
 
+/// A config pointing at the demo's servers.
+#[cfg(feature = "demo")]
+fn demo_config(demo: &triage_demo::Demo) -> Config {
+    let mut config = Config::with_urls(
+        Some(&demo.loki_url),
+        Some(&demo.tempo_url),
+        Some(&demo.prometheus_url),
+    );
+    config.kubernetes.cluster.url = Some(demo.kube_url.clone());
+    config.kubernetes.namespaces = triage_core::backend::cluster::Namespaces::All;
+    config
+}
+
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    // The demo's servers run for as long as `demo` lives.
+    #[cfg(feature = "demo")]
     let demo = match cli.command {
         Some(Command::Demo) => Some(triage_demo::start(app::now()).await?),
         _ => None,
     };
+    #[cfg(not(feature = "demo"))]
+    let demo: Option<()> = None;
     let config = match &demo {
-        Some(demo) => {
-            let mut config = Config::with_urls(
-                Some(&demo.loki_url),
-                Some(&demo.tempo_url),
-                Some(&demo.prometheus_url),
-            );
-            config.kubernetes.cluster.url = Some(demo.kube_url.clone());
-            config.kubernetes.namespaces = triage_core::backend::cluster::Namespaces::All;
-            config
-        }
-        None => Config::load(&Overrides {
+        #[cfg(feature = "demo")]
+        Some(demo) => demo_config(demo),
+        _ => Config::load(&Overrides {
             config_file: cli.config.clone(),
             context: cli.context.clone(),
             loki: cli.loki.clone(),
@@ -152,6 +162,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         })?;
     }
     let first_view = match &cli.command {
+        #[cfg(feature = "demo")]
         Some(Command::Demo) => Some(Target::Logs("{namespace=\"shop\"}".into())),
         Some(Command::Logs { logql, .. }) => Some(Target::Logs(logql.clone())),
         Some(Command::Metrics { promql, .. }) => Some(Target::Metrics {
@@ -190,7 +201,6 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     crash_test();
     let outcome = crate::event_loop::run(&mut terminal, state, runner, results, effects).await;
     crate::terminal::give_back()?;
-    drop(demo);
     Ok(outcome?)
 }
 
