@@ -36,6 +36,7 @@ if ! cargo deny --version >/dev/null 2>&1; then
 fi
 cargo deny --locked check bans licenses sources
 
+cargo check --locked --no-default-features  # triage without the demo
 cargo test --locked
 
 # Each fuzz target for 15 s, seeded from the fixtures; a crash fails.

@@ -90,14 +90,10 @@ impl Ctx<'_> {
         id
     }
 
-    pub fn new_id(&mut self) -> RequestId {
+    fn new_id(&mut self) -> RequestId {
         let id = RequestId(*self.next_request);
         *self.next_request += 1;
         id
-    }
-
-    pub fn effect(&mut self, effect: Effect) {
-        self.effects.push(effect);
     }
 
     pub fn cancel(&mut self, ids: impl IntoIterator<Item = RequestId>) {
