@@ -640,7 +640,7 @@ mod tests {
 
     #[test]
     fn the_readme_example_is_a_valid_config_file() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../../README.md");
         let example = readme
             .split("```toml")
             .nth(1)
