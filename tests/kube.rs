@@ -274,7 +274,11 @@ async fn forbidden_and_unreachable_clusters_say_so() {
         .unwrap_err();
     assert_eq!(error.status, Some(403));
     assert!(
-        error.message.contains("cannot list resource \"pods\"") && error.message.contains("RBAC"),
+        error
+            .message
+            .to_string()
+            .contains("cannot list resource \"pods\"")
+            && error.message.to_string().contains("RBAC"),
         "{}",
         error.message
     );
@@ -283,7 +287,10 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
     assert!(
-        error.message.contains("cannot reach the cluster"),
+        error
+            .message
+            .to_string()
+            .contains("cannot reach the cluster"),
         "{}",
         error.message
     );
@@ -293,7 +300,8 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
     assert!(
-        error.message.to_lowercase().contains("tls") || error.message.contains("message"),
+        error.message.to_string().to_lowercase().contains("tls")
+            || error.message.to_string().contains("message"),
         "{}",
         error.message
     );
@@ -408,7 +416,10 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
     let failed: Vec<_> = Arc::clone(&cluster).logs(None, none, WAIT).collect().await;
     let error = failed[0].as_ref().unwrap_err();
     assert!(
-        error.message.contains("previous terminated container"),
+        error
+            .message
+            .to_string()
+            .contains("previous terminated container"),
         "{}",
         error.message
     );
@@ -455,8 +466,14 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let error = prometheus.alerts().await.unwrap_err();
     assert_eq!(error.status, Some(403));
     assert!(
-        error.message.contains("kube://monitoring/prometheus:9090")
-            && error.message.contains("`get` on `services/proxy`"),
+        error
+            .message
+            .to_string()
+            .contains("kube://monitoring/prometheus:9090")
+            && error
+                .message
+                .to_string()
+                .contains("`get` on `services/proxy`"),
         "{}",
         error.message
     );
@@ -466,7 +483,7 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let error = missing.trace(id).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::NotFound);
     assert!(
-        error.message.contains("no such service"),
+        error.message.to_string().contains("no such service"),
         "{}",
         error.message
     );
@@ -640,7 +657,10 @@ async fn credentials_never_reach_the_error_a_broken_plugin_or_kubeconfig_gives()
         .await
         .unwrap_err();
     assert!(
-        error.message.contains("credential plugin failed"),
+        error
+            .message
+            .to_string()
+            .contains("credential plugin failed"),
         "{}",
         error.message
     );

@@ -7,6 +7,7 @@ mod help;
 mod home;
 mod logs;
 mod metrics;
+pub mod notice;
 mod pods;
 pub mod print;
 mod text;
