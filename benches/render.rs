@@ -19,6 +19,7 @@ use triage::app::{Loadable, View};
 use triage_core::backend::otlp_json::{Decoded, decode_trace};
 use triage_core::correlate::DerivedFields;
 use triage_core::domain::{Labels, LogLine, TimeRange, TraceId};
+use triage_core::secret::Redactor;
 
 /// A Tempo v2 answer with `spans` spans over 8 services, a few levels deep.
 fn trace_body(spans: usize) -> Vec<u8> {
@@ -61,7 +62,9 @@ fn trace_first_frame(c: &mut Criterion) {
         "trace 10k spans: decode + layout + first frame 200x50",
         |b| {
             b.iter(|| {
-                let Ok(Decoded::Found(trace)) = decode_trace(id, black_box(&body)) else {
+                let Ok(Decoded::Found(trace)) =
+                    decode_trace(id, black_box(&body), &Redactor::default())
+                else {
                     panic!("decode")
                 };
                 let mut state = State::new(Settings::default(), WIDTH, HEIGHT, 0);

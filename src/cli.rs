@@ -142,6 +142,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             all_namespaces: cli.all_namespaces,
         })?,
     };
+    triage_core::secret::install_for_sinks(config.redactor.clone());
     let config = Config {
         utc: config.utc || cli.utc,
         history: crate::history::default_path(),

@@ -24,7 +24,7 @@ pub fn take() -> io::Result<DefaultTerminal> {
             .location()
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
         let report = format!("triage crashed: {message}{place}");
-        let report = triage_core::secret::redact(&report);
+        let report = triage_core::secret::cut_for_sinks(&report);
         tracing::error!("{report}");
         eprintln!("{report}");
         std::process::exit(101);

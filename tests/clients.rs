@@ -5,7 +5,9 @@ mod support;
 
 use support::FAILING_TRACE;
 use support::replay::{self, Options};
-use triage_core::backend::{Direction, Endpoint, ErrorKind, LogQuery, LokiClient, TempoClient};
+use triage_core::backend::{
+    Direction, Endpoint, ErrorKind, LogQuery, LokiClient, PrometheusClient, TempoClient,
+};
 use triage_core::correlate::DerivedFields;
 use triage_core::domain::{SpanStatus, TimeRange, TraceId};
 
@@ -92,7 +94,10 @@ async fn loki_metric_queries_are_refused_in_words() {
         .await
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unsupported);
-    assert!(err.message.contains("metric query"), "{err}");
+    assert!(
+        triage::ui::notice::message(&err.message).contains("metric query"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -104,7 +109,7 @@ async fn loki_errors_keep_lokis_words() {
         .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Http, Some(400)));
     assert_eq!(
-        err.message.as_str(),
+        triage::ui::notice::message(&err.message),
         "parse error at line 1, col 18: syntax error: unexpected $end, expecting } or ,"
     );
     let err = loki()
@@ -113,7 +118,7 @@ async fn loki_errors_keep_lokis_words() {
         .await
         .unwrap_err();
     assert!(
-        err.message.contains("max entries limit per query exceeded"),
+        triage::ui::notice::message(&err.message).contains("max entries limit per query exceeded"),
         "{err}"
     );
 }
@@ -194,7 +199,7 @@ async fn unknown_traces_read_not_found_on_v2_and_v1() {
         let err = tempo(options).await.trace(unknown).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::NotFound);
         assert_eq!(
-            err.message.as_str(),
+            triage::ui::notice::message(&err.message),
             "trace 0123456789abcdef0123456789abcdef not found"
         );
     }
@@ -251,8 +256,8 @@ async fn credentials_tenant_and_headers_are_sent() {
             user: "ops".into(),
             password: Secret::new("s3cret"),
         },
-        tenant: Some(Secret::new("team-a")),
-        headers: vec![("X-Extra".into(), Secret::new("yes"))],
+        tenant: Some("team-a".into()),
+        headers: vec![("X-Extra".into(), "yes".into())],
         ..Endpoint::new(format!("{url}/loki-prefix"))
     };
     LokiClient::new(&endpoint)
@@ -289,6 +294,7 @@ async fn a_partial_trace_says_so() {
     let decoded = triage_core::backend::otlp_json::decode_trace(
         failing_id(),
         &serde_json::to_vec(&json).unwrap(),
+        &triage_core::secret::Redactor::default(),
     );
     let Ok(triage_core::backend::otlp_json::Decoded::Found(trace)) = decoded else {
         panic!("not decoded")
@@ -333,7 +339,7 @@ async fn redirects_are_reported_not_followed() {
         .unwrap_err();
     assert_eq!(err.status, Some(302));
     assert!(
-        err.message
+        triage::ui::notice::message(&err.message)
             .contains("redirected to https://sso.example/login?next=x; not followed"),
         "{err}"
     );
@@ -347,5 +353,30 @@ async fn a_url_that_is_not_tempo_says_so() {
         .trace(failing_id())
         .await
         .unwrap_err();
-    assert!(err.message.contains("no Tempo API here"), "{err}");
+    assert!(
+        triage::ui::notice::message(&err.message).contains("no Tempo API here"),
+        "{err}"
+    );
+}
+
+/// A multi-tenant Loki, Tempo or Mimir asked without a tenant answers 401
+/// "no org id": the words name the config key that gives one.
+#[tokio::test]
+async fn a_missing_tenant_is_named_with_its_config_key() {
+    use support::faults::{self, Fault};
+    use triage::ui::notice::backend_error;
+    let url = faults::start(Fault::Status(401, "text/plain", "no org id\n".into())).await;
+    let endpoint = Endpoint::new(&url);
+    let loki = LokiClient::new(&endpoint).unwrap();
+    let loki = loki.query_range(&query("{a=\"b\"}", 10)).await.unwrap_err();
+    let tempo = TempoClient::new(&endpoint).unwrap();
+    let tempo = tempo.trace(failing_id()).await.unwrap_err();
+    let mimir = PrometheusClient::new(&endpoint).unwrap();
+    let mimir = mimir.alerts().await.unwrap_err();
+    for (error, key) in [(loki, "loki"), (tempo, "tempo"), (mimir, "prometheus")] {
+        let words = backend_error(&error);
+        assert!(words.contains("HTTP 401: no org id"), "{words}");
+        let config = format!("[contexts.NAME.{key}] tenant = \"...\"");
+        assert!(words.contains(&config), "{words}");
+    }
 }

@@ -276,8 +276,9 @@ async fn forbidden_and_unreachable_clusters_say_so() {
         .unwrap_err();
     assert_eq!(error.status, Some(403));
     assert!(
-        error.message.contains("cannot list resource \"pods\"") && error.message.contains("RBAC"),
-        "{}",
+        triage::ui::notice::message(&error.message).contains("cannot list resource \"pods\"")
+            && triage::ui::notice::message(&error.message).contains("RBAC"),
+        "{:?}",
         error.message
     );
 
@@ -285,8 +286,8 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
     assert!(
-        error.message.contains("cannot reach the cluster"),
-        "{}",
+        triage::ui::notice::message(&error.message).contains("cannot reach the cluster"),
+        "{:?}",
         error.message
     );
 
@@ -295,8 +296,11 @@ async fn forbidden_and_unreachable_clusters_say_so() {
     let error = cluster.events(None, &key("shop", "x")).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unreachable);
     assert!(
-        error.message.to_lowercase().contains("tls") || error.message.contains("message"),
-        "{}",
+        triage::ui::notice::message(&error.message)
+            .to_lowercase()
+            .contains("tls")
+            || triage::ui::notice::message(&error.message).contains("message"),
+        "{:?}",
         error.message
     );
 }
@@ -410,8 +414,8 @@ async fn events_come_newest_first_and_logs_come_from_the_api_server() {
     let failed: Vec<_> = Arc::clone(&cluster).logs(None, none, WAIT).collect().await;
     let error = failed[0].as_ref().unwrap_err();
     assert!(
-        error.message.contains("previous terminated container"),
-        "{}",
+        triage::ui::notice::message(&error.message).contains("previous terminated container"),
+        "{:?}",
         error.message
     );
 }
@@ -457,9 +461,9 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let error = prometheus.alerts().await.unwrap_err();
     assert_eq!(error.status, Some(403));
     assert!(
-        error.message.contains("kube://monitoring/prometheus:9090")
-            && error.message.contains("`get` on `services/proxy`"),
-        "{}",
+        triage::ui::notice::message(&error.message).contains("kube://monitoring/prometheus:9090")
+            && triage::ui::notice::message(&error.message).contains("`get` on `services/proxy`"),
+        "{:?}",
         error.message
     );
     assert!(!error.to_string().contains("s3cr3t"));
@@ -468,8 +472,8 @@ async fn kube_urls_reach_backends_through_the_service_proxy_with_the_kubeconfigs
     let error = missing.trace(id).await.unwrap_err();
     assert_eq!(error.kind, ErrorKind::NotFound);
     assert!(
-        error.message.contains("no such service"),
-        "{}",
+        triage::ui::notice::message(&error.message).contains("no such service"),
+        "{:?}",
         error.message
     );
 }
@@ -642,8 +646,8 @@ async fn credentials_never_reach_the_error_a_broken_plugin_or_kubeconfig_gives()
         .await
         .unwrap_err();
     assert!(
-        error.message.contains("credential plugin failed"),
-        "{}",
+        triage::ui::notice::message(&error.message).contains("credential plugin failed"),
+        "{:?}",
         error.message
     );
     assert!(!error.to_string().contains("CANARY"), "{error}");

@@ -145,7 +145,7 @@ async fn bad_promql_keeps_prometheus_words() {
         .unwrap_err();
     assert_eq!((err.kind, err.status), (ErrorKind::Http, Some(400)));
     assert_eq!(
-        err.message.as_str(),
+        triage::ui::notice::message(&err.message),
         "bad_data: invalid parameter \"query\": 1:40: parse error: unclosed left parenthesis"
     );
 }
@@ -162,7 +162,8 @@ async fn a_proxy_error_page_reads_as_one() {
         .unwrap_err();
     assert_eq!(err.status, Some(502));
     assert!(
-        err.message.contains("proxy") && err.message.contains("502 Bad Gateway"),
+        triage::ui::notice::message(&err.message).contains("proxy")
+            && triage::ui::notice::message(&err.message).contains("502 Bad Gateway"),
         "{err}"
     );
 }

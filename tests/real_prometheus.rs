@@ -79,7 +79,10 @@ async fn exemplars_alerts_and_rules_from_a_real_prometheus() {
     );
 
     let err = client.query("sum(rate(", None).await.unwrap_err();
-    assert!(err.message.starts_with("bad_data: "), "{err}");
+    assert!(
+        triage::ui::notice::message(&err.message).starts_with("bad_data: "),
+        "{err}"
+    );
 
     graph_then_exemplar_to_trace(&prometheus.url).await;
     printed_graph_lists_exemplars(&prometheus.url).await;

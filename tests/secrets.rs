@@ -2,7 +2,8 @@
 //! backend is driven down its error paths (servers that echo the request's
 //! headers back, hang, refuse, redirect), with the log at its most verbose,
 //! and no canary may appear on the screen, on stderr, in the log file or
-//! in a panic's message.
+//! in a panic's message. A tenant and a literal extra header are no
+//! credentials: they are shown as they are.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
@@ -22,15 +23,14 @@ const HEADER: &str = "canary-header-a9e2";
 const KUBE_TOKEN: &str = "canary-kube-token-77aa";
 const URL_PASSWORD: &str = "canary-url-password-3141";
 
-/// Every form a canary could take on the way out.
+/// Every form a canary could take on the way out. The tenant and the
+/// header are not among them: names, shown as they are.
 fn canaries() -> Vec<String> {
     let mut all: Vec<String> = [
         BASIC_PASSWORD,
         TOKEN_COMMAND,
         TOKEN_ENV,
         TOKEN_FILE,
-        TENANT,
-        HEADER,
         KUBE_TOKEN,
         URL_PASSWORD,
     ]
@@ -204,6 +204,37 @@ async fn no_credential_reaches_the_screen_stderr_or_the_log() {
         );
         assert_clean(&format!("the log against server {n}"), &log);
     }
+}
+
+/// A Loki answer of one line, in a stream labelled with the tenant.
+fn one_line(line: &str) -> String {
+    serde_json::json!({
+        "status": "success",
+        "data": {"resultType": "streams", "result": [{
+            "stream": {"namespace": TENANT},
+            "values": [["1795288900000000000", line]],
+        }]},
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tenant_and_a_plain_header_are_shown_beside_a_cut_secret() {
+    let line = format!("tenant {TENANT} header {HEADER} sent {BASIC_PASSWORD} and {TOKEN_COMMAND}");
+    let loki = faults::start(Fault::Status(200, "application/json", one_line(&line))).await;
+    let home = Home::new("tenant", &loki, &loki, &loki, "http://127.0.0.1:9");
+    let query = format!("{{namespace=\"{TENANT}\"}}");
+    let text = home.print(&["logs", &query, "--width", "250"]);
+    assert_clean("the logs view", &text);
+    let title = text.lines().next().unwrap_or_default();
+    assert!(
+        title.contains(&query),
+        "the title names the tenant: {title}"
+    );
+    assert!(
+        text.contains(&format!("tenant {TENANT} header {HEADER} sent *** and ***")),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

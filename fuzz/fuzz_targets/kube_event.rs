@@ -4,10 +4,11 @@
 use k8s_openapi::api::core::v1::Event;
 use libfuzzer_sys::fuzz_target;
 use triage_core::backend::cluster::convert;
+use triage_core::secret::Redactor;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(event) = serde_json::from_slice::<Event>(data) {
-        let converted = convert::event(&event);
+        let converted = convert::event(&event, &Redactor::default());
         assert!(converted.count >= 1);
     }
 });

@@ -8,12 +8,14 @@ use triage_core::backend::prometheus::{
     decode_alert_rules, decode_alerts, decode_exemplars, decode_metadata, decode_names,
     decode_series,
 };
+use triage_core::secret::Redactor;
 
 fuzz_target!(|data: &[u8]| {
-    let _ = decode_series(data);
-    let _ = decode_exemplars(data);
-    let _ = decode_alerts(data);
-    let _ = decode_alert_rules(data);
-    let _ = decode_names(data);
-    let _ = decode_metadata(data);
+    let secrets = Redactor::default();
+    let _ = decode_series(data, &secrets);
+    let _ = decode_exemplars(data, &secrets);
+    let _ = decode_alerts(data, &secrets);
+    let _ = decode_alert_rules(data, &secrets);
+    let _ = decode_names(data, &secrets);
+    let _ = decode_metadata(data, &secrets);
 });

@@ -5,10 +5,11 @@
 use libfuzzer_sys::fuzz_target;
 use triage_core::backend::otlp_json::{Decoded, decode_trace};
 use triage_core::domain::TraceId;
+use triage_core::secret::Redactor;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(Decoded::Found(trace)) = decode_trace(TraceId([7; 16]), data) {
+    if let Ok(Decoded::Found(trace)) = decode_trace(TraceId([7; 16]), data, &Redactor::default()) {
         for span in &trace.spans {
             assert_safe(&span.name);
             span.attributes.iter().for_each(|a| assert_safe(&a.value));

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use triage_core::backend::cluster::Cluster;
 use triage_core::backend::{
-    BackendError, Endpoint, ErrorKind, LokiClient, PrometheusClient, Source, TempoClient,
+    BackendError, Endpoint, LokiClient, PrometheusClient, Source, TempoClient,
 };
 use triage_core::config::Config;
 use triage_core::domain::{SafeText, promql};
@@ -61,11 +61,7 @@ fn backend<C>(
     new: impl Fn(&Endpoint) -> Result<C, BackendError>,
 ) -> Result<C, BackendError> {
     let Some(endpoint) = endpoint else {
-        return Err(BackendError::new(
-            source,
-            ErrorKind::NotConfigured,
-            "no URL configured",
-        ));
+        return Err(BackendError::not_configured(source));
     };
     new(&Endpoint {
         cluster: Some(Arc::clone(cluster)),
@@ -240,13 +236,7 @@ async fn within<T>(
 ) -> Result<T, BackendError> {
     tokio::time::timeout(deadline, work)
         .await
-        .unwrap_or_else(|_| {
-            Err(BackendError::new(
-                source,
-                ErrorKind::Timeout,
-                format!("no answer within {}s", deadline.as_secs_f32()),
-            ))
-        })
+        .unwrap_or_else(|_| Err(BackendError::timeout(source, deadline)))
 }
 
 pub struct Runner {

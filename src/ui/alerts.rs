@@ -71,7 +71,10 @@ pub fn summary(model: &AlertsModel, theme: &Theme) -> Line<'static> {
     ];
     if let Some(e) = &model.rules_error {
         spans.push(Span::styled(
-            format!("   rules not read, Enter cannot graph: {}", e.message),
+            format!(
+                "   rules not read, Enter cannot graph: {}",
+                super::notice::message(&e.message)
+            ),
             theme.error(),
         ));
     }

@@ -16,6 +16,15 @@ pub fn clock(timestamp: Nanos, utc: bool) -> String {
     }
 }
 
+/// A size as the messages give it: MiB rounded up, or GiB with a decimal.
+pub fn size(n: u64) -> String {
+    const MIB: u64 = 1024 * 1024;
+    match n {
+        n if n >= 1024 * MIB => format!("{:.1} GiB", n as f64 / (1024 * MIB) as f64),
+        n => format!("{} MiB", n.div_ceil(MIB)),
+    }
+}
+
 /// A value with its unit, short enough for an axis label.
 pub fn value(value: f64, unit: Unit) -> String {
     let magnitude = value.abs();

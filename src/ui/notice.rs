@@ -1,11 +1,19 @@
-//! Every message in words, in one place: what the app reports as data
-//! (`Notice`, `BackendError`) becomes what an engineer at 3 a.m. can act on.
+//! Every message in words, chosen here and nowhere else: the app hands
+//! over what happened as data (a `Notice`), the backends typed errors (what
+//! happened, with its data). Where a server's answer has a known cause, the
+//! words say what to do about it.
 
+use super::format;
 use crate::app::Notice;
 use crate::app::notice::Usage;
-use triage_core::backend::{BackendError, ErrorKind};
-use triage_core::domain::time::format_duration;
+use triage_core::backend::error::{
+    CredentialProblem, KubeconfigProblem, Message, Misconfigured, Part, Problem, ServerWords,
+    TooLarge, Transport, Unreadable,
+};
+use triage_core::backend::{BackendError, ErrorKind, Source};
+use triage_core::domain::time::{format_age, format_duration};
 
+/// What the message line says.
 pub fn words(notice: &Notice) -> String {
     match notice {
         Notice::Failed(e) => backend_error(e),
@@ -71,16 +79,407 @@ pub fn words(notice: &Notice) -> String {
     }
 }
 
-/// A backend's error in words.
+/// A failed request, as the reader is told it.
 pub fn backend_error(e: &BackendError) -> String {
     match e.kind {
-        ErrorKind::NotConfigured => format!(
-            "no {} URL: pass --{} URL, set TRIAGE_{}_URL, or add it to the config",
-            e.source,
-            e.source.to_string().to_lowercase(),
-            e.source.to_string().to_uppercase()
+        ErrorKind::NotConfigured => not_configured(e.source),
+        ErrorKind::Timeout => {
+            format!(
+                "{} did not answer in time: {}",
+                e.source,
+                message(&e.message)
+            )
+        }
+        _ => format!("{}{}", headline(e), what_to_do(e)),
+    }
+}
+
+fn not_configured(source: Source) -> String {
+    let name = source.to_string();
+    format!(
+        "no {name} URL: pass --{} URL, set TRIAGE_{}_URL, or add it to the config",
+        name.to_lowercase(),
+        name.to_uppercase()
+    )
+}
+
+fn headline(e: &BackendError) -> String {
+    match e.status {
+        Some(status) => format!("{}: HTTP {status}: {}", e.source, message(&e.message)),
+        None => format!("{}: {}", e.source, message(&e.message)),
+    }
+}
+
+/// Advice for answers whose cause is known.
+fn what_to_do(e: &BackendError) -> String {
+    let Some(key) = config_key(e.source) else {
+        return String::new();
+    };
+    let no_tenant = match e.problem() {
+        Problem::Answered { words, .. } => server_words(words).contains("no org id"),
+        _ => false,
+    };
+    if e.status == Some(401) && no_tenant {
+        // Loki, Tempo and Mimir run multi-tenant want X-Scope-OrgID.
+        return format!(
+            "; this {} serves several tenants: name one in the config, [contexts.NAME.{key}] tenant = \"...\"",
+            e.source
+        );
+    }
+    String::new()
+}
+
+/// The config file's table for a source's settings.
+fn config_key(source: Source) -> Option<&'static str> {
+    match source {
+        Source::Loki => Some("loki"),
+        Source::Tempo => Some("tempo"),
+        Source::Prometheus => Some("prometheus"),
+        Source::Kubernetes => None,
+    }
+}
+
+/// What happened, through which proxy, how often asked, how long to wait.
+pub fn message(m: &Message) -> String {
+    let mut words = m
+        .via
+        .as_ref()
+        .map_or_else(String::new, |via| format!("{via}: "));
+    words.push_str(&problem(&m.problem));
+    let read = matches!(
+        m.problem,
+        Problem::TooLarge(TooLarge::Declared { .. } | TooLarge::Read { .. })
+    );
+    if read && m.via.is_none() {
+        words.push_str(". Narrow the query or the time range");
+    }
+    if m.attempts > 1 {
+        words.push_str(&format!(" (asked {} times)", m.attempts));
+    }
+    if let Problem::Answered {
+        wait: Some(wait), ..
+    } = &m.problem
+    {
+        let wait = format_age(i64::try_from(wait.as_nanos()).unwrap_or(i64::MAX));
+        words.push_str(&format!(
+            "; the server asks to wait {wait} before asking again"
+        ));
+    }
+    words
+}
+
+fn problem(p: &Problem) -> String {
+    match p {
+        Problem::NotConfigured => "no URL configured".into(),
+        Problem::Misconfigured(m) => misconfigured(m),
+        Problem::Kubeconfig(k) => kubeconfig(k),
+        Problem::NoKubeconfig(why) => format!(
+            "no usable kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a pod{}",
+            why.as_ref()
+                .map_or_else(String::new, |k| format!(": {}", kubeconfig(k)))
         ),
-        ErrorKind::Timeout => format!("{} did not answer in time: {}", e.source, e.message),
-        _ => e.to_string(),
+        Problem::Credentials(c) => format!("cannot get credentials: {}", credentials(c)),
+        Problem::Transport { failure, to, cause } => {
+            let what = match failure {
+                Transport::Connect => "cannot connect to",
+                Transport::NoAnswer => "no answer from",
+                Transport::Broken => "broken answer from",
+            };
+            format!("{what} {to}: {cause}")
+        }
+        Problem::ClusterUnreachable { cause } => format!("cannot reach the cluster: {cause}"),
+        Problem::NoAnswerWithin {
+            after,
+            still_asking,
+        } => {
+            let still = if *still_asking { "; still asking" } else { "" };
+            format!("no answer within {}s{still}", after.as_secs_f32())
+        }
+        Problem::Answered { words, .. } => server_words(words),
+        Problem::ClusterRefused { status, words } => {
+            format!("{}{}", server_words(words), cluster_hint(*status))
+        }
+        Problem::ProxyRefused {
+            status,
+            namespace,
+            words,
+        } => format!("{}: {words}", proxy_refusal(*status, namespace)),
+        Problem::Redirected { location } => format!(
+            "redirected{}; not followed (a login page or a wrong URL?)",
+            location
+                .as_ref()
+                .map_or_else(String::new, |l| format!(" to {l}"))
+        ),
+        Problem::Unreadable { what, why } => {
+            format!("unreadable {}: {}", part(*what), unreadable(why))
+        }
+        Problem::TooLarge(t) => too_large(t),
+        Problem::BrokenAnswer { cause } => format!("broken answer: {cause}"),
+        Problem::LogStreamBroke { cause } => format!("log stream broke: {cause}"),
+        Problem::NotWatchable => {
+            "the list has no resourceVersion: the server cannot be watched".into()
+        }
+        Problem::TraceNotFound(id) => format!("trace {id} not found"),
+        Problem::NoTempoApi => "no Tempo API here: /api/v2/traces and /api/traces both answered 404 (is the URL Tempo's?)".into(),
+        Problem::MetricQuery { result_type } => format!(
+            "this is a metric query (it returns a {result_type}); the logs view needs a log query such as {{app=\"api\"}} |= \"error\""
+        ),
+        Problem::Ungraphable { result_type } => format!("a {result_type} result cannot be graphed"),
+        Problem::Said(words) => words.to_string(),
+    }
+}
+
+/// What a Kubernetes refusal means, for the statuses that say it.
+fn cluster_hint(status: u16) -> &'static str {
+    match status {
+        401 => " (the cluster refused the credentials: an expired token? log in again)",
+        403 => " (RBAC: ask for this verb on this resource)",
+        _ => "",
+    }
+}
+
+fn proxy_refusal(status: u16, namespace: &str) -> String {
+    match status {
+        401 => "the cluster refused the credentials (an expired token? log in again)".into(),
+        403 => format!(
+            "forbidden: the API server needs the RBAC verb `get` on `services/proxy` in namespace {namespace}"
+        ),
+        404 => "no such service".into(),
+        503 => "the service has no ready endpoints".into(),
+        _ => "the API server refused".into(),
+    }
+}
+
+fn server_words(words: &ServerWords) -> String {
+    match words {
+        ServerWords::Nothing { status } => format!("empty answer with status {status}"),
+        ServerWords::Said(words) => words.to_string(),
+        ServerWords::HtmlPage { title } => format!(
+            "an HTML page, probably from a proxy in front of the server{}",
+            title
+                .as_ref()
+                .map_or_else(String::new, |t| format!(": {t}"))
+        ),
+        ServerWords::Prometheus { error_type, error } => match (error_type, error) {
+            (Some(kind), Some(error)) => format!("{kind}: {error}"),
+            (None, Some(error)) => error.to_string(),
+            (Some(kind), None) => kind.to_string(),
+            (None, None) => "error without a message".into(),
+        },
+    }
+}
+
+fn part(what: Part) -> &'static str {
+    match what {
+        Part::LokiAnswer => "Loki answer",
+        Part::TempoTrace => "Tempo trace",
+        Part::PrometheusAnswer => "Prometheus answer",
+        Part::PrometheusSeries => "Prometheus series",
+        Part::PrometheusScalar => "Prometheus scalar",
+        Part::ClusterAnswer => "answer",
+    }
+}
+
+fn unreadable(why: &Unreadable) -> String {
+    match why {
+        Unreadable::Json(words) | Unreadable::Failed(words) => words.to_string(),
+        Unreadable::NoData => "no data".into(),
+        Unreadable::BadTimestamp(t) => format!("bad timestamp {t:?}"),
+        Unreadable::BadNumber(n) => format!("bad number {n:?}"),
+        Unreadable::BadSpanId(id) => format!("bad span id {id:?}"),
+        Unreadable::BadParentSpanId(id) => format!("bad parent span id {id:?}"),
+    }
+}
+
+fn too_large(t: &TooLarge) -> String {
+    match t {
+        TooLarge::Declared { size, limit } => format!(
+            "the answer is {}, more than the {} triage reads; not read",
+            format::size(*size),
+            format::size(*limit)
+        ),
+        TooLarge::Read { limit } => format!(
+            "the answer is larger than {}; stopped reading there and kept none of it",
+            format::size(*limit)
+        ),
+        TooLarge::Stopped { limit } => format!(
+            "the answer is larger than {} MiB; stopped reading there",
+            limit / 1024 / 1024
+        ),
+    }
+}
+
+fn misconfigured(m: &Misconfigured) -> String {
+    const SERVICE_URL: &str = "expected kube://<namespace>/<service>:<port>[/path]";
+    match m {
+        Misconfigured::BadUrl(e) => format!("bad URL: {e} (expected http://host:port)"),
+        Misconfigured::NotHttp { url } => {
+            format!("bad URL {url}: only http and https are supported")
+        }
+        Misconfigured::BadServiceUrl { url: None } => SERVICE_URL.into(),
+        Misconfigured::BadServiceUrl { url: Some(url) } => format!(
+            "{url}: namespace, service and port must be Kubernetes names; {SERVICE_URL}"
+        ),
+        Misconfigured::AuthThroughProxy => "basic or bearer auth cannot pass through the service proxy; the cluster's credentials are used".into(),
+        Misconfigured::TlsThroughProxy => {
+            "TLS settings do not apply through the service proxy; the kubeconfig's are used".into()
+        }
+        Misconfigured::NoCluster => "no cluster to reach it through".into(),
+        Misconfigured::BadHeaderName(name) => format!("bad header name {name:?}"),
+        Misconfigured::BadHeaderValue(name) => format!("bad value for header {name}"),
+        Misconfigured::CannotRead { path, cause } => {
+            format!("cannot read {}: {cause}", path.display())
+        }
+        Misconfigured::BadCaFile { path, cause } => {
+            format!("bad CA file {}: {cause}", path.display())
+        }
+        Misconfigured::BadClientIdentity(cause) => {
+            format!("bad client certificate or key: {cause}")
+        }
+        Misconfigured::HalfClientIdentity => {
+            "a client certificate needs both client_cert and client_key".into()
+        }
+        Misconfigured::NoHttpClient(cause) => format!("cannot make an HTTP client: {cause}"),
+        Misconfigured::BadPath { path, cause } => format!("bad path {path}: {cause}"),
+        Misconfigured::BadRequest(cause) => format!("bad request: {cause}"),
+        Misconfigured::BadClusterUrl => "bad cluster URL (expected http(s)://host:port)".into(),
+    }
+}
+
+fn kubeconfig(k: &KubeconfigProblem) -> String {
+    match k {
+        KubeconfigProblem::NoCurrentContext => {
+            "the kubeconfig has no current context: give --kube-context".into()
+        }
+        KubeconfigProblem::NoContext(name) => format!("the kubeconfig has no context {name:?}"),
+        KubeconfigProblem::NoClusterFor(name) => {
+            format!("the kubeconfig names no cluster for context {name:?}")
+        }
+        KubeconfigProblem::NotFound => "no kubeconfig found ($KUBECONFIG, ~/.kube/config)".into(),
+        KubeconfigProblem::CannotRead { path, io } => {
+            format!("cannot read the kubeconfig {} ({io})", path.display())
+        }
+        KubeconfigProblem::NotYaml => {
+            "the kubeconfig is not valid YAML (not quoted: it may hold credentials)".into()
+        }
+        KubeconfigProblem::NoServerUrl => {
+            "the kubeconfig's cluster has no usable server URL".into()
+        }
+        KubeconfigProblem::BadCertificateAuthority => {
+            "the kubeconfig's certificate authority cannot be read".into()
+        }
+        KubeconfigProblem::BadClientCertificate => {
+            "the kubeconfig's client certificate or key cannot be read".into()
+        }
+        KubeconfigProblem::Unusable => {
+            "the kubeconfig cannot be used (check it with `kubectl config view`)".into()
+        }
+    }
+}
+
+fn credentials(c: &CredentialProblem) -> String {
+    match c {
+        CredentialProblem::PluginStart(io) => {
+            format!("the credential plugin could not start ({io})")
+        }
+        CredentialProblem::PluginFailed(status) => {
+            format!("the credential plugin failed ({status}); run it by hand to see why")
+        }
+        CredentialProblem::NotExecCredential => {
+            "the credential plugin's answer is not an ExecCredential".into()
+        }
+        CredentialProblem::TokenFile { path, io } => {
+            format!("cannot read the token file {} ({io})", path.display())
+        }
+        CredentialProblem::BadExpiry => {
+            "the credential plugin's expirationTimestamp is not a time".into()
+        }
+        CredentialProblem::Unusable => "the kubeconfig's user gives no usable credentials".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use triage_core::domain::SafeText;
+
+    fn said(words: &str) -> ServerWords {
+        ServerWords::Said(SafeText::new(words))
+    }
+
+    /// The words the app showed before errors were typed, kept.
+    #[test]
+    fn the_words_are_the_ones_shown_before() {
+        let answered = |words, wait| Problem::Answered { words, wait };
+        let errors = [
+            BackendError::not_configured(Source::Loki),
+            BackendError::timeout(Source::Tempo, Duration::from_millis(1500)),
+            BackendError::of(Source::Loki, ErrorKind::Http, answered(said("bad"), None))
+                .with_status(400),
+            BackendError::of(
+                Source::Prometheus,
+                ErrorKind::Http,
+                answered(
+                    ServerWords::HtmlPage { title: None },
+                    Some(Duration::from_secs(3600)),
+                ),
+            )
+            .with_status(503)
+            .after_attempts(3),
+            BackendError::of(
+                Source::Tempo,
+                ErrorKind::TooLarge,
+                Problem::TooLarge(TooLarge::Read { limit: 64 << 20 }),
+            ),
+            BackendError::of(
+                Source::Tempo,
+                ErrorKind::Http,
+                Problem::Redirected { location: None },
+            )
+            .via("kube://ns/tempo:3200/")
+            .with_status(302),
+            BackendError::of(
+                Source::Kubernetes,
+                ErrorKind::Http,
+                Problem::ClusterRefused {
+                    status: 403,
+                    words: said("no"),
+                },
+            )
+            .with_status(403),
+            BackendError::of(
+                Source::Kubernetes,
+                ErrorKind::Config,
+                Problem::NoKubeconfig(Some(KubeconfigProblem::NotFound)),
+            ),
+        ];
+        let words: Vec<String> = errors.iter().map(backend_error).collect();
+        assert_eq!(
+            words,
+            [
+                "no Loki URL: pass --loki URL, set TRIAGE_LOKI_URL, or add it to the config",
+                "Tempo did not answer in time: no answer within 1.5s",
+                "Loki: HTTP 400: bad",
+                "Prometheus: HTTP 503: an HTML page, probably from a proxy in front of the server (asked 3 times); the server asks to wait 1h00m before asking again",
+                "Tempo: the answer is larger than 64 MiB; stopped reading there and kept none of it. Narrow the query or the time range",
+                "Tempo: HTTP 302: kube://ns/tempo:3200/: redirected; not followed (a login page or a wrong URL?)",
+                "Kubernetes: HTTP 403: no (RBAC: ask for this verb on this resource)",
+                "Kubernetes: no usable kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a pod: no kubeconfig found ($KUBECONFIG, ~/.kube/config)",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_tenant_is_asked_for_only_where_one_is_missing() {
+        let no_org = Problem::Answered {
+            words: said("no org id"),
+            wait: None,
+        };
+        let loki = BackendError::of(Source::Loki, ErrorKind::Http, no_org.clone()).with_status(401);
+        assert!(backend_error(&loki).ends_with("[contexts.NAME.loki] tenant = \"...\""));
+        let cluster =
+            BackendError::of(Source::Kubernetes, ErrorKind::Http, no_org).with_status(401);
+        assert!(!backend_error(&cluster).contains("tenant"));
     }
 }

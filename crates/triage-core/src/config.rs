@@ -6,13 +6,14 @@
 
 mod theme;
 
-pub use theme::{Colour, Named, Theme};
+pub use theme::{Colour, Named, NotAColour, Theme, ThemeError};
 
-use crate::backend::cluster::{ClusterSettings, Namespaces};
+use crate::backend::cluster::{ClusterSettings, Namespaces, kubeconfig_secrets};
 use crate::backend::{Auth, Endpoint, Tls};
+use crate::correlate::derived::RuleError;
 use crate::correlate::{DerivedField, DerivedFields};
 use crate::domain::time::parse_duration;
-use crate::secret::{Secret, redact_url};
+use crate::secret::{Redactor, Secret, redact_url};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,9 @@ pub struct Config {
     pub kubernetes: Kubernetes,
     /// The most lines a streamed log keeps.
     pub log_buffer: usize,
+    /// Every credential above, to be cut out of what comes back; each
+    /// endpoint and the cluster settings hold a clone.
+    pub redactor: Redactor,
 }
 
 /// The cluster, and how its pods are named elsewhere.
@@ -106,8 +110,13 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// TOML's own words (they name the key and the line).
     #[error("{path}: {message}")]
     Parse { path: PathBuf, message: String },
+    #[error("{path}: {source}")]
+    Theme { path: PathBuf, source: ThemeError },
+    #[error(transparent)]
+    Rule(#[from] RuleError),
     #[error("no context named {0:?} in the config file")]
     UnknownContext(String),
     #[error("{0}")]
@@ -251,7 +260,7 @@ impl Config {
 
     /// Configuration with only the given URLs, as the demo and tests use.
     pub fn with_urls(loki: Option<&str>, tempo: Option<&str>, prometheus: Option<&str>) -> Config {
-        Config {
+        let config = Config {
             context: "default".into(),
             loki: loki.map(Endpoint::new),
             tempo: tempo.map(Endpoint::new),
@@ -265,7 +274,28 @@ impl Config {
             history: None,
             kubernetes: Kubernetes::default(),
             log_buffer: DEFAULT_LOG_BUFFER,
+            redactor: Redactor::default(),
+        };
+        config.with_secrets_shared()
+    }
+
+    /// The one set of secrets, from every backend's credentials and the
+    /// kubeconfig's, given to each client's settings: what any server
+    /// echoes of any of them is cut. Tenants and extra headers are not
+    /// secrets, and are shown as they are.
+    fn with_secrets_shared(mut self) -> Config {
+        let endpoints = [&self.loki, &self.tempo, &self.prometheus];
+        let from_endpoints = endpoints.into_iter().flatten().flat_map(Endpoint::secrets);
+        let cluster = kubeconfig_secrets(&self.kubernetes.cluster);
+        self.redactor = Redactor::new(from_endpoints.chain(cluster));
+        for endpoint in [&mut self.loki, &mut self.tempo, &mut self.prometheus]
+            .into_iter()
+            .flatten()
+        {
+            endpoint.redactor = self.redactor.clone();
         }
+        self.kubernetes.cluster.redactor = self.redactor.clone();
+        self
     }
 }
 
@@ -320,9 +350,9 @@ fn resolve(
                 path: path.clone(),
                 source,
             })?;
-            Theme::parse(&text).map_err(|message| ConfigError::Parse {
+            Theme::parse(&text).map_err(|source| ConfigError::Theme {
                 path: path.clone(),
-                message,
+                source,
             })?
         }
         None => Theme::default(),
@@ -337,9 +367,8 @@ fn resolve(
         .derived_fields
         .iter()
         .map(derived_field)
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(ConfigError::Invalid)?;
-    Ok(Config {
+        .collect::<Result<Vec<_>, _>>()?;
+    let config = Config {
         context: name,
         loki,
         tempo,
@@ -359,7 +388,9 @@ fn resolve(
             Some(lines) => lines,
             None => DEFAULT_LOG_BUFFER,
         },
-    })
+        redactor: Redactor::default(),
+    };
+    Ok(config.with_secrets_shared())
 }
 
 fn kubernetes(file: KubernetesFile, overrides: &Overrides) -> Kubernetes {
@@ -378,20 +409,20 @@ fn kubernetes(file: KubernetesFile, overrides: &Overrides) -> Kubernetes {
             kubeconfig: overrides.kubeconfig.clone().or(file.kubeconfig),
             context: overrides.kube_context.clone().or(file.context),
             url: None,
+            redactor: Redactor::default(), // shared once all is read
         },
         namespaces,
         loki_labels: file.loki_labels,
     }
 }
 
-fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, String> {
+fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, RuleError> {
     match (&rule.regex, &rule.field) {
         (Some(regex), None) => DerivedField::from_regex(&rule.name, regex),
         (None, Some(field)) => DerivedField::from_field(&rule.name, field),
-        _ => Err(format!(
-            "derived field {:?}: give either regex or field",
-            rule.name
-        )),
+        _ => Err(RuleError::RegexOrField {
+            name: rule.name.clone(),
+        }),
     }
 }
 
@@ -424,12 +455,9 @@ fn endpoint(backend: BackendFile, what: &str) -> Result<Endpoint, ConfigError> {
         retry: Default::default(),
         url: backend.url,
         auth,
-        tenant: backend.tenant.map(Secret::new),
-        headers: backend
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k, Secret::new(v)))
-            .collect(),
+        tenant: backend.tenant,
+        headers: backend.headers.into_iter().collect(),
+        redactor: Redactor::default(), // shared once all is read
         tls: Tls {
             ca_file: backend.tls.ca_file,
             client_cert: backend.tls.client_cert,
@@ -625,6 +653,31 @@ mod tests {
         Ok(())
     }
 
+    #[test]
+    fn only_credentials_are_cut_not_tenants_or_plain_headers() -> Result<(), ConfigError> {
+        let text = r#"
+            [contexts.prod.loki]
+            url = "https://me:url-pass@loki.prod"
+            tenant = "shop"
+            headers = { "X-Team" = "checkout" }
+            bearer = { token_command = ["echo", "the-token"] }
+        "#;
+        let overrides = Overrides {
+            kubeconfig: Some("/nonexistent/kubeconfig".into()),
+            ..Overrides::default()
+        };
+        let config = parse(text, &overrides)?;
+        let cut = |t| config.redactor.cut(t).into_owned();
+        assert_eq!(
+            cut("shop checkout the-token url-pass"),
+            "shop checkout *** ***"
+        );
+        let loki = config.loki.as_ref().map(|e| e.redactor.cut("the-token"));
+        assert_eq!(loki.as_deref(), Some("***"), "each endpoint holds the set");
+        assert_eq!(config.kubernetes.cluster.redactor.cut("url-pass"), "***");
+        Ok(())
+    }
+
     #[cfg(unix)]
     #[test]
     fn a_config_others_can_read_is_warned_about() -> std::io::Result<()> {
@@ -640,7 +693,7 @@ mod tests {
 
     #[test]
     fn the_readme_example_is_a_valid_config_file() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../../README.md");
         let example = readme
             .split("```toml")
             .nth(1)

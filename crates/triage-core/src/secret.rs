@@ -1,21 +1,20 @@
-//! Credentials, in a type that never prints what it holds, and that
-//! remembers every value it was given so that text coming back from
-//! outside (an error body, a library's log line) can be cleaned of them.
+//! Credentials, in a type that never prints what it holds, and the
+//! [`Redactor`] that cuts them out of text coming back from outside (an
+//! error body, a library's log line).
 
+use crate::domain::{Labels, SafeText};
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, OnceLock};
 
-/// A password, token or tenant credential. `Debug` and `Display` print `***`;
-/// only [`Secret::expose`] gives the value, at the point of use.
+/// A password or token. `Debug` and `Display` print `***`; only
+/// [`Secret::expose`] gives the value, at the point of use.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        let value = value.into();
-        remember(&value);
-        Secret(value)
+        Secret(value.into())
     }
 
     pub fn expose(&self) -> &str {
@@ -35,40 +34,98 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Every credential this process holds. A proxy or a debugging endpoint
-/// may echo a request's headers in its answer, and libraries log answers
-/// at debug level: what reaches the screen, an error or the log file is
-/// cut against this list. One list for the process, like the panic hook:
-/// the log writer has no other way to know.
-static KNOWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
 /// Shorter values are not cut: they would garble every message that
 /// happens to hold them, and are no secret anyway.
 const SHORTEST_REDACTED: usize = 4;
 
-fn remember(value: &str) {
-    let value = value.trim();
-    if value.len() < SHORTEST_REDACTED {
-        return;
+/// The secret values to cut out of text from outside: a proxy or a
+/// debugging endpoint may echo a request's headers in its answer. Built
+/// once from the configuration, never changed, shared by cloning the Arc:
+/// reading it takes no lock, so every log line can go through it.
+#[derive(Clone, Default)]
+pub struct Redactor(Arc<[Box<str>]>);
+
+impl Redactor {
+    /// The values of four characters or more, the longest first, so a
+    /// value holding another is cut whole.
+    pub fn new<S: AsRef<str>>(values: impl IntoIterator<Item = S>) -> Redactor {
+        let mut kept: Vec<Box<str>> = Vec::new();
+        for value in values {
+            let value = value.as_ref().trim();
+            if value.len() >= SHORTEST_REDACTED && !kept.iter().any(|k| &**k == value) {
+                kept.push(value.into());
+            }
+        }
+        kept.sort_by_key(|k| std::cmp::Reverse(k.len()));
+        Redactor(kept.into())
     }
-    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-    if !known.iter().any(|k| k == value) {
-        known.push(value.to_owned());
-        // The longest first, so a value holding another is cut whole.
-        known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+
+    /// These values and `more`: a client adds its own credentials, so they
+    /// are cut however its endpoint was made.
+    pub fn with<S: AsRef<str>>(&self, more: impl IntoIterator<Item = S>) -> Redactor {
+        let more: Vec<S> = more.into_iter().collect();
+        if more.iter().all(|m| self.holds(m.as_ref().trim())) {
+            return self.clone();
+        }
+        let mine = self.0.iter().map(|k| &**k);
+        Redactor::new(mine.chain(more.iter().map(AsRef::as_ref)))
+    }
+
+    fn holds(&self, value: &str) -> bool {
+        value.len() < SHORTEST_REDACTED || self.0.iter().any(|k| &**k == value)
+    }
+
+    /// `text` with every secret value replaced by `***`.
+    pub fn cut<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut text = Cow::Borrowed(text);
+        for value in self.0.iter() {
+            if text.contains(&**value) {
+                text = Cow::Owned(text.replace(&**value, "***"));
+            }
+        }
+        text
+    }
+
+    /// Text from outside, cut of secrets and made safe to draw.
+    pub fn safe(&self, raw: &str) -> SafeText {
+        SafeText::new(&self.cut(raw))
+    }
+
+    /// Labels from outside, each name and value cut and made safe.
+    pub fn labels<'a>(&self, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Labels {
+        Labels::from_pairs(
+            pairs
+                .into_iter()
+                .map(|(name, value)| (self.cut(name), self.cut(value))),
+        )
     }
 }
 
-/// `text` with every credential this process holds replaced by `***`.
-pub fn redact(text: &str) -> Cow<'_, str> {
-    let known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut text = Cow::Borrowed(text);
-    for value in known.iter() {
-        if text.contains(value.as_str()) {
-            text = Cow::Owned(text.replace(value.as_str(), "***"));
-        }
+/// Never the values: only how many there are.
+impl fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Redactor({} values)", self.0.len())
     }
-    text
+}
+
+/// The set the log file and the panic report cut with. These two sinks are
+/// process-wide (the tracing writer and the panic hook are made before the
+/// configuration is read, and have no other way to be told), so they read
+/// a global; set once after the configuration is loaded, then only read,
+/// which a `OnceLock` does without a lock.
+static SINKS: OnceLock<Redactor> = OnceLock::new();
+
+/// Gives the log file and the panic report their set; the first call wins.
+pub fn install_for_sinks(redactor: Redactor) {
+    let _ = SINKS.set(redactor);
+}
+
+/// `text` cut with the set the sinks were given (none before it is set).
+pub fn cut_for_sinks(text: &str) -> Cow<'_, str> {
+    match SINKS.get() {
+        Some(redactor) => redactor.cut(text),
+        None => Cow::Borrowed(text),
+    }
 }
 
 /// A writer that cuts credentials out of what passes through it: the log
@@ -79,7 +136,7 @@ impl<W: std::io::Write> std::io::Write for Redacting<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         // The formatter writes one event per call; cut within it.
         let text = String::from_utf8_lossy(buf);
-        self.0.write_all(redact(&text).as_bytes())?;
+        self.0.write_all(cut_for_sinks(&text).as_bytes())?;
         Ok(buf.len())
     }
 
@@ -112,17 +169,37 @@ mod tests {
 
     #[test]
     fn echoed_credentials_are_cut_out() {
-        let _held = [
-            Secret::new("s3cret-token"),
-            Secret::new("s3cret"),
-            Secret::new("ops"),
-        ];
+        let redactor = Redactor::new(["s3cret", "s3cret-token", "ops", " s3cret "]);
+        assert_eq!(format!("{redactor:?}"), "Redactor(2 values)");
         assert_eq!(
-            redact("401: bad header Bearer s3cret-token; also s3cret, ops"),
+            redactor.cut("401: bad header Bearer s3cret-token; also s3cret, ops"),
             "401: bad header Bearer ***; also ***, ops"
         );
+        assert!(matches!(redactor.cut("nothing here"), Cow::Borrowed(_)));
+        assert_eq!(
+            redactor.safe("echo s3cret\u{1b}[2J").as_str(),
+            "echo ***␛",
+            "cut, then made safe"
+        );
+        let labels = redactor.labels([("tenant", "s3cret-token")]);
+        assert_eq!(labels.get("tenant").map(|v| v.as_str()), Some("***"));
+        assert_eq!(Redactor::default().cut("s3cret"), "s3cret");
+    }
+
+    #[test]
+    fn a_client_adds_its_own_credentials() {
+        let shared = Redactor::new(["shared-token"]);
+        let own = shared.with(["own-password", "abc"]);
+        assert_eq!(own.cut("shared-token own-password abc"), "*** *** abc");
+        assert_eq!(shared.cut("own-password"), "own-password", "unchanged");
+        assert!(Arc::ptr_eq(&shared.with(["shared-token"]).0, &shared.0));
+    }
+
+    #[test]
+    fn the_log_file_is_cut_with_the_set_installed() {
+        install_for_sinks(Redactor::new(["sink-secret"]));
         let mut log = Vec::new();
-        std::io::Write::write_all(&mut Redacting(&mut log), b"sent s3cret\n").ok();
+        std::io::Write::write_all(&mut Redacting(&mut log), b"sent sink-secret\n").ok();
         assert_eq!(log, b"sent ***\n");
     }
 

@@ -2,6 +2,8 @@
 //! cap, and the server's own words when it is an error. Shared by the HTTP
 //! clients and the Kubernetes service proxy.
 
+use super::error::{ServerWords, TooLarge};
+use crate::secret::Redactor;
 use std::time::Duration;
 
 /// The most we read of one answer. Loki's default limit of 5000 lines is a
@@ -9,6 +11,9 @@ use std::time::Duration;
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// How much of an error body is kept for the message.
 const MAX_ERROR_CHARS: usize = 300;
+/// How much of an HTML page's title is kept: the words before it and the
+/// title together are no longer than [`MAX_ERROR_CHARS`].
+const MAX_TITLE_CHARS: usize = MAX_ERROR_CHARS - 60;
 
 /// A body the server sent, with what is needed to read it.
 pub struct Answer {
@@ -36,37 +41,27 @@ pub struct BodyCap {
 }
 
 impl BodyCap {
-    pub fn new(declared: Option<u64>) -> Result<BodyCap, String> {
+    pub fn new(declared: Option<u64>) -> Result<BodyCap, TooLarge> {
         match declared {
-            Some(length) if length > MAX_BODY_BYTES as u64 => Err(format!(
-                "the answer is {}, more than the {} triage reads; not read",
-                bytes(length),
-                bytes(MAX_BODY_BYTES as u64)
-            )),
+            Some(size) if size > MAX_BODY_BYTES as u64 => Err(TooLarge::Declared {
+                size,
+                limit: MAX_BODY_BYTES as u64,
+            }),
             _ => Ok(BodyCap { read: 0 }),
         }
     }
 
     /// Adds `chunk` to `body`, or says where reading stopped.
-    pub fn take(&mut self, body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), String> {
+    pub fn take(&mut self, body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), TooLarge> {
         self.read += chunk.len();
         if self.read > MAX_BODY_BYTES {
             body.clear();
-            return Err(format!(
-                "the answer is larger than {}; stopped reading there and kept none of it",
-                bytes(MAX_BODY_BYTES as u64)
-            ));
+            return Err(TooLarge::Read {
+                limit: MAX_BODY_BYTES as u64,
+            });
         }
         body.extend_from_slice(chunk);
         Ok(())
-    }
-}
-
-fn bytes(n: u64) -> String {
-    const MIB: u64 = 1024 * 1024;
-    match n {
-        n if n >= 1024 * MIB => format!("{:.1} GiB", n as f64 / (1024 * MIB) as f64),
-        n => format!("{} MiB", n.div_ceil(MIB)),
     }
 }
 
@@ -81,36 +76,36 @@ pub(crate) fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// The server's own words from an error body: JSON `error`/`message`
-/// fields, an HTML page's title, or the text itself; shortened.
-pub fn error_message(answer: &Answer) -> String {
+/// fields, an HTML page's title, or the text itself; cut of `secrets`,
+/// shortened and made safe.
+pub fn server_words(answer: &Answer, secrets: &Redactor) -> ServerWords {
     let text = String::from_utf8_lossy(&answer.body);
     let text = text.trim();
     if text.is_empty() {
-        return format!("empty answer with status {}", answer.status);
+        return ServerWords::Nothing {
+            status: answer.status,
+        };
     }
-    body_words(text, answer.content_type.contains("html"))
+    body_words(text, answer.content_type.contains("html"), secrets)
 }
 
-/// What an error body says, in a line: see [`error_message`].
-pub fn body_words(text: &str, is_html: bool) -> String {
-    let words = if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
-        ["error", "message", "msg"]
+/// What an error body says, in a line: see [`server_words`].
+pub fn body_words(text: &str, is_html: bool, secrets: &Redactor) -> ServerWords {
+    let kept = |words: &str, max| secrets.safe(&shorten(&secrets.cut(words), max));
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(text) {
+        let field = ["error", "message", "msg"]
             .iter()
-            .find_map(|k| json.get(k).and_then(|v| v.as_str()).map(str::to_owned))
-            .unwrap_or_else(|| text.to_owned())
+            .find_map(|k| json.get(k).and_then(|v| v.as_str()).map(str::to_owned));
+        ServerWords::Said(kept(field.as_deref().unwrap_or(text), MAX_ERROR_CHARS))
     } else if is_html || text.starts_with('<') {
         let title = text
             .split_once("<title>")
             .and_then(|(_, rest)| rest.split_once("</title>"))
-            .map(|(title, _)| title.trim().to_owned());
-        format!(
-            "an HTML page, probably from a proxy in front of the server{}",
-            title.map(|t| format!(": {t}")).unwrap_or_default()
-        )
+            .map(|(title, _)| kept(title.trim(), MAX_TITLE_CHARS));
+        ServerWords::HtmlPage { title }
     } else {
-        text.to_owned()
-    };
-    shorten(&words, MAX_ERROR_CHARS)
+        ServerWords::Said(kept(text, MAX_ERROR_CHARS))
+    }
 }
 
 fn shorten(text: &str, max_chars: usize) -> String {

@@ -1,13 +1,16 @@
 //! The HTTP plumbing every client shares: auth, tenant, TLS, a size cap,
 //! and turning failures into [`BackendError`]s that keep the server's words.
 
-use super::answer::{Answer, BodyCap, error_message, root_cause};
+use super::answer::{Answer, BodyCap, root_cause, server_words};
 use super::cluster::Cluster;
 use super::cluster::proxy::{SCHEME as KUBE_SCHEME, ServiceProxy, ServiceRef};
+use super::error::{
+    BackendError, ErrorKind, Misconfigured, Part, Problem, ServerWords, Source, TooLarge,
+    Transport as Failure, Unreadable,
+};
 use super::retry::{Outcome, RetryPolicy, is_transient, parse_retry_after};
-use super::{BackendError, ErrorKind, Source};
 use crate::domain::SafeText;
-use crate::secret::{Secret, redact_url};
+use crate::secret::{Redactor, Secret, redact_url};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -37,14 +40,18 @@ pub struct Tls {
 pub struct Endpoint {
     pub url: String,
     pub auth: Auth,
-    /// Sent as `X-Scope-OrgID` (Loki, Tempo, Mimir multi-tenancy).
-    pub tenant: Option<Secret>,
-    /// Extra headers; values may be credentials, so they are secrets.
-    pub headers: Vec<(String, Secret)>,
+    /// Sent as `X-Scope-OrgID` (Loki, Tempo, Mimir multi-tenancy). A
+    /// name, not a credential: shown as it is where a server repeats it.
+    pub tenant: Option<String>,
+    /// Extra headers, written in the config as they are: not secrets.
+    pub headers: Vec<(String, String)>,
     pub tls: Tls,
     /// The cluster a `kube://` URL is reached through.
     pub cluster: Option<Arc<Cluster>>,
     pub retry: RetryPolicy,
+    /// The secrets cut out of what the server sends back: every backend's
+    /// (the config shares one set); the client adds this one's own.
+    pub redactor: Redactor,
 }
 
 impl Endpoint {
@@ -57,8 +64,39 @@ impl Endpoint {
             tls: Tls::default(),
             cluster: None,
             retry: RetryPolicy::default(),
+            redactor: Redactor::default(),
         }
     }
+
+    /// This endpoint's credentials, in each form a server may echo them:
+    /// the password or token, the basic header's base64, and a password
+    /// written into the URL (as written and decoded).
+    pub fn secrets(&self) -> Vec<String> {
+        let mut values = Vec::new();
+        match &self.auth {
+            Auth::None => {}
+            Auth::Basic { user, password } => {
+                values.push(password.expose().to_owned());
+                values.push(basic_pair(user, password.expose()));
+            }
+            Auth::Bearer(token) => values.push(token.expose().to_owned()),
+        }
+        if let Ok(url) = reqwest::Url::parse(&self.url)
+            && let Some(password) = url.password()
+        {
+            let decoded = percent_decode(password);
+            values.push(basic_pair(&percent_decode(url.username()), &decoded));
+            values.push(password.to_owned());
+            values.push(decoded);
+        }
+        values
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    percent_encoding::percent_decode_str(text)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 #[derive(Clone, Debug)]
@@ -66,6 +104,7 @@ pub struct HttpClient {
     source: Source,
     transport: Transport,
     retry: RetryPolicy,
+    redactor: Redactor,
 }
 
 #[derive(Clone, Debug)]
@@ -80,30 +119,24 @@ enum Transport {
 
 impl HttpClient {
     pub fn new(source: Source, endpoint: &Endpoint) -> Result<Self, BackendError> {
-        let config_error = |what: String| BackendError::new(source, ErrorKind::Config, what);
+        let config_error = |what| misconfigured(source, what);
+        let redactor = endpoint.redactor.with(endpoint.secrets());
         if endpoint.url.starts_with(KUBE_SCHEME) {
-            return Self::through_cluster(source, endpoint).map_err(config_error);
+            return Self::through_cluster(source, endpoint, redactor);
         }
         // The URL is not echoed when it does not parse: it may hold a password.
         let mut base = reqwest::Url::parse(&endpoint.url)
-            .map_err(|e| config_error(format!("bad URL: {e} (expected http://host:port)")))?;
+            .map_err(|e| config_error(Misconfigured::BadUrl(SafeText::new(&e.to_string()))))?;
         if !matches!(base.scheme(), "http" | "https") {
-            return Err(config_error(format!(
-                "bad URL {}: only http and https are supported",
-                redact_url(&endpoint.url)
-            )));
+            let url = redact_url(&endpoint.url);
+            return Err(config_error(Misconfigured::NotHttp { url }));
         }
         let mut auth = endpoint.auth.clone();
         if !base.username().is_empty() {
             // Credentials in the URL become basic auth, and leave the URL.
-            let decode = |s: &str| {
-                percent_encoding::percent_decode_str(s)
-                    .decode_utf8_lossy()
-                    .into_owned()
-            };
             auth = Auth::Basic {
-                user: decode(base.username()),
-                password: Secret::new(decode(base.password().unwrap_or_default())),
+                user: percent_decode(base.username()),
+                password: Secret::new(percent_decode(base.password().unwrap_or_default())),
             };
             let _ = base.set_username("");
             let _ = base.set_password(None);
@@ -121,35 +154,36 @@ impl HttpClient {
             .user_agent(concat!("triage/", env!("CARGO_PKG_VERSION")))
             .danger_accept_invalid_certs(endpoint.tls.insecure_skip_verify);
         builder = add_tls(builder, &endpoint.tls).map_err(config_error)?;
-        let client = builder
-            .build()
-            .map_err(|e| config_error(format!("cannot make an HTTP client: {}", root_cause(&e))))?;
+        let client = builder.build().map_err(|e| {
+            config_error(Misconfigured::NoHttpClient(SafeText::new(&root_cause(&e))))
+        })?;
         Ok(HttpClient {
             source,
             transport: Transport::Direct { base, client },
             retry: endpoint.retry,
+            redactor,
         })
     }
 
-    fn through_cluster(source: Source, endpoint: &Endpoint) -> Result<Self, String> {
-        let service = ServiceRef::parse(&endpoint.url)?;
+    fn through_cluster(
+        source: Source,
+        endpoint: &Endpoint,
+        redactor: Redactor,
+    ) -> Result<Self, BackendError> {
+        let config_error = |what| misconfigured(source, what);
+        let service = ServiceRef::parse(&endpoint.url).map_err(config_error)?;
+        let refused = |what| config_error(what).via(service.to_string());
         if !matches!(endpoint.auth, Auth::None) {
             // The API server takes the Authorization header for itself.
-            return Err(format!(
-                "{service}: basic or bearer auth cannot pass through the service proxy; the cluster's credentials are used"
-            ));
+            return Err(refused(Misconfigured::AuthThroughProxy));
         }
         let tls = &endpoint.tls;
         if tls.ca_file.is_some() || tls.client_cert.is_some() || tls.insecure_skip_verify {
-            return Err(format!(
-                "{service}: TLS settings do not apply through the service proxy; the kubeconfig's are used"
-            ));
+            return Err(refused(Misconfigured::TlsThroughProxy));
         }
-        let cluster = endpoint
-            .cluster
-            .clone()
-            .ok_or_else(|| format!("{service}: no cluster to reach it through"))?;
-        let headers = default_headers(endpoint, &Auth::None)?;
+        let cluster =
+            (endpoint.cluster.clone()).ok_or_else(|| refused(Misconfigured::NoCluster))?;
+        let headers = default_headers(endpoint, &Auth::None).map_err(config_error)?;
         Ok(HttpClient {
             source,
             transport: Transport::Cluster(ServiceProxy {
@@ -158,6 +192,7 @@ impl HttpClient {
                 headers,
             }),
             retry: endpoint.retry,
+            redactor,
         })
     }
 
@@ -209,9 +244,14 @@ impl HttpClient {
             Transport::Direct { base, client } => (base, client),
             Transport::Cluster(proxy) => return proxy.get(self.source, path, query, headers).await,
         };
-        let url = base
-            .join(path.trim_start_matches('/'))
-            .map_err(|e| self.error(ErrorKind::Config, format!("bad path {path}: {e}")))?;
+        let url = base.join(path.trim_start_matches('/')).map_err(|e| {
+            let cause = SafeText::new(&e.to_string());
+            let what = Misconfigured::BadPath {
+                path: path.to_owned(),
+                cause,
+            };
+            self.fail(ErrorKind::Config, Problem::Misconfigured(what))
+        })?;
         let mut request = client.get(url).query(query);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -245,11 +285,8 @@ impl HttpClient {
         Ok(answer)
     }
 
-    fn too_large(&self, what: String) -> BackendError {
-        self.error(
-            ErrorKind::TooLarge,
-            format!("{what}. Narrow the query or the time range"),
-        )
+    fn too_large(&self, what: TooLarge) -> BackendError {
+        self.fail(ErrorKind::TooLarge, Problem::TooLarge(what))
     }
 
     /// The last attempt's error, saying how often it was tried.
@@ -257,40 +294,33 @@ impl HttpClient {
         if attempts == 1 {
             return e;
         }
-        BackendError {
-            message: SafeText::new(&format!("{} (asked {attempts} times)", e.message)),
-            ..e
-        }
+        e.after_attempts(attempts)
     }
 
-    pub fn error(&self, kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
+    /// An error of this client's source, naming the service proxy when it
+    /// went through one.
+    pub fn fail(&self, kind: ErrorKind, problem: Problem) -> BackendError {
         match &self.transport {
-            Transport::Direct { .. } => BackendError::new(self.source, kind, message),
-            Transport::Cluster(proxy) => proxy.error(self.source, kind, message),
+            Transport::Direct { .. } => BackendError::of(self.source, kind, problem),
+            Transport::Cluster(proxy) => proxy.fail(self.source, kind, problem),
         }
     }
 
-    /// An error status, with the server's own message from the body.
+    /// An error status, with the server's own words from the body.
     pub fn status_error(&self, answer: &Answer) -> BackendError {
         if (300..400).contains(&answer.status) {
-            let to = answer
-                .location
-                .as_deref()
-                .map_or_else(String::new, |l| format!(" to {}", redact_url(l)));
-            return BackendError {
-                status: Some(answer.status),
-                ..self.error(
-                    ErrorKind::Http,
-                    format!("redirected{to}; not followed (a login page or a wrong URL?)"),
-                )
-            };
+            let location = (answer.location.as_deref())
+                .map(|l| self.redactor.cut(&redact_url(l)).into_owned());
+            return self
+                .fail(ErrorKind::Http, Problem::Redirected { location })
+                .with_status(answer.status);
         }
         let kind = if answer.status == 404 {
             ErrorKind::NotFound
         } else {
             ErrorKind::Http
         };
-        self.answer_error(answer, kind, error_message(answer))
+        self.answer_error(answer, kind, server_words(answer, &self.redactor))
     }
 
     /// An error the server answered, in `words`, with how often it was
@@ -299,65 +329,67 @@ impl HttpClient {
         &self,
         answer: &Answer,
         kind: ErrorKind,
-        mut words: String,
+        words: ServerWords,
     ) -> BackendError {
-        if answer.attempts > 1 {
-            words.push_str(&format!(" (asked {} times)", answer.attempts));
-        }
-        if let Some(wait) = answer.retry_after.filter(|_| is_transient(answer.status)) {
-            let wait = i64::try_from(wait.as_nanos()).unwrap_or(i64::MAX);
-            words.push_str(&format!(
-                "; the server asks to wait {} before asking again",
-                crate::domain::time::format_age(wait)
-            ));
-        }
-        BackendError {
-            status: Some(answer.status),
-            ..self.error(kind, words)
-        }
+        let wait = answer.retry_after.filter(|_| is_transient(answer.status));
+        self.fail(kind, Problem::Answered { words, wait })
+            .with_status(answer.status)
+            .after_attempts(answer.attempts)
     }
 
     /// An answer that does not parse as the API promises.
-    pub fn decode_error(&self, what: &str, e: impl std::fmt::Display) -> BackendError {
-        self.error(ErrorKind::Decode, format!("unreadable {what}: {e}"))
+    pub fn decode_error(&self, what: Part, why: Unreadable) -> BackendError {
+        self.fail(ErrorKind::Decode, Problem::Unreadable { what, why })
     }
 
     fn transport_error(&self, e: &reqwest::Error) -> BackendError {
-        let kind = if e.is_timeout() {
-            ErrorKind::Timeout
+        let (kind, failure) = if e.is_timeout() {
+            (ErrorKind::Timeout, Failure::NoAnswer)
         } else if e.is_connect() {
-            ErrorKind::Unreachable
+            (ErrorKind::Unreachable, Failure::Connect)
         } else {
-            ErrorKind::Decode
+            (ErrorKind::Decode, Failure::Broken)
         };
-        let what = match kind {
-            ErrorKind::Unreachable => "cannot connect to",
-            ErrorKind::Timeout => "no answer from",
-            _ => "broken answer from",
-        };
-        let base = match &self.transport {
+        let to = match &self.transport {
             Transport::Direct { base, .. } => base.as_str(),
             Transport::Cluster(_) => "the service", // the proxy's errors are not reqwest's
         };
-        self.error(kind, format!("{what} {base}: {}", root_cause(e)))
+        let problem = Problem::Transport {
+            failure,
+            to: to.to_owned(),
+            cause: self.redactor.safe(&root_cause(e)),
+        };
+        self.fail(kind, problem)
+    }
+
+    /// The secrets this client cuts out of what its server sends back.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
     }
 }
 
-/// The header as sent: a secret too, since a server may echo it.
-fn basic_header(user: &str, password: &Secret) -> Secret {
+/// `user:password` in base64, as the basic header carries it.
+fn basic_pair(user: &str, password: &str) -> String {
     use base64::Engine;
-    let pair = format!("{user}:{}", password.expose());
-    let encoded = base64::engine::general_purpose::STANDARD.encode(pair);
-    Secret::new(format!("Basic {encoded}"))
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
 
-fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String> {
+/// The header as sent.
+fn basic_header(user: &str, password: &Secret) -> Secret {
+    Secret::new(format!("Basic {}", basic_pair(user, password.expose())))
+}
+
+fn misconfigured(source: Source, what: Misconfigured) -> BackendError {
+    BackendError::of(source, ErrorKind::Config, Problem::Misconfigured(what))
+}
+
+fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, Misconfigured> {
     let mut headers = HeaderMap::new();
-    let mut insert = |name: &str, value: &str| -> Result<(), String> {
+    let mut insert = |name: &str, value: &str| -> Result<(), Misconfigured> {
         let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| format!("bad header name {name:?}"))?;
-        let mut value =
-            HeaderValue::from_str(value).map_err(|_| format!("bad value for header {name}"))?;
+            .map_err(|_| Misconfigured::BadHeaderName(name.to_owned()))?;
+        let mut value = HeaderValue::from_str(value)
+            .map_err(|_| Misconfigured::BadHeaderValue(name.to_string()))?;
         value.set_sensitive(true);
         headers.insert(name, value);
         Ok(())
@@ -370,10 +402,10 @@ fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String
         Auth::Bearer(token) => insert("authorization", &format!("Bearer {}", token.expose()))?,
     }
     if let Some(tenant) = &endpoint.tenant {
-        insert("x-scope-orgid", tenant.expose())?;
+        insert("x-scope-orgid", tenant)?;
     }
     for (name, value) in &endpoint.headers {
-        insert(name, value.expose())?;
+        insert(name, value)?;
     }
     Ok(headers)
 }
@@ -381,15 +413,20 @@ fn default_headers(endpoint: &Endpoint, auth: &Auth) -> Result<HeaderMap, String
 fn add_tls(
     mut builder: reqwest::ClientBuilder,
     tls: &Tls,
-) -> Result<reqwest::ClientBuilder, String> {
+) -> Result<reqwest::ClientBuilder, Misconfigured> {
     let read = |path: &PathBuf| {
-        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        std::fs::read(path).map_err(|e| Misconfigured::CannotRead {
+            path: path.clone(),
+            cause: SafeText::new(&e.to_string()),
+        })
     };
     if let Some(path) = &tls.ca_file {
         let pem = read(path)?;
-        for cert in reqwest::Certificate::from_pem_bundle(&pem)
-            .map_err(|e| format!("bad CA file {}: {}", path.display(), root_cause(&e)))?
-        {
+        let bad_ca = |e: reqwest::Error| Misconfigured::BadCaFile {
+            path: path.clone(),
+            cause: SafeText::new(&root_cause(&e)),
+        };
+        for cert in reqwest::Certificate::from_pem_bundle(&pem).map_err(bad_ca)? {
             builder = builder.add_root_certificate(cert);
         }
     }
@@ -399,11 +436,11 @@ fn add_tls(
             pem.push(b'\n');
             pem.extend(read(key)?);
             let identity = reqwest::Identity::from_pem(&pem)
-                .map_err(|e| format!("bad client certificate or key: {}", root_cause(&e)))?;
+                .map_err(|e| Misconfigured::BadClientIdentity(SafeText::new(&root_cause(&e))))?;
             builder = builder.identity(identity);
         }
         (None, None) => {}
-        _ => return Err("a client certificate needs both client_cert and client_key".into()),
+        _ => return Err(Misconfigured::HalfClientIdentity),
     }
     Ok(builder)
 }
@@ -421,6 +458,10 @@ mod tests {
             attempts: 1,
             body: body.as_bytes().to_vec(),
         }
+    }
+
+    fn error_message(answer: &Answer) -> String {
+        server_words(answer, &Redactor::default()).to_string()
     }
 
     #[test]

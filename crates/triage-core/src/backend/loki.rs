@@ -1,10 +1,11 @@
 //! Loki's `query_range` for log streams.
 //! API: <https://grafana.com/docs/loki/latest/reference/loki-http-api/>
 
+use super::error::{BackendError, ErrorKind, Part, Problem, Source, Unreadable};
 use super::http::{Endpoint, HttpClient};
-use super::{BackendError, ErrorKind, Source};
 use crate::domain::log::line_text;
-use crate::domain::{Labels, LogLine, SafeText, TimeRange};
+use crate::domain::{LogLine, SafeText, TimeRange};
+use crate::secret::Redactor;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use std::collections::BTreeMap;
@@ -58,14 +59,12 @@ impl LokiClient {
         if !answer.is_success() {
             return Err(self.http.status_error(&answer));
         }
-        let lines = decode_streams(&answer.body).map_err(|e| match e {
-            Decoded::Unsupported(kind) => self.http.error(
-                ErrorKind::Unsupported,
-                format!(
-                    "this is a metric query (it returns a {kind}); the logs view needs a log query such as {{app=\"api\"}} |= \"error\""
-                ),
-            ),
-            Decoded::Failed(message) => self.http.decode_error("Loki answer", message),
+        let lines = decode_streams(&answer.body, self.http.redactor()).map_err(|e| match e {
+            Decoded::Unsupported(result_type) => {
+                let problem = Problem::MetricQuery { result_type };
+                self.http.fail(ErrorKind::Unsupported, problem)
+            }
+            Decoded::Failed(why) => self.http.decode_error(Part::LokiAnswer, why),
         })?;
         Ok(sort(lines, query.direction))
     }
@@ -85,8 +84,8 @@ fn sort(mut lines: Vec<LogLine>, direction: Direction) -> Vec<LogLine> {
 #[derive(Debug)]
 pub enum Decoded {
     /// A metric query's answer (the result type is named).
-    Unsupported(String),
-    Failed(String),
+    Unsupported(SafeText),
+    Failed(Unreadable),
 }
 
 #[derive(Deserialize)]
@@ -136,35 +135,36 @@ impl<'de> Deserialize<'de> for Entry {
     }
 }
 
-/// Reads a `streams` answer into lines, each made safe once, here.
-/// Public so that the fuzz targets read answers as the client does.
-pub fn decode_streams(body: &[u8]) -> Result<Vec<LogLine>, Decoded> {
-    let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| Decoded::Failed(e.to_string()))?;
+/// Reads a `streams` answer into lines, each cut of `secrets` and made
+/// safe once, here. Public so that the fuzz targets read answers as the
+/// client does.
+pub fn decode_streams(body: &[u8], secrets: &Redactor) -> Result<Vec<LogLine>, Decoded> {
+    // serde quotes what it could not read: cut and made safe like the rest.
+    let json =
+        |e: serde_json::Error| Decoded::Failed(Unreadable::Json(secrets.safe(&e.to_string())));
+    let envelope: Envelope = serde_json::from_slice(body).map_err(json)?;
     if envelope.status != "success" {
-        return Err(Decoded::Failed(envelope.error.unwrap_or(envelope.status)));
+        let said = secrets.safe(&envelope.error.unwrap_or(envelope.status));
+        return Err(Decoded::Failed(Unreadable::Failed(said)));
     }
-    let data = envelope
-        .data
-        .ok_or_else(|| Decoded::Failed("no data".into()))?;
+    let data = (envelope.data).ok_or(Decoded::Failed(Unreadable::NoData))?;
     if data.result_type != "streams" {
-        return Err(Decoded::Unsupported(data.result_type));
+        return Err(Decoded::Unsupported(secrets.safe(&data.result_type)));
     }
-    let streams: Vec<Stream> =
-        serde_json::from_value(data.result).map_err(|e| Decoded::Failed(e.to_string()))?;
+    let streams: Vec<Stream> = serde_json::from_value(data.result).map_err(json)?;
     let mut lines = Vec::with_capacity(streams.iter().map(|s| s.values.len()).sum());
     for stream in streams {
-        let labels = Arc::new(Labels::from_pairs(
-            stream.stream.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        ));
+        let labels =
+            Arc::new(secrets.labels(stream.stream.iter().map(|(k, v)| (k.as_str(), v.as_str()))));
         for Entry(ts, line) in stream.values {
             let timestamp = ts
                 .parse()
-                .map_err(|_| Decoded::Failed(format!("bad timestamp {:?}", SafeText::new(&ts))))?;
+                .map_err(|_| Decoded::Failed(Unreadable::BadTimestamp(secrets.safe(&ts))))?;
             lines.push(LogLine {
                 timestamp,
                 labels: Arc::clone(&labels),
-                line: line_text(&line),
+                // Cut before it is shortened, so no part of a secret stays.
+                line: line_text(&secrets.cut(&line)),
             });
         }
     }
@@ -179,7 +179,7 @@ mod tests {
     fn entries_with_structured_metadata_are_read() {
         let body = br#"{"status":"success","data":{"resultType":"streams","result":[
             {"stream":{"app":"a"},"values":[["2","two",{"trace_id":"x"}],["1","one"]]}]}}"#;
-        let lines = decode_streams(body).map(|l| sort(l, Direction::Forward));
+        let lines = decode_streams(body, &Redactor::default()).map(|l| sort(l, Direction::Forward));
         let texts: Vec<_> = lines.iter().flatten().map(|l| l.line.to_string()).collect();
         assert_eq!(texts, ["one", "two"]);
     }
@@ -187,14 +187,16 @@ mod tests {
     #[test]
     fn metric_results_are_unsupported_not_garbage() {
         let body = br#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
-        assert!(matches!(decode_streams(body), Err(Decoded::Unsupported(k)) if k == "matrix"));
+        assert!(
+            matches!(decode_streams(body, &Redactor::default()), Err(Decoded::Unsupported(k)) if k.as_str() == "matrix")
+        );
     }
 
     #[test]
     fn hostile_lines_are_sanitised_here() {
         let body = br#"{"status":"success","data":{"resultType":"streams","result":[
             {"stream":{"app":"\u001b[2Jx"},"values":[["1","a\u001b]0;title\u0007b"]]}]}}"#;
-        let lines = decode_streams(body).unwrap_or_default();
+        let lines = decode_streams(body, &Redactor::default()).unwrap_or_default();
         assert_eq!(lines[0].line.as_str(), "a␛b");
         assert_eq!(lines[0].labels.get("app").map(|v| v.as_str()), Some("␛x"));
     }

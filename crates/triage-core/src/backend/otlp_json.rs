@@ -2,9 +2,11 @@
 //! (`{"trace": {"resourceSpans": ...}}`) and `/api/traces` (`{"batches": ...}`),
 //! ids in base64 (Tempo) or hex (the OTLP spec).
 
+use super::error::Unreadable;
 use crate::domain::{
     Attribute, SafeText, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId,
 };
+use crate::secret::Redactor;
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -127,7 +129,7 @@ enum Number {
 
 impl Number {
     /// As i64, saturating: OTLP's fields are u64 and may exceed i64.
-    fn get(&self) -> Result<i64, String> {
+    fn get(&self, secrets: &Redactor) -> Result<i64, Unreadable> {
         let saturate = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         match self {
             Number::Int(n) => Ok(*n),
@@ -136,18 +138,18 @@ impl Number {
             Number::Text(s) => s
                 .parse::<i64>()
                 .or_else(|_| s.parse::<u64>().map(saturate))
-                .map_err(|_| format!("bad number {:?}", SafeText::new(s))),
+                .map_err(|_| Unreadable::BadNumber(secrets.safe(s))),
         }
     }
 }
 
 impl AnyValue {
-    fn render(&self) -> String {
+    fn render(&self, secrets: &Redactor) -> String {
         if let Some(s) = &self.string_value {
             return s.clone();
         }
         if let Some(n) = &self.int_value {
-            return n.get().map(|n| n.to_string()).unwrap_or_default();
+            return n.get(secrets).map(|n| n.to_string()).unwrap_or_default();
         }
         if let Some(d) = self.double_value {
             return d.to_string();
@@ -159,14 +161,14 @@ impl AnyValue {
             return b.clone();
         }
         if let Some(array) = &self.array_value {
-            let items: Vec<String> = array.values.iter().map(AnyValue::render).collect();
+            let items: Vec<String> = array.values.iter().map(|v| v.render(secrets)).collect();
             return format!("[{}]", items.join(", "));
         }
         if let Some(list) = &self.kvlist_value {
             let items: Vec<String> = list
                 .values
                 .iter()
-                .map(|kv| format!("{}={}", kv.key, kv.value.render()))
+                .map(|kv| format!("{}={}", kv.key, kv.value.render(secrets)))
                 .collect();
             return format!("{{{}}}", items.join(", "));
         }
@@ -174,11 +176,11 @@ impl AnyValue {
     }
 }
 
-fn attributes(list: &[KeyValue]) -> Vec<Attribute> {
+fn attributes(list: &[KeyValue], secrets: &Redactor) -> Vec<Attribute> {
     list.iter()
         .map(|kv| Attribute {
-            key: SafeText::new(&kv.key),
-            value: SafeText::new(&kv.value.render()),
+            key: secrets.safe(&kv.key),
+            value: secrets.safe(&kv.value.render(secrets)),
         })
         .collect()
 }
@@ -194,14 +196,14 @@ fn span_kind(kind: Option<&serde_json::Value>) -> SpanKind {
     }
 }
 
-fn span_status(status: Option<&OtlpStatus>) -> SpanStatus {
+fn span_status(status: Option<&OtlpStatus>, secrets: &Redactor) -> SpanStatus {
     let Some(status) = status else {
         return SpanStatus::Unset;
     };
     match status.code.as_ref().map(|c| (c.as_str(), c.as_i64())) {
         Some((Some("STATUS_CODE_OK"), _) | (_, Some(1))) => SpanStatus::Ok,
         Some((Some("STATUS_CODE_ERROR"), _) | (_, Some(2))) => {
-            SpanStatus::Error(SafeText::new(status.message.as_deref().unwrap_or("")))
+            SpanStatus::Error(secrets.safe(status.message.as_deref().unwrap_or("")))
         }
         _ => SpanStatus::Unset,
     }
@@ -214,26 +216,29 @@ pub enum Decoded {
     Empty,
 }
 
-/// Reads either JSON shape into a trace, made safe once, here.
-pub fn decode_trace(id: TraceId, body: &[u8]) -> Result<Decoded, String> {
+/// Reads either JSON shape into a trace, cut of `secrets` and made safe
+/// once, here.
+pub fn decode_trace(id: TraceId, body: &[u8], secrets: &Redactor) -> Result<Decoded, Unreadable> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(Decoded::Empty);
     }
-    let answer: TraceAnswer = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    // serde quotes what it could not read: cut and made safe like the rest.
+    let answer: TraceAnswer =
+        serde_json::from_slice(body).map_err(|e| Unreadable::Json(secrets.safe(&e.to_string())))?;
     let batches = match answer.trace {
         Some(trace) if !trace.resource_spans.is_empty() => trace.resource_spans,
         _ => answer.top_level.resource_spans,
     };
     let mut spans = Vec::new();
     for batch in batches {
-        let resource: Arc<[Attribute]> = attributes(&batch.resource.attributes).into();
+        let resource: Arc<[Attribute]> = attributes(&batch.resource.attributes, secrets).into();
         let service = resource
             .iter()
             .find(|a| a.key.as_str() == "service.name")
             .map_or_else(|| SafeText::new("unknown service"), |a| a.value.clone());
         for scope in batch.scope_spans {
             for span in scope.spans {
-                spans.push(decode_span(span, &service, &resource)?);
+                spans.push(decode_span(span, &service, &resource, secrets)?);
             }
         }
     }
@@ -241,7 +246,7 @@ pub fn decode_trace(id: TraceId, body: &[u8]) -> Result<Decoded, String> {
         return Ok(Decoded::Empty);
     }
     let partial = (answer.status.as_deref() == Some("PARTIAL")).then(|| {
-        SafeText::new(
+        secrets.safe(
             answer
                 .message
                 .as_deref()
@@ -255,14 +260,15 @@ fn decode_span(
     span: OtlpSpan,
     service: &SafeText,
     resource: &Arc<[Attribute]>,
-) -> Result<Span, String> {
+    secrets: &Redactor,
+) -> Result<Span, Unreadable> {
     let span_id = SpanId::parse(&span.span_id)
-        .ok_or_else(|| format!("bad span id {:?}", SafeText::new(&span.span_id)))?;
+        .ok_or_else(|| Unreadable::BadSpanId(secrets.safe(&span.span_id)))?;
     let parent_id = match span.parent_span_id.as_deref() {
         None | Some("") => None,
-        Some(p) => Some(
-            SpanId::parse(p).ok_or_else(|| format!("bad parent span id {:?}", SafeText::new(p)))?,
-        ),
+        Some(p) => {
+            Some(SpanId::parse(p).ok_or_else(|| Unreadable::BadParentSpanId(secrets.safe(p)))?)
+        }
     }
     .filter(|p| p.0 != [0; 8]); // all zeros means "no parent" to some SDKs
     let events = span
@@ -270,23 +276,23 @@ fn decode_span(
         .iter()
         .map(|e| {
             Ok(SpanEvent {
-                time: e.time_unix_nano.get()?,
-                name: SafeText::new(&e.name),
-                attributes: attributes(&e.attributes),
+                time: e.time_unix_nano.get(secrets)?,
+                name: secrets.safe(&e.name),
+                attributes: attributes(&e.attributes, secrets),
             })
         })
-        .collect::<Result<_, String>>()?;
+        .collect::<Result<_, Unreadable>>()?;
     Ok(Span {
         span_id,
         parent_id,
-        name: SafeText::new(&span.name),
+        name: secrets.safe(&span.name),
         service: service.clone(),
         kind: span_kind(span.kind.as_ref()),
-        start: span.start_time_unix_nano.get()?,
-        end: span.end_time_unix_nano.get()?,
-        attributes: attributes(&span.attributes),
+        start: span.start_time_unix_nano.get(secrets)?,
+        end: span.end_time_unix_nano.get(secrets)?,
+        attributes: attributes(&span.attributes, secrets),
         resource: Arc::clone(resource),
         events,
-        status: span_status(span.status.as_ref()),
+        status: span_status(span.status.as_ref(), secrets),
     })
 }

@@ -3,12 +3,13 @@
 //! API: <https://prometheus.io/docs/prometheus/latest/querying/api/>
 
 use super::answer::Answer;
+use super::error::{BackendError, ErrorKind, Part, Problem, ServerWords, Source, Unreadable};
 use super::http::{Endpoint, HttpClient};
-use super::{BackendError, ErrorKind, Source};
 use crate::domain::time::NANOS_PER_SEC;
 use crate::domain::{
     Alert, AlertRule, AlertState, Exemplar, Labels, Nanos, Point, SafeText, Series, TimeRange,
 };
+use crate::secret::Redactor;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -127,8 +128,8 @@ pub struct Metadata {
     pub help: SafeText,
 }
 
-fn labels(map: &BTreeMap<String, String>) -> Labels {
-    Labels::from_pairs(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+fn labels(map: &BTreeMap<String, String>, secrets: &Redactor) -> Labels {
+    secrets.labels(map.iter().map(|(k, v)| (k.as_str(), v.as_str())))
 }
 
 /// Prometheus writes sample values as strings: "1.5", "NaN", "+Inf".
@@ -149,10 +150,10 @@ fn seconds(nanos: Nanos) -> String {
     format!("{:.3}", nanos as f64 / NANOS_PER_SEC as f64)
 }
 
-fn alert(wire: &WireAlert) -> Alert {
+fn alert(wire: &WireAlert, secrets: &Redactor) -> Alert {
     Alert {
-        labels: labels(&wire.labels),
-        annotations: labels(&wire.annotations),
+        labels: labels(&wire.labels, secrets),
+        annotations: labels(&wire.annotations, secrets),
         state: match wire.state.as_str() {
             "firing" => AlertState::Firing,
             "pending" => AlertState::Pending,
@@ -163,7 +164,7 @@ fn alert(wire: &WireAlert) -> Alert {
             .as_deref()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .and_then(|t| t.timestamp_nanos_opt()),
-        value: SafeText::new(&wire.value),
+        value: secrets.safe(&wire.value),
     }
 }
 
@@ -171,41 +172,42 @@ fn alert(wire: &WireAlert) -> Alert {
 #[derive(Debug)]
 pub enum Refused {
     /// Not the JSON the API promises; `what` names the part.
-    Unreadable { what: &'static str, message: String },
+    Unreadable { what: Part, why: Unreadable },
     /// `"status": "error"`, with Prometheus's errorType and error.
     Error {
-        kind: Option<String>,
-        error: Option<String>,
+        kind: Option<SafeText>,
+        error: Option<SafeText>,
     },
     /// A result type that cannot be graphed.
-    Unsupported(String),
+    Unsupported(SafeText),
 }
 
-fn unreadable(what: &'static str, e: impl std::fmt::Display) -> Refused {
-    Refused::Unreadable {
-        what,
-        message: e.to_string(),
-    }
+/// serde quotes what it could not read: cut and made safe like the rest.
+fn unreadable(what: Part, e: &serde_json::Error, secrets: &Redactor) -> Refused {
+    let why = Unreadable::Json(secrets.safe(&e.to_string()));
+    Refused::Unreadable { what, why }
 }
 
 /// Opens the envelope, keeping its warnings and infos.
-fn open<T: DeserializeOwned>(body: &[u8]) -> Result<Answered<T>, Refused> {
-    let envelope: Envelope<T> =
-        serde_json::from_slice(body).map_err(|e| unreadable("Prometheus answer", e))?;
+fn open<T: DeserializeOwned>(body: &[u8], secrets: &Redactor) -> Result<Answered<T>, Refused> {
+    let envelope: Envelope<T> = serde_json::from_slice(body)
+        .map_err(|e| unreadable(Part::PrometheusAnswer, &e, secrets))?;
     if envelope.status != "success" {
+        let safe = |words: Option<String>| words.map(|w| secrets.safe(&w));
         return Err(Refused::Error {
-            kind: envelope.error_type,
-            error: envelope.error,
+            kind: safe(envelope.error_type),
+            error: safe(envelope.error),
         });
     }
-    let data = envelope
-        .data
-        .ok_or_else(|| unreadable("Prometheus answer", "no data"))?;
+    let data = envelope.data.ok_or(Refused::Unreadable {
+        what: Part::PrometheusAnswer,
+        why: Unreadable::NoData,
+    })?;
     let warnings = envelope
         .warnings
         .iter()
         .chain(&envelope.infos)
-        .map(|w| SafeText::new(w))
+        .map(|w| secrets.safe(w))
         .collect();
     Ok(Answered { data, warnings })
 }
@@ -214,21 +216,21 @@ fn open<T: DeserializeOwned>(body: &[u8]) -> Result<Answered<T>, Refused> {
 // exactly as the client does.
 
 /// A `query` or `query_range` answer: a matrix, a vector or a scalar.
-pub fn decode_series(body: &[u8]) -> Result<Answered<Vec<Series>>, Refused> {
-    let answer: Answered<QueryData> = open(body)?;
+pub fn decode_series(body: &[u8], secrets: &Redactor) -> Result<Answered<Vec<Series>>, Refused> {
+    let answer: Answered<QueryData> = open(body, secrets)?;
     let QueryData {
         result_type,
         result,
     } = answer.data;
     let series = match result_type.as_str() {
         "matrix" | "vector" => {
-            let wire: Vec<WireSeries> =
-                serde_json::from_value(result).map_err(|e| unreadable("Prometheus series", e))?;
-            wire.iter().map(series).collect()
+            let wire: Vec<WireSeries> = serde_json::from_value(result)
+                .map_err(|e| unreadable(Part::PrometheusSeries, &e, secrets))?;
+            wire.iter().map(|w| series(w, secrets)).collect()
         }
         "scalar" => {
-            let (t, v): (f64, String) =
-                serde_json::from_value(result).map_err(|e| unreadable("Prometheus scalar", e))?;
+            let (t, v): (f64, String) = serde_json::from_value(result)
+                .map_err(|e| unreadable(Part::PrometheusScalar, &e, secrets))?;
             vec![Series {
                 labels: Labels::default(),
                 points: vec![Point {
@@ -237,7 +239,7 @@ pub fn decode_series(body: &[u8]) -> Result<Answered<Vec<Series>>, Refused> {
                 }],
             }]
         }
-        other => return Err(Refused::Unsupported(other.to_owned())),
+        other => return Err(Refused::Unsupported(secrets.safe(other))),
     };
     Ok(Answered {
         data: series,
@@ -245,9 +247,9 @@ pub fn decode_series(body: &[u8]) -> Result<Answered<Vec<Series>>, Refused> {
     })
 }
 
-fn series(wire: &WireSeries) -> Series {
+fn series(wire: &WireSeries, secrets: &Redactor) -> Series {
     Series {
-        labels: labels(&wire.metric),
+        labels: labels(&wire.metric, secrets),
         points: wire
             .values
             .iter()
@@ -261,16 +263,19 @@ fn series(wire: &WireSeries) -> Series {
 }
 
 /// A `query_exemplars` answer.
-pub fn decode_exemplars(body: &[u8]) -> Result<Answered<Vec<Exemplar>>, Refused> {
-    let answer: Answered<Vec<WireExemplars>> = open(body)?;
+pub fn decode_exemplars(
+    body: &[u8],
+    secrets: &Redactor,
+) -> Result<Answered<Vec<Exemplar>>, Refused> {
+    let answer: Answered<Vec<WireExemplars>> = open(body, secrets)?;
     let exemplars = answer
         .data
         .iter()
         .flat_map(|group| {
-            let series = Arc::new(labels(&group.series_labels));
+            let series = Arc::new(labels(&group.series_labels, secrets));
             group.exemplars.iter().map(move |e| Exemplar {
                 series: Arc::clone(&series),
-                labels: labels(&e.labels),
+                labels: labels(&e.labels, secrets),
                 value: sample(&e.value),
                 time: nanos(e.timestamp),
             })
@@ -283,14 +288,19 @@ pub fn decode_exemplars(body: &[u8]) -> Result<Answered<Vec<Exemplar>>, Refused>
 }
 
 /// An `alerts` answer.
-pub fn decode_alerts(body: &[u8]) -> Result<Vec<Alert>, Refused> {
-    let answer: Answered<AlertsData> = open(body)?;
-    Ok(answer.data.alerts.iter().map(alert).collect())
+pub fn decode_alerts(body: &[u8], secrets: &Redactor) -> Result<Vec<Alert>, Refused> {
+    let answer: Answered<AlertsData> = open(body, secrets)?;
+    Ok(answer
+        .data
+        .alerts
+        .iter()
+        .map(|a| alert(a, secrets))
+        .collect())
 }
 
 /// A `rules` answer: its alerting rules (recording rules are left out).
-pub fn decode_alert_rules(body: &[u8]) -> Result<Vec<AlertRule>, Refused> {
-    let answer: Answered<RulesData> = open(body)?;
+pub fn decode_alert_rules(body: &[u8], secrets: &Redactor) -> Result<Vec<AlertRule>, Refused> {
+    let answer: Answered<RulesData> = open(body, secrets)?;
     Ok(answer
         .data
         .groups
@@ -298,33 +308,36 @@ pub fn decode_alert_rules(body: &[u8]) -> Result<Vec<AlertRule>, Refused> {
         .flat_map(|g| &g.rules)
         .filter(|r| r.kind == "alerting")
         .map(|r| AlertRule {
-            name: SafeText::new(&r.name),
-            query: SafeText::new(&r.query),
-            alerts: r.alerts.iter().map(alert).collect(),
+            name: secrets.safe(&r.name),
+            query: secrets.safe(&r.query),
+            alerts: r.alerts.iter().map(|a| alert(a, secrets)).collect(),
         })
         .collect())
 }
 
 /// A `labels` or `label/<name>/values` answer.
-pub fn decode_names(body: &[u8]) -> Result<Vec<SafeText>, Refused> {
-    let answer: Answered<Vec<String>> = open(body)?;
-    Ok(answer.data.iter().map(|n| SafeText::new(n)).collect())
+pub fn decode_names(body: &[u8], secrets: &Redactor) -> Result<Vec<SafeText>, Refused> {
+    let answer: Answered<Vec<String>> = open(body, secrets)?;
+    Ok(answer.data.iter().map(|n| secrets.safe(n)).collect())
 }
 
 /// A `metadata` answer: each family's first entry.
-pub fn decode_metadata(body: &[u8]) -> Result<BTreeMap<String, Metadata>, Refused> {
-    let answer: Answered<BTreeMap<String, Vec<WireMetadata>>> = open(body)?;
+pub fn decode_metadata(
+    body: &[u8],
+    secrets: &Redactor,
+) -> Result<BTreeMap<String, Metadata>, Refused> {
+    let answer: Answered<BTreeMap<String, Vec<WireMetadata>>> = open(body, secrets)?;
     Ok(answer
         .data
         .iter()
         .filter_map(|(metric, list)| {
             let first = list.first()?;
             let metadata = Metadata {
-                kind: SafeText::new(&first.kind),
-                unit: SafeText::new(&first.unit),
-                help: SafeText::new(&first.help),
+                kind: secrets.safe(&first.kind),
+                unit: secrets.safe(&first.unit),
+                help: secrets.safe(&first.help),
             };
-            Some((SafeText::new(metric).to_string(), metadata))
+            Some((secrets.safe(metric).to_string(), metadata))
         })
         .collect())
 }
@@ -342,37 +355,29 @@ impl PrometheusClient {
         &self,
         path: &str,
         query: &[(&str, String)],
-        decode: fn(&[u8]) -> Result<T, Refused>,
+        decode: fn(&[u8], &Redactor) -> Result<T, Refused>,
     ) -> Result<T, BackendError> {
         let answer = self.http.get(path, query).await?;
-        decode(&answer.body).map_err(|refused| self.refused(&answer, refused))
+        decode(&answer.body, self.http.redactor()).map_err(|refused| self.refused(&answer, refused))
     }
 
     fn refused(&self, answer: &Answer, refused: Refused) -> BackendError {
         match refused {
             // An error page from a proxy in front, most likely: its status says more.
             Refused::Unreadable { .. } if !answer.is_success() => self.http.status_error(answer),
-            Refused::Unreadable { what, message } => self.http.decode_error(what, message),
-            Refused::Error { kind, error } => self.envelope_error(answer, kind, error),
-            Refused::Unsupported(other) => self.http.error(
-                ErrorKind::Unsupported,
-                format!("a {other} result cannot be graphed"),
-            ),
+            Refused::Unreadable { what, why } => self.http.decode_error(what, why),
+            Refused::Error { kind, error } => {
+                let words = ServerWords::Prometheus {
+                    error_type: kind,
+                    error,
+                };
+                self.http.answer_error(answer, ErrorKind::Http, words)
+            }
+            Refused::Unsupported(result_type) => {
+                let problem = Problem::Ungraphable { result_type };
+                self.http.fail(ErrorKind::Unsupported, problem)
+            }
         }
-    }
-
-    fn envelope_error(
-        &self,
-        answer: &Answer,
-        kind: Option<String>,
-        error: Option<String>,
-    ) -> BackendError {
-        let words = match (kind, error) {
-            (Some(kind), Some(error)) => format!("{kind}: {error}"),
-            (None, Some(error)) => error,
-            (kind, None) => kind.unwrap_or_else(|| "error without a message".into()),
-        };
-        self.http.answer_error(answer, ErrorKind::Http, words)
     }
 
     /// The value of an expression at one instant (now, if `at` is none).
@@ -465,7 +470,9 @@ mod tests {
     fn times_past_2262_saturate_instead_of_overflowing() {
         let body = br#"{"status":"success","data":{"resultType":"matrix","result":[
             {"metric":{},"values":[[1e12,"1"],[-1e12,"2"],[1795288846.5,"3"]]}]}}"#;
-        let series = decode_series(body).map(|a| a.data).unwrap_or_default();
+        let series = decode_series(body, &Redactor::default())
+            .map(|a| a.data)
+            .unwrap_or_default();
         let times: Vec<Nanos> = series[0].points.iter().map(|p| p.time).collect();
         assert_eq!(times, [Nanos::MAX, Nanos::MIN, 1_795_288_846_500_000_000]);
     }

@@ -1,9 +1,9 @@
 //! Tempo's trace by id.
 //! API: <https://grafana.com/docs/tempo/latest/api_docs/>
 
+use super::error::{BackendError, ErrorKind, Part, Problem, Source};
 use super::http::{Endpoint, HttpClient};
 use super::otlp_json::{Decoded, decode_trace};
-use super::{BackendError, ErrorKind, Source};
 use crate::domain::{Trace, TraceId};
 
 #[derive(Clone, Debug)]
@@ -39,24 +39,21 @@ impl TempoClient {
             return Err(if answer.body.iter().all(u8::is_ascii_whitespace) {
                 self.not_found(id)
             } else {
-                self.http.error(
-                    ErrorKind::NotFound,
-                    "no Tempo API here: /api/v2/traces and /api/traces both answered 404 (is the URL Tempo's?)",
-                )
+                self.http.fail(ErrorKind::NotFound, Problem::NoTempoApi)
             });
         }
         if !answer.is_success() {
             return Err(self.http.status_error(&answer));
         }
-        match decode_trace(id, &answer.body) {
+        match decode_trace(id, &answer.body, self.http.redactor()) {
             Ok(Decoded::Found(trace)) => Ok(trace),
             Ok(Decoded::Empty) => Err(self.not_found(id)),
-            Err(e) => Err(self.http.decode_error("Tempo trace", e)),
+            Err(why) => Err(self.http.decode_error(Part::TempoTrace, why)),
         }
     }
 
     fn not_found(&self, id: TraceId) -> BackendError {
         self.http
-            .error(ErrorKind::NotFound, format!("trace {id} not found"))
+            .fail(ErrorKind::NotFound, Problem::TraceNotFound(id))
     }
 }

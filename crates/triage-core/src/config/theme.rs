@@ -73,22 +73,37 @@ const NAMES: [(&str, Named); 16] = [
     ("white", Named::White),
 ];
 
+/// A colour name that is none.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a colour")]
+pub struct NotAColour(pub String);
+
+/// Why a theme cannot be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ThemeError {
+    /// TOML's own words (they name the key and the line).
+    #[error("{0}")]
+    Toml(String),
+    #[error("palette needs at least one colour")]
+    EmptyPalette,
+}
+
 impl TryFrom<String> for Colour {
-    type Error = String;
-    fn try_from(name: String) -> Result<Self, String> {
+    type Error = NotAColour;
+    fn try_from(name: String) -> Result<Self, NotAColour> {
         name.parse()
     }
 }
 
 impl std::str::FromStr for Colour {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Self, String> {
+    type Err = NotAColour;
+    fn from_str(text: &str) -> Result<Self, NotAColour> {
         let name = text
             .trim()
             .to_ascii_lowercase()
             .replace([' ', '-', '_'], "");
         let name = name.replace("grey", "gray");
-        let bad = || format!("{text:?} is not a colour");
+        let bad = || NotAColour(text.to_owned());
         if name == "reset" {
             return Ok(Colour::Reset);
         }
@@ -133,10 +148,11 @@ impl Default for Theme {
 }
 
 impl Theme {
-    pub fn parse(text: &str) -> Result<Theme, String> {
-        let theme: Theme = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+    pub fn parse(text: &str) -> Result<Theme, ThemeError> {
+        let theme: Theme =
+            toml::from_str(text).map_err(|e| ThemeError::Toml(e.message().to_owned()))?;
         if theme.palette.is_empty() {
-            return Err("palette needs at least one colour".into());
+            return Err(ThemeError::EmptyPalette);
         }
         Ok(theme)
     }

@@ -19,25 +19,35 @@ pub struct TraceMatch {
     pub trace_id: TraceId,
 }
 
+/// Why a rule cannot be made.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RuleError {
+    #[error("derived field {name:?}: {source}")]
+    BadRegex { name: String, source: regex::Error },
+    #[error("derived field {name:?}: the regex needs exactly one capture group, it has {groups}")]
+    Groups { name: String, groups: usize },
+    #[error("derived field {name:?}: give either regex or field")]
+    RegexOrField { name: String },
+}
+
 impl DerivedField {
     /// A rule from a regex with exactly one capture group.
-    pub fn from_regex(name: &str, pattern: &str) -> Result<Self, String> {
-        let regex = Regex::new(pattern).map_err(|e| format!("derived field {name:?}: {e}"))?;
+    pub fn from_regex(name: &str, pattern: &str) -> Result<Self, RuleError> {
+        let name = name.to_owned();
+        let regex = match Regex::new(pattern) {
+            Ok(regex) => regex,
+            Err(source) => return Err(RuleError::BadRegex { name, source }),
+        };
         if regex.captures_len() != 2 {
-            return Err(format!(
-                "derived field {name:?}: the regex needs exactly one capture group, it has {}",
-                regex.captures_len() - 1
-            ));
+            let groups = regex.captures_len() - 1;
+            return Err(RuleError::Groups { name, groups });
         }
-        Ok(DerivedField {
-            name: name.to_owned(),
-            regex,
-        })
+        Ok(DerivedField { name, regex })
     }
 
     /// A rule for a field of that name in JSON (`"field": "<id>"`) or
     /// logfmt (`field=<id>`).
-    pub fn from_field(name: &str, field: &str) -> Result<Self, String> {
+    pub fn from_field(name: &str, field: &str) -> Result<Self, RuleError> {
         let field = regex::escape(field);
         let pattern =
             format!(r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{32}}|[0-9a-fA-F]{{16}})\b"#);

@@ -8,11 +8,14 @@ use std::fmt;
 pub struct Labels(pub Vec<(SafeText, SafeText)>);
 
 impl Labels {
-    /// From the wire's pairs, made safe and sorted by name.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Labels {
+    /// From the wire's pairs, made safe and sorted by name. Text from a
+    /// server is cut of secrets first: see `secret::Redactor::labels`.
+    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Labels {
         let mut labels: Vec<_> = pairs
             .into_iter()
-            .map(|(k, v)| (SafeText::new(k), SafeText::new(v)))
+            .map(|(k, v)| (SafeText::new(k.as_ref()), SafeText::new(v.as_ref())))
             .collect();
         labels.sort();
         Labels(labels)

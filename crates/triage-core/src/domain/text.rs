@@ -5,7 +5,8 @@
 //! overrides or invisible characters, tabs expanded. What was removed is
 //! replaced by a visible placeholder so the reader knows something was there.
 //! Our own credentials, should a server send them back (an echoed header in
-//! an error body, a gateway's access log), are cut out here too.
+//! an error body, a gateway's access log), are cut out before, by the
+//! backend that read the text (`secret::Redactor::safe`): this is pure.
 
 use std::fmt;
 use std::ops::Deref;
@@ -26,11 +27,10 @@ pub struct SafeText(Box<str>);
 impl SafeText {
     /// Sanitises `raw` into one line of terminal-safe text.
     pub fn new(raw: &str) -> Self {
-        let raw = crate::secret::redact(raw);
         if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return SafeText(raw.into()); // the common case: plain printable ASCII
         }
-        SafeText(sanitize(&raw).into_boxed_str())
+        SafeText(sanitize(raw).into_boxed_str())
     }
 
     pub fn as_str(&self) -> &str {

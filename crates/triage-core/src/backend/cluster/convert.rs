@@ -1,29 +1,34 @@
-//! Kubernetes objects (k8s-openapi) into domain values, sanitised here.
+//! Kubernetes objects (k8s-openapi) into domain values, cut of secrets and
+//! sanitised here.
 //! Public so that the fuzz targets convert objects as the client does.
 
 use super::PodLogRequest;
 use crate::domain::pod::{Condition, Container, ContainerState, Health, Termination};
 use crate::domain::{Labels, LogLine, Nanos, Pod, PodEvent, PodKey, SafeText};
+use crate::secret::Redactor;
 use k8s_openapi::api::core::v1 as core;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-fn text(value: &Option<String>) -> SafeText {
-    value.as_deref().map(SafeText::new).unwrap_or_default()
+fn text(value: &Option<String>, secrets: &Redactor) -> SafeText {
+    value
+        .as_deref()
+        .map(|v| secrets.safe(v))
+        .unwrap_or_default()
 }
 
-fn labels(map: &Option<BTreeMap<String, String>>) -> Labels {
+fn labels(map: &Option<BTreeMap<String, String>>, secrets: &Redactor) -> Labels {
     map.as_ref().map_or_else(Labels::default, |m| {
-        Labels::from_pairs(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        secrets.labels(m.iter().map(|(k, v)| (k.as_str(), v.as_str())))
     })
 }
 
-pub fn key(pod: &core::Pod) -> PodKey {
+pub fn key(pod: &core::Pod, secrets: &Redactor) -> PodKey {
     PodKey {
-        namespace: text(&pod.metadata.namespace),
-        name: text(&pod.metadata.name),
+        namespace: text(&pod.metadata.namespace, secrets),
+        name: text(&pod.metadata.name, secrets),
     }
 }
 
@@ -31,15 +36,15 @@ pub fn key(pod: &core::Pod) -> PodKey {
 /// object, which is kilobytes a pod and never read here.
 const SKIPPED_ANNOTATION: &str = "kubectl.kubernetes.io/last-applied-configuration";
 
-pub fn pod(pod: &core::Pod) -> Pod {
+pub fn pod(pod: &core::Pod, secrets: &Redactor) -> Pod {
     let meta = &pod.metadata;
     let (spec, status) = (pod.spec.as_ref(), pod.status.as_ref());
     let init_specs = list(spec.and_then(|s| s.init_containers.as_ref()));
     let init_statuses = list(status.and_then(|s| s.init_container_statuses.as_ref()));
     let specs = list(spec.map(|s| &s.containers));
     let statuses = list(status.and_then(|s| s.container_statuses.as_ref()));
-    let containers: Vec<Container> = containers(init_specs, init_statuses, true)
-        .chain(containers(specs, statuses, false))
+    let containers: Vec<Container> = containers(init_specs, init_statuses, true, secrets)
+        .chain(containers(specs, statuses, false, secrets))
         .collect();
     let app: Vec<&Container> = containers.iter().filter(|c| !c.init || c.sidecar).collect();
     let last_restart = containers
@@ -49,32 +54,32 @@ pub fn pod(pod: &core::Pod) -> Pod {
         .cloned();
     let (status_text, health) = pod_status(pod, &containers);
     Pod {
-        key: key(pod),
-        status: SafeText::new(&status_text),
+        key: key(pod, secrets),
+        status: secrets.safe(&status_text),
         health,
         ready: (count(app.iter().filter(|c| c.ready)), count(app.iter())),
         // Saturating: an API server may claim anything (a sum overflowed).
         restarts: app.iter().fold(0, |sum, c| sum.saturating_add(c.restarts)),
         last_restart,
         created: meta.creation_timestamp.as_ref().map(nanos),
-        node: spec.map_or_else(SafeText::default, |s| text(&s.node_name)),
-        ip: status.map_or_else(SafeText::default, |s| text(&s.pod_ip)),
+        node: spec.map_or_else(SafeText::default, |s| text(&s.node_name, secrets)),
+        ip: status.map_or_else(SafeText::default, |s| text(&s.pod_ip, secrets)),
         containers,
         conditions: status
             .and_then(|s| s.conditions.as_ref())
             .into_iter()
             .flatten()
             .map(|c| Condition {
-                kind: SafeText::new(&c.type_),
-                status: SafeText::new(&c.status),
-                reason: text(&c.reason),
-                message: text(&c.message),
+                kind: secrets.safe(&c.type_),
+                status: secrets.safe(&c.status),
+                reason: text(&c.reason, secrets),
+                message: text(&c.message, secrets),
                 since: c.last_transition_time.as_ref().map(nanos),
             })
             .collect(),
-        labels: labels(&meta.labels),
+        labels: labels(&meta.labels, secrets),
         annotations: meta.annotations.as_ref().map_or_else(Labels::default, |m| {
-            Labels::from_pairs(
+            secrets.labels(
                 m.iter()
                     .filter(|(k, _)| k.as_str() != SKIPPED_ANNOTATION)
                     .map(|(k, v)| (k.as_str(), v.as_str())),
@@ -97,6 +102,7 @@ fn containers<'a>(
     specs: &'a [core::Container],
     statuses: &'a [core::ContainerStatus],
     init: bool,
+    secrets: &'a Redactor,
 ) -> impl Iterator<Item = Container> + 'a {
     // Indexed once: a search per container was quadratic in a pod that
     // lists thousands (8,000 in 1 MB took 0.7 s). The first status wins.
@@ -107,30 +113,30 @@ fn containers<'a>(
     specs.iter().map(move |spec| {
         let status = by_name.get(spec.name.as_str()).copied();
         Container {
-            name: SafeText::new(&spec.name),
-            image: SafeText::new(status.map_or(spec.image.as_deref().unwrap_or(""), |s| &s.image)),
+            name: secrets.safe(&spec.name),
+            image: secrets.safe(status.map_or(spec.image.as_deref().unwrap_or(""), |s| &s.image)),
             init,
             sidecar: init && spec.restart_policy.as_deref() == Some("Always"),
             ready: status.is_some_and(|s| s.ready),
             restarts: status.map_or(0, |s| s.restart_count.max(0) as u32),
             state: status
                 .and_then(|s| s.state.as_ref())
-                .map_or(ContainerState::Unknown, state),
+                .map_or(ContainerState::Unknown, |s| state(s, secrets)),
             last_termination: status
                 .and_then(|s| s.last_state.as_ref())
                 .and_then(|s| s.terminated.as_ref())
-                .map(termination),
+                .map(|t| termination(t, secrets)),
         }
     })
 }
 
-fn state(state: &core::ContainerState) -> ContainerState {
+fn state(state: &core::ContainerState, secrets: &Redactor) -> ContainerState {
     if let Some(t) = &state.terminated {
-        ContainerState::Terminated(termination(t))
+        ContainerState::Terminated(termination(t, secrets))
     } else if let Some(w) = &state.waiting {
         ContainerState::Waiting {
-            reason: text(&w.reason),
-            message: text(&w.message),
+            reason: text(&w.reason, secrets),
+            message: text(&w.message, secrets),
         }
     } else if let Some(r) = &state.running {
         ContainerState::Running {
@@ -141,12 +147,12 @@ fn state(state: &core::ContainerState) -> ContainerState {
     }
 }
 
-fn termination(t: &core::ContainerStateTerminated) -> Termination {
+fn termination(t: &core::ContainerStateTerminated, secrets: &Redactor) -> Termination {
     Termination {
-        reason: text(&t.reason),
+        reason: text(&t.reason, secrets),
         exit_code: t.exit_code,
         signal: t.signal,
-        message: text(&t.message),
+        message: text(&t.message, secrets),
         finished: t.finished_at.as_ref().map(nanos),
     }
 }
@@ -249,7 +255,7 @@ fn health(reason: &str, phase: &str, containers: &[Container]) -> Health {
     }
 }
 
-pub fn event(event: &core::Event) -> PodEvent {
+pub fn event(event: &core::Event, secrets: &Redactor) -> PodEvent {
     let last = event
         .last_timestamp
         .as_ref()
@@ -263,8 +269,8 @@ pub fn event(event: &core::Event) -> PodEvent {
         .or_else(|| event.reporting_component.clone());
     PodEvent {
         warning: event.type_.as_deref() == Some("Warning"),
-        reason: text(&event.reason),
-        message: text(&event.message),
+        reason: text(&event.reason, secrets),
+        message: text(&event.message, secrets),
         count: event
             .series
             .as_ref()
@@ -273,7 +279,7 @@ pub fn event(event: &core::Event) -> PodEvent {
             .unwrap_or(1)
             .max(1) as u32,
         last,
-        source: text(&source),
+        source: text(&source, secrets),
     }
 }
 
@@ -298,7 +304,7 @@ pub fn log_labels(request: &PodLogRequest) -> Arc<Labels> {
 }
 
 /// A line of `kubectl logs --timestamps`: an RFC 3339 time, a space, the line.
-pub fn log_line(raw: &str, labels: &Arc<Labels>) -> LogLine {
+pub fn log_line(raw: &str, labels: &Arc<Labels>, secrets: &Redactor) -> LogLine {
     let (timestamp, line) = raw
         .split_once(' ')
         .and_then(|(time, rest)| Some((at(&time.parse::<Timestamp>().ok()?), rest)))
@@ -306,7 +312,7 @@ pub fn log_line(raw: &str, labels: &Arc<Labels>) -> LogLine {
     LogLine {
         timestamp,
         labels: Arc::clone(labels),
-        line: SafeText::new(line),
+        line: secrets.safe(line),
     }
 }
 
@@ -351,7 +357,7 @@ mod tests {
             names.map(container).to_vec(),
             names.map(|n| status(n, i32::MAX, true)).to_vec(),
         );
-        assert_eq!(pod(&wire).restarts, u32::MAX);
+        assert_eq!(pod(&wire, &Redactor::default()).restarts, u32::MAX);
     }
 
     #[test]
@@ -364,7 +370,7 @@ mod tests {
                 status("a", 9, true),
             ],
         );
-        let converted = pod(&wire);
+        let converted = pod(&wire, &Redactor::default());
         let restarts: Vec<u32> = converted.containers.iter().map(|c| c.restarts).collect();
         assert_eq!(restarts, [1, 2]);
         assert_eq!((converted.ready, converted.restarts), ((1, 2), 3));
@@ -381,7 +387,7 @@ mod tests {
             names.iter().rev().map(|n| status(n, 1, true)).collect(),
         );
         let started = std::time::Instant::now();
-        let converted = pod(&wire);
+        let converted = pod(&wire, &Redactor::default());
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
         assert_eq!(converted.ready, (u16::MAX, u16::MAX));
         assert_eq!(converted.restarts, 70_000);

@@ -7,10 +7,14 @@ pub mod cap;
 pub mod convert;
 pub mod proxy;
 
-use super::answer::{MAX_BODY_BYTES, root_cause};
-use super::{BackendError, ErrorKind, Source};
+use super::answer::{MAX_BODY_BYTES, body_words, root_cause};
+use super::error::{
+    BackendError, CredentialProblem, ErrorKind, KubeconfigProblem, Misconfigured, Part, Problem,
+    ServerWords, Source, TooLarge, Unreadable,
+};
 use crate::domain::log::{CUT_MARK, MAX_LINE_BYTES};
 use crate::domain::{LogLine, PodChange, PodEvent, PodKey};
+use crate::secret::Redactor;
 use futures::{Stream, StreamExt};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, LogParams};
@@ -33,6 +37,9 @@ pub struct ClusterSettings {
     pub context: Option<String>,
     /// An API server reached without credentials (the demo's).
     pub url: Option<String>,
+    /// The secrets cut out of what the cluster sends back (the config's,
+    /// the kubeconfig's credentials among them: see [`kubeconfig_secrets`]).
+    pub redactor: Redactor,
 }
 
 /// Which namespaces a list covers.
@@ -86,13 +93,17 @@ impl Cluster {
             return Ok(client.clone());
         }
         let config = self.config(context.as_deref()).await?;
-        remember_credentials(&config.auth_info);
         let client = kube::client::ClientBuilder::try_from(config)
-            .map_err(|e| api_error(&e))?
+            .map_err(|e| api_error(&e, self.redactor()))?
             .with_layer(&cap::CapBodies)
             .build();
         clients.insert(context, client.clone());
         Ok(client)
+    }
+
+    /// The secrets cut out of what this cluster sends back.
+    pub fn redactor(&self) -> &Redactor {
+        &self.settings.redactor
     }
 
     /// Drops a context's client after the cluster refused its credentials:
@@ -104,13 +115,16 @@ impl Cluster {
     }
 
     async fn config(&self, context: Option<&str>) -> Result<kube::Config, BackendError> {
-        let config_error = |e: &KubeconfigError| error(ErrorKind::Config, kubeconfig_words(e));
+        let config_error = |e: &KubeconfigError| {
+            fail(
+                ErrorKind::Config,
+                Problem::Kubeconfig(kubeconfig_problem(e)),
+            )
+        };
         if let Some(url) = &self.settings.url {
             let uri = url.parse().map_err(|_| {
-                error(
-                    ErrorKind::Config,
-                    "bad cluster URL (expected http(s)://host:port)",
-                )
+                let what = Misconfigured::BadClusterUrl;
+                fail(ErrorKind::Config, Problem::Misconfigured(what))
             })?;
             return Ok(kube::Config::new(uri));
         }
@@ -131,13 +145,8 @@ impl Cluster {
             (None, None) => kube::Config::infer().await.map_err(|e| {
                 let why = std::error::Error::source(&e)
                     .and_then(|s| s.downcast_ref::<KubeconfigError>())
-                    .map_or_else(String::new, |k| format!(": {}", kubeconfig_words(k)));
-                error(
-                    ErrorKind::Config,
-                    format!(
-                        "no usable kubeconfig ($KUBECONFIG, ~/.kube/config) and not in a pod{why}"
-                    ),
-                )
+                    .map(kubeconfig_problem);
+                fail(ErrorKind::Config, Problem::NoKubeconfig(why))
             })?,
         };
         config.connect_timeout = Some(Duration::from_secs(10));
@@ -159,9 +168,11 @@ impl Cluster {
             Err(e) if status_code(&e) == Some(401) => {
                 self.forget(context).await;
                 let client = self.client(context).await?;
-                request(client).await.map_err(|e| api_error(&e))
+                request(client)
+                    .await
+                    .map_err(|e| api_error(&e, self.redactor()))
             }
-            result => result.map_err(|e| api_error(&e)),
+            result => result.map_err(|e| api_error(&e, self.redactor())),
         }
     }
 
@@ -239,20 +250,20 @@ impl Cluster {
                         }
                         Ok(watcher::Event::InitApply(pod)) => {
                             if let Some(list) = &mut listing {
-                                list.push(convert::pod(&pod));
+                                list.push(convert::pod(&pod, self.redactor()));
                             }
                             continue; // still listing: the deadline stands
                         }
                         Ok(watcher::Event::InitDone) => {
                             Ok(PodChange::Reset(listing.take().unwrap_or_default()))
                         }
-                        Ok(watcher::Event::Apply(pod)) => {
-                            Ok(PodChange::Applied(Box::new(convert::pod(&pod))))
-                        }
+                        Ok(watcher::Event::Apply(pod)) => Ok(PodChange::Applied(Box::new(
+                            convert::pod(&pod, self.redactor()),
+                        ))),
                         Ok(watcher::Event::Delete(pod)) => {
-                            Ok(PodChange::Deleted(convert::key(&pod)))
+                            Ok(PodChange::Deleted(convert::key(&pod, self.redactor())))
                         }
-                        Err(e) => Err(watch_error(&e)),
+                        Err(e) => Err(watch_error(&e, self.redactor())),
                     };
                     due = None; // the list ended, or said why not
                     let refused = matches!(&change, Err(e) if e.status == Some(401));
@@ -287,7 +298,11 @@ impl Cluster {
                 async move { api.list(&params).await }
             })
             .await?;
-        let mut events: Vec<PodEvent> = events.items.iter().map(convert::event).collect();
+        let mut events: Vec<PodEvent> = events
+            .items
+            .iter()
+            .map(|e| convert::event(e, self.redactor()))
+            .collect();
         events.sort_by_key(|e| std::cmp::Reverse(e.last));
         Ok(events)
     }
@@ -338,10 +353,13 @@ impl Cluster {
                 let mut failed = None;
                 for line in batch {
                     match line {
-                        Ok(line) => batch_lines.push(convert::log_line(&line, &labels)),
+                        Ok(line) => {
+                            batch_lines.push(convert::log_line(&line, &labels, self.redactor()))
+                        }
                         Err(e) => {
+                            let cause = self.redactor().safe(&e.to_string());
                             failed =
-                                Some(error(ErrorKind::Decode, format!("log stream broke: {e}")))
+                                Some(fail(ErrorKind::Decode, Problem::LogStreamBroke { cause }))
                         }
                     }
                 }
@@ -441,16 +459,17 @@ impl Drop for AbortOnDrop {
     }
 }
 
-fn error(kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
-    BackendError::new(Source::Kubernetes, kind, message)
+fn fail(kind: ErrorKind, problem: Problem) -> BackendError {
+    BackendError::of(Source::Kubernetes, kind, problem)
 }
 
 /// The API server said nothing for `deadline`.
 fn silent(deadline: Duration) -> BackendError {
-    error(
-        ErrorKind::Timeout,
-        format!("no answer within {}s; still asking", deadline.as_secs_f32()),
-    )
+    let problem = Problem::NoAnswerWithin {
+        after: deadline,
+        still_asking: true,
+    };
+    fail(ErrorKind::Timeout, problem)
 }
 
 fn status_code(e: &kube::Error) -> Option<u16> {
@@ -460,91 +479,98 @@ fn status_code(e: &kube::Error) -> Option<u16> {
     }
 }
 
-/// What the API server said, or why it could not be reached, in words an
-/// engineer can act on. Kubernetes' own messages name the user, the verb
-/// and the resource of an RBAC refusal; they are kept.
-/// Makes a kubeconfig's token and password known secrets, to be cut out
-/// of what comes back. A credential plugin's token is not known here:
-/// kube keeps it.
-fn remember_credentials(auth: &kube::config::AuthInfo) {
+/// Where a pod's service account token is, when triage runs in a pod.
+const SERVICE_ACCOUNT_TOKEN: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/// The tokens and passwords the cluster may be reached with, to be cut
+/// out of what comes back: every user's of the kubeconfig these settings
+/// read (any context may be switched to), and a pod's service account
+/// token. Read once, with the configuration; a credential plugin's token
+/// is not known here: kube keeps it.
+pub fn kubeconfig_secrets(settings: &ClusterSettings) -> Vec<String> {
     use secrecy::ExposeSecret;
-    let file = auth
-        .token_file
-        .as_ref()
-        .and_then(|f| std::fs::read_to_string(f).ok());
-    let values = [&auth.token, &auth.password]
-        .into_iter()
-        .flatten()
-        .map(|s| s.expose_secret().to_owned());
-    for value in values.chain(file) {
-        crate::secret::Secret::new(value);
+    if settings.url.is_some() {
+        return Vec::new(); // reached without credentials
     }
+    let file = match &settings.kubeconfig {
+        Some(path) => Kubeconfig::read_from(path),
+        None => Kubeconfig::read(),
+    };
+    let users = file.map(|f| f.auth_infos).unwrap_or_default();
+    let mut values = Vec::new();
+    for auth in users.iter().filter_map(|u| u.auth_info.as_ref()) {
+        let held = [&auth.token, &auth.password].into_iter().flatten();
+        values.extend(held.map(|s| s.expose_secret().to_owned()));
+        let file = auth.token_file.as_ref();
+        values.extend(file.and_then(|f| std::fs::read_to_string(f).ok()));
+    }
+    values.extend(std::fs::read_to_string(SERVICE_ACCOUNT_TOKEN).ok());
+    values
 }
 
-pub(crate) fn api_error(e: &kube::Error) -> BackendError {
+/// What the API server said, or why it could not be reached, its words
+/// cut of `secrets`. Kubernetes' own messages name the user, the verb and
+/// the resource of an RBAC refusal; they are kept.
+pub(crate) fn api_error(e: &kube::Error, secrets: &Redactor) -> BackendError {
     match e {
         kube::Error::Api(status) => {
-            let (kind, hint) = match status.code {
-                401 => (
-                    ErrorKind::Http,
-                    " (the cluster refused the credentials: an expired token? log in again)",
-                ),
-                403 => (
-                    ErrorKind::Http,
-                    " (RBAC: ask for this verb on this resource)",
-                ),
-                404 => (ErrorKind::NotFound, ""),
-                _ => (ErrorKind::Http, ""),
+            let kind = match status.code {
+                404 => ErrorKind::NotFound,
+                _ => ErrorKind::Http,
             };
-            let message = if status.message.is_empty() {
-                status.reason.clone()
+            let words = if status.message.is_empty() {
+                ServerWords::Said(secrets.safe(&status.reason))
             } else {
                 // Not always Kubernetes' own: a proxy's page or text, which
                 // kube passes on whole.
-                super::answer::body_words(status.message.trim(), false)
+                body_words(status.message.trim(), false, secrets)
             };
-            BackendError {
-                status: Some(status.code),
-                ..error(kind, format!("{message}{hint}"))
-            }
-        }
-        kube::Error::Auth(e) => error(ErrorKind::Config, auth_words(e)),
-        kube::Error::SerdeError(e) => error(ErrorKind::Decode, format!("unreadable answer: {e}")),
-        other => {
-            // A refresh of credentials fails inside a request, too.
-            if let Some(auth) = causes(other).find_map(|c| c.downcast_ref::<AuthError>()) {
-                return error(ErrorKind::Config, auth_words(auth));
-            }
-            if causes(other).any(|c| c.is::<http_body_util::LengthLimitError>()) {
-                return error(
-                    ErrorKind::TooLarge,
-                    format!(
-                        "the answer is larger than {} MiB; stopped reading there",
-                        MAX_BODY_BYTES / 1024 / 1024
-                    ),
-                );
-            }
-            let cause = root_cause(other);
-            let kind = if cause.contains("timed out") || cause.contains("deadline") {
-                ErrorKind::Timeout
-            } else {
-                ErrorKind::Unreachable
+            let problem = Problem::ClusterRefused {
+                status: status.code,
+                words,
             };
-            error(kind, format!("cannot reach the cluster: {cause}"))
+            fail(kind, problem).with_status(status.code)
         }
+        kube::Error::Auth(e) => fail(ErrorKind::Config, Problem::Credentials(credentials(e))),
+        kube::Error::SerdeError(e) => {
+            let why = Unreadable::Json(secrets.safe(&e.to_string()));
+            let what = Part::ClusterAnswer;
+            fail(ErrorKind::Decode, Problem::Unreadable { what, why })
+        }
+        other => unreachable_error(other, secrets),
     }
 }
 
-fn watch_error(e: &watcher::Error) -> BackendError {
+/// A request that got no answer from the API server: refreshing the
+/// credentials failed, the cap stopped it, or the connection did.
+fn unreachable_error(e: &kube::Error, secrets: &Redactor) -> BackendError {
+    if let Some(auth) = causes(e).find_map(|c| c.downcast_ref::<AuthError>()) {
+        return fail(ErrorKind::Config, Problem::Credentials(credentials(auth)));
+    }
+    if causes(e).any(|c| c.is::<http_body_util::LengthLimitError>()) {
+        let limit = MAX_BODY_BYTES as u64;
+        return fail(
+            ErrorKind::TooLarge,
+            Problem::TooLarge(TooLarge::Stopped { limit }),
+        );
+    }
+    let cause = root_cause(e);
+    let kind = if cause.contains("timed out") || cause.contains("deadline") {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Unreachable
+    };
+    let cause = secrets.safe(&cause);
+    fail(kind, Problem::ClusterUnreachable { cause })
+}
+
+fn watch_error(e: &watcher::Error, secrets: &Redactor) -> BackendError {
     match e {
         watcher::Error::InitialListFailed(e)
         | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => api_error(e),
-        watcher::Error::WatchError(status) => api_error(&kube::Error::Api(status.clone())),
-        watcher::Error::NoResourceVersion => error(
-            ErrorKind::Decode,
-            "the list has no resourceVersion: the server cannot be watched",
-        ),
+        | watcher::Error::WatchFailed(e) => api_error(e, secrets),
+        watcher::Error::WatchError(status) => api_error(&kube::Error::Api(status.clone()), secrets),
+        watcher::Error::NoResourceVersion => fail(ErrorKind::Decode, Problem::NotWatchable),
     }
 }
 
@@ -554,68 +580,48 @@ fn causes<'a>(
     std::iter::successors(Some(e), |e| e.source())
 }
 
-/// Why credentials could not be had, in words that cannot carry them: a
+/// Why credentials could not be had, kept to what cannot carry them: a
 /// plugin's output, its command line and environment, a kubeconfig's
-/// YAML may all hold tokens, so none of them is quoted.
-fn auth_words(e: &AuthError) -> String {
-    let what = match e {
-        AuthError::AuthExecStart(io) => {
-            format!("the credential plugin could not start ({})", io.kind())
-        }
-        AuthError::AuthExecRun { out, .. } => {
-            format!(
-                "the credential plugin failed ({}); run it by hand to see why",
-                out.status
-            )
-        }
+/// YAML may all hold tokens, so none of them is kept.
+fn credentials(e: &AuthError) -> CredentialProblem {
+    match e {
+        AuthError::AuthExecStart(io) => CredentialProblem::PluginStart(io.kind()),
+        AuthError::AuthExecRun { out, .. } => CredentialProblem::PluginFailed(out.status),
         AuthError::AuthExecParse(_) | AuthError::ExecPluginFailed => {
-            "the credential plugin's answer is not an ExecCredential".into()
+            CredentialProblem::NotExecCredential
         }
-        AuthError::ReadTokenFile(io, path) => {
-            format!(
-                "cannot read the token file {} ({})",
-                path.display(),
-                io.kind()
-            )
-        }
-        AuthError::MalformedTokenExpirationDate(_) => {
-            "the credential plugin's expirationTimestamp is not a time".into()
-        }
-        _ => "the kubeconfig's user gives no usable credentials".into(),
-    };
-    format!("cannot get credentials: {what}")
+        AuthError::ReadTokenFile(io, path) => CredentialProblem::TokenFile {
+            path: path.clone(),
+            io: io.kind(),
+        },
+        AuthError::MalformedTokenExpirationDate(_) => CredentialProblem::BadExpiry,
+        _ => CredentialProblem::Unusable,
+    }
 }
 
 /// What is wrong with a kubeconfig, without quoting it (it holds tokens).
-fn kubeconfig_words(e: &KubeconfigError) -> String {
+fn kubeconfig_problem(e: &KubeconfigError) -> KubeconfigProblem {
     match e {
-        KubeconfigError::CurrentContextNotSet => {
-            "the kubeconfig has no current context: give --kube-context".into()
-        }
-        KubeconfigError::LoadContext(name) => format!("the kubeconfig has no context {name:?}"),
+        KubeconfigError::CurrentContextNotSet => KubeconfigProblem::NoCurrentContext,
+        KubeconfigError::LoadContext(name) => KubeconfigProblem::NoContext(name.clone()),
         KubeconfigError::LoadClusterOfContext(name) => {
-            format!("the kubeconfig names no cluster for context {name:?}")
+            KubeconfigProblem::NoClusterFor(name.clone())
         }
-        KubeconfigError::FindPath => "no kubeconfig found ($KUBECONFIG, ~/.kube/config)".into(),
-        KubeconfigError::ReadConfig(io, path) => {
-            format!(
-                "cannot read the kubeconfig {} ({})",
-                path.display(),
-                io.kind()
-            )
-        }
-        KubeconfigError::Parse(_) => {
-            "the kubeconfig is not valid YAML (not quoted: it may hold credentials)".into()
-        }
+        KubeconfigError::FindPath => KubeconfigProblem::NotFound,
+        KubeconfigError::ReadConfig(io, path) => KubeconfigProblem::CannotRead {
+            path: path.clone(),
+            io: io.kind(),
+        },
+        KubeconfigError::Parse(_) => KubeconfigProblem::NotYaml,
         KubeconfigError::MissingClusterUrl | KubeconfigError::ParseClusterUrl(_) => {
-            "the kubeconfig's cluster has no usable server URL".into()
+            KubeconfigProblem::NoServerUrl
         }
         KubeconfigError::LoadCertificateAuthority(_) | KubeconfigError::ParseCertificates(_) => {
-            "the kubeconfig's certificate authority cannot be read".into()
+            KubeconfigProblem::BadCertificateAuthority
         }
         KubeconfigError::LoadClientCertificate(_) | KubeconfigError::LoadClientKey(_) => {
-            "the kubeconfig's client certificate or key cannot be read".into()
+            KubeconfigProblem::BadClientCertificate
         }
-        _ => "the kubeconfig cannot be used (check it with `kubectl config view`)".into(),
+        _ => KubeconfigProblem::Unusable,
     }
 }

@@ -4,8 +4,9 @@
 
 use super::Cluster;
 use crate::backend::answer::{Answer, BodyCap, root_cause};
+use crate::backend::error::{BackendError, ErrorKind, Misconfigured, Problem, Source};
 use crate::backend::retry::parse_retry_after;
-use crate::backend::{BackendError, ErrorKind, Source};
+use crate::domain::SafeText;
 use http_body_util::BodyExt;
 use reqwest::header::HeaderMap;
 use std::fmt;
@@ -26,8 +27,8 @@ pub struct ServiceRef {
 
 impl ServiceRef {
     /// Reads `kube://<namespace>/<service>:<port>[/path]`.
-    pub fn parse(url: &str) -> Result<ServiceRef, String> {
-        let usage = || format!("expected {SCHEME}<namespace>/<service>:<port>[/path]");
+    pub fn parse(url: &str) -> Result<ServiceRef, Misconfigured> {
+        let usage = || Misconfigured::BadServiceUrl { url: None };
         let rest = url.strip_prefix(SCHEME).ok_or_else(usage)?;
         let (namespace, rest) = rest.split_once('/').ok_or_else(usage)?;
         let (service_port, path) = rest.split_once('/').unwrap_or((rest, ""));
@@ -39,11 +40,9 @@ impl ServiceRef {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
         };
         if !dns(namespace) || !dns(name) || !dns(&port.to_ascii_lowercase()) {
-            return Err(format!(
-                "{}: namespace, service and port must be Kubernetes names; {}",
-                crate::secret::redact_url(url),
-                usage()
-            ));
+            return Err(Misconfigured::BadServiceUrl {
+                url: Some(crate::secret::redact_url(url)),
+            });
         }
         let path = path.trim_matches('/');
         Ok(ServiceRef {
@@ -121,13 +120,14 @@ impl ServiceProxy {
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }
-            let request = request
-                .body(kube::client::Body::empty())
-                .map_err(|e| self.error(source, ErrorKind::Config, format!("bad request: {e}")))?;
+            let request = request.body(kube::client::Body::empty()).map_err(|e| {
+                let what = Misconfigured::BadRequest(SafeText::new(&e.to_string()));
+                self.fail(source, ErrorKind::Config, Problem::Misconfigured(what))
+            })?;
             let response = client
                 .send(request)
                 .await
-                .map_err(|e| super::api_error(&e).with_source(source))?;
+                .map_err(|e| super::api_error(&e, self.cluster.redactor()).with_source(source))?;
             let answer = self.read(source, response).await?;
             if answer.status == 401 && !retried {
                 // Credentials expired: renew them once (see Cluster::forget).
@@ -159,16 +159,13 @@ impl ServiceProxy {
         let content_type = header(http::header::CONTENT_TYPE).unwrap_or_default();
         let location = header(http::header::LOCATION);
         let declared = header(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
-        let too_large = |what| self.error(source, ErrorKind::TooLarge, what);
+        let too_large = |what| self.fail(source, ErrorKind::TooLarge, Problem::TooLarge(what));
         let mut cap = BodyCap::new(declared).map_err(too_large)?;
         let mut body = Vec::new();
         while let Some(frame) = stream.frame().await {
             let frame = frame.map_err(|e| {
-                self.error(
-                    source,
-                    ErrorKind::Decode,
-                    format!("broken answer: {}", root_cause(&e)),
-                )
+                let cause = self.cluster.redactor().safe(&root_cause(&e));
+                self.fail(source, ErrorKind::Decode, Problem::BrokenAnswer { cause })
             })?;
             if let Some(chunk) = frame.data_ref() {
                 cap.take(&mut body, chunk).map_err(too_large)?;
@@ -198,34 +195,22 @@ impl ServiceProxy {
             return None;
         }
         let status: kube::core::Status = serde_json::from_value(body).ok()?;
-        let what = match answer.status {
-            401 => "the cluster refused the credentials (an expired token? log in again)".into(),
-            403 => format!(
-                "forbidden: the API server needs the RBAC verb `get` on `services/proxy` in namespace {}",
-                self.service.namespace
-            ),
-            404 => "no such service".into(),
-            503 => "the service has no ready endpoints".into(),
-            _ => "the API server refused".into(),
-        };
         let kind = if answer.status == 404 {
             ErrorKind::NotFound
         } else {
             ErrorKind::Http
         };
-        let message = format!("{what}: {}", status.message);
-        Some(BackendError {
-            status: Some(answer.status),
-            ..self.error(source, kind, message)
-        })
+        let refused = Problem::ProxyRefused {
+            status: answer.status,
+            namespace: self.service.namespace.clone(),
+            words: self.cluster.redactor().safe(&status.message),
+        };
+        Some(self.fail(source, kind, refused).with_status(answer.status))
     }
 
-    pub fn error(&self, source: Source, kind: ErrorKind, message: impl AsRef<str>) -> BackendError {
-        BackendError::new(
-            source,
-            kind,
-            format!("{}: {}", self.service, message.as_ref()),
-        )
+    /// An error of `source`, asked through this proxy.
+    pub fn fail(&self, source: Source, kind: ErrorKind, problem: Problem) -> BackendError {
+        BackendError::of(source, kind, problem).via(self.service.to_string())
     }
 }
 
@@ -238,7 +223,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn service_urls_name_the_proxy_path() -> Result<(), String> {
+    fn service_urls_name_the_proxy_path() -> Result<(), Misconfigured> {
         let tempo = ServiceRef::parse("kube://observability/tempo:3200")?;
         assert_eq!(
             tempo.proxy_path("api/v2/traces/abc"),
