@@ -24,9 +24,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-cargo build --locked --all-targets
+cargo build --locked --workspace --all-targets
 cargo fmt --all -- --check
-cargo clippy --locked --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 
 # Licences, sources and bans (deny.toml). Advisories need the RustSec
@@ -37,7 +37,7 @@ fi
 cargo deny --locked check bans licenses sources
 
 cargo check --locked --no-default-features  # triage without the demo
-cargo test --locked
+cargo test --locked --workspace
 
 # Each fuzz target for 15 s, seeded from the fixtures; a crash fails.
 fuzz/run.sh

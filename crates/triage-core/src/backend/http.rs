@@ -460,42 +460,38 @@ mod tests {
         }
     }
 
-    fn error_message(answer: &Answer) -> String {
-        server_words(answer, &Redactor::default()).to_string()
+    fn words(answer: &Answer) -> ServerWords {
+        server_words(answer, &Redactor::default())
+    }
+
+    fn said(text: &str) -> ServerWords {
+        ServerWords::Said(SafeText::new(text))
     }
 
     #[test]
     fn error_bodies_keep_the_servers_words() {
+        let text = answer(400, "text/plain", "parse error at line 1\n");
+        assert_eq!(words(&text), said("parse error at line 1"));
+        let json = r#"{"status":"error","error":"bad_data: x"}"#;
         assert_eq!(
-            error_message(&answer(400, "text/plain", "parse error at line 1\n")),
-            "parse error at line 1"
+            words(&answer(400, "application/json", json)),
+            said("bad_data: x")
+        );
+        let page = "<html><title>502 Bad Gateway</title></html>";
+        assert_eq!(
+            words(&answer(502, "text/html", page)),
+            ServerWords::HtmlPage {
+                title: Some(SafeText::new("502 Bad Gateway"))
+            }
         );
         assert_eq!(
-            error_message(&answer(
-                400,
-                "application/json",
-                r#"{"status":"error","error":"bad_data: x"}"#
-            )),
-            "bad_data: x"
+            words(&answer(404, "", "")),
+            ServerWords::Nothing { status: 404 }
         );
-        assert_eq!(
-            error_message(&answer(
-                502,
-                "text/html",
-                "<html><title>502 Bad Gateway</title></html>"
-            )),
-            "an HTML page, probably from a proxy in front of the server: 502 Bad Gateway"
-        );
-        assert_eq!(
-            error_message(&answer(404, "", "")),
-            "empty answer with status 404"
-        );
-        assert_eq!(
-            error_message(&answer(500, "", &"x".repeat(1000)))
-                .chars()
-                .count(),
-            301
-        );
+        let ServerWords::Said(long) = words(&answer(500, "", &"x".repeat(1000))) else {
+            panic!("the text itself");
+        };
+        assert_eq!(long.as_str().chars().count(), 301, "shortened, with a mark");
     }
 
     #[test]
