@@ -14,7 +14,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use triage_core::config::Theme;
 use triage_core::domain::text::width;
-use triage_core::domain::time::format_age;
 use triage_core::domain::{AlertState, Unit};
 
 /// Columns of the state, severity and age; names take up to `MAX_NAME`.
@@ -140,7 +139,7 @@ fn row_line(row: &AlertRow, name_width: usize, screen: usize, state: &State) -> 
     };
     let age = alert
         .active_since
-        .map_or(String::new(), |t| format_age(state.now.saturating_sub(t)));
+        .map_or(String::new(), |t| format::age(state.now.saturating_sub(t)));
     let used = 1 + STATE_WIDTH + SEVERITY_WIDTH + name_width + 1 + AGE_WIDTH;
     Line::from(vec![
         Span::raw(" "),
@@ -192,7 +191,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, row: &AlertRow, state: &State) {
         format!(
             "{} ({} ago)",
             clock(t, state.settings.utc),
-            format_age(state.now.saturating_sub(t))
+            format::age(state.now.saturating_sub(t))
         )
     });
     let mut lines = vec![field("active since", since), field("value", value(row))];

@@ -1,7 +1,7 @@
 //! Numbers and times as the screen writes them: clocks, ages, durations,
 //! values with their units.
 
-use triage_core::domain::time::format_duration;
+use triage_core::domain::time::NANOS_PER_SEC;
 use triage_core::domain::{Nanos, Unit};
 
 /// A time of day to the millisecond, in UTC or the local zone.
@@ -13,6 +13,34 @@ pub fn clock(timestamp: Nanos, utc: bool) -> String {
         time.with_timezone(&chrono::Local)
             .format("%H:%M:%S%.3f")
             .to_string()
+    }
+}
+
+/// A duration for people: `850µs`, `12.3ms`, `4.20s`, `3m05s`.
+pub fn duration(nanos: i64) -> String {
+    let n = nanos.max(0) as f64;
+    match nanos.max(0) {
+        0..1_000 => format!("{nanos}ns"),
+        1_000..1_000_000 => format!("{:.0}µs", n / 1e3),
+        1_000_000..10_000_000 => format!("{:.2}ms", n / 1e6),
+        10_000_000..1_000_000_000 => format!("{:.1}ms", n / 1e6),
+        1_000_000_000..60_000_000_000 => format!("{:.2}s", n / 1e9),
+        _ => {
+            let secs = nanos / NANOS_PER_SEC;
+            format!("{}m{:02}s", secs / 60, secs % 60)
+        }
+    }
+}
+
+/// How long something has been going on, to a glance: `45s`, `12m`,
+/// `3h05m`, `2d04h`.
+pub fn age(nanos: i64) -> String {
+    let secs = nanos.max(0) / NANOS_PER_SEC;
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86_400 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
+        _ => format!("{}d{:02}h", secs / 86_400, secs % 86_400 / 3600),
     }
 }
 
@@ -29,9 +57,7 @@ pub fn size(n: u64) -> String {
 pub fn value(value: f64, unit: Unit) -> String {
     let magnitude = value.abs();
     match unit {
-        Unit::Seconds if magnitude > 0.0 && magnitude < 1.0 => {
-            format_duration((value * 1e9) as i64)
-        }
+        Unit::Seconds if magnitude > 0.0 && magnitude < 1.0 => duration((value * 1e9) as i64),
         Unit::Seconds => format!("{}s", short(value)),
         Unit::Bytes => {
             let (scaled, suffix) = [
@@ -85,5 +111,24 @@ mod tests {
         assert_eq!(value(1250.0, Unit::None), "1.25k");
         assert_eq!(value(0.0, Unit::None), "0");
         assert_eq!(value(0.1234, Unit::None), "0.12");
+    }
+
+    #[test]
+    fn durations_format() {
+        assert_eq!(duration(500), "500ns");
+        assert_eq!(duration(850_000), "850µs");
+        assert_eq!(duration(4_000_000), "4.00ms");
+        assert_eq!(duration(115_000_000), "115.0ms");
+        assert_eq!(duration(4_200_000_000), "4.20s");
+        assert_eq!(duration(185 * NANOS_PER_SEC), "3m05s");
+    }
+
+    #[test]
+    fn ages_format() {
+        assert_eq!(age(-5), "0s");
+        assert_eq!(age(45 * NANOS_PER_SEC), "45s");
+        assert_eq!(age(750 * NANOS_PER_SEC), "12m");
+        assert_eq!(age(11_100 * NANOS_PER_SEC), "3h05m");
+        assert_eq!(age(187_200 * NANOS_PER_SEC), "2d04h");
     }
 }

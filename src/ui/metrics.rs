@@ -18,7 +18,6 @@ use ratatui::widgets::canvas::{Canvas, Line as CanvasLine, Points};
 use triage_core::config::Theme;
 use triage_core::domain::Nanos;
 use triage_core::domain::Unit;
-use triage_core::domain::time::format_duration;
 
 /// Legend rows at most; the legend scrolls with its cursor beyond that.
 const LEGEND_ROWS: usize = 5;
@@ -157,7 +156,7 @@ fn summary(view: &MetricsView, model: &MetricsModel, theme: &Theme) -> Line<'sta
         Span::styled(format!(" {}", view.title), theme.accent()),
         Span::raw(format!(
             " · {} window",
-            format_duration(view.span.as_nanos() as i64)
+            format::duration(view.span.as_nanos() as i64)
         )),
         Span::raw(format!(" · {} series", model.series.len())),
     ];

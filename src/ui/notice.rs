@@ -11,7 +11,6 @@ use triage_core::backend::error::{
     TooLarge, Transport, Unreadable,
 };
 use triage_core::backend::{BackendError, ErrorKind, Source};
-use triage_core::domain::time::{format_age, format_duration};
 
 /// What the message line says.
 pub fn words(notice: &Notice) -> String {
@@ -66,7 +65,7 @@ pub fn words(notice: &Notice) -> String {
         Notice::ShowingSince(since) => match since {
             Some(since) => format!(
                 "showing the last {}",
-                format_duration(i64::try_from(since.as_nanos()).unwrap_or(i64::MAX))
+                format::duration(i64::try_from(since.as_nanos()).unwrap_or(i64::MAX))
             ),
             None => "showing the whole log".into(),
         },
@@ -160,7 +159,7 @@ pub fn message(m: &Message) -> String {
         wait: Some(wait), ..
     } = &m.problem
     {
-        let wait = format_age(i64::try_from(wait.as_nanos()).unwrap_or(i64::MAX));
+        let wait = format::age(i64::try_from(wait.as_nanos()).unwrap_or(i64::MAX));
         words.push_str(&format!(
             "; the server asks to wait {wait} before asking again"
         ));

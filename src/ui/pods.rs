@@ -1,6 +1,7 @@
 //! Pods: the live list (a row each, as `kubectl get pods -o wide` shows
 //! them) and one pod's detail. Only the rows on screen are built.
 
+use super::format;
 use super::notice::backend_error as describe;
 use super::text::{fit, pad};
 use super::theme::Styles;
@@ -20,7 +21,6 @@ use triage_core::backend::cluster::Namespaces;
 use triage_core::config::Theme;
 use triage_core::domain::pod::{Container, ContainerState, Health, Termination};
 use triage_core::domain::text::width;
-use triage_core::domain::time::format_age;
 use triage_core::domain::{Labels, Nanos, Pod};
 
 const MAX_NAMESPACE: usize = 20;
@@ -192,7 +192,7 @@ fn restarts(pod: &Pod, now: Nanos) -> String {
     match &pod.last_restart {
         Some(last) if pod.restarts > 0 => {
             let when = last.finished.map_or(String::new(), |t| {
-                format!(" {} ago", format_age(now.saturating_sub(t)))
+                format!(" {} ago", format::age(now.saturating_sub(t)))
             });
             format!("{} ({}{when})", pod.restarts, last.reason)
         }
@@ -201,7 +201,7 @@ fn restarts(pod: &Pod, now: Nanos) -> String {
 }
 
 fn age(created: Option<Nanos>, now: Nanos) -> String {
-    created.map_or("?".into(), |t| format_age(now.saturating_sub(t)))
+    created.map_or("?".into(), |t| format::age(now.saturating_sub(t)))
 }
 
 /// Rows for printing all of a pod's detail.
@@ -293,7 +293,7 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
             theme.warn()
         };
         let since = c.since.map_or(String::new(), |t| {
-            format!("{} ago", format_age(now.saturating_sub(t)))
+            format!("{} ago", format::age(now.saturating_sub(t)))
         });
         let why = [c.reason.as_str(), c.message.as_str()]
             .into_iter()
@@ -328,7 +328,7 @@ fn detail_lines(view: &PodView, state: &State, screen: usize) -> Vec<Line<'stati
         Loadable::Ready(events) => {
             for e in events {
                 let when = e.last.map_or("?".into(), |t| {
-                    format!("{} ago", format_age(now.saturating_sub(t)))
+                    format!("{} ago", format::age(now.saturating_sub(t)))
                 });
                 let count = if e.count > 1 {
                     format!(" x{}", e.count)
@@ -366,7 +366,7 @@ fn container_lines(c: &Container, now: Nanos, screen: usize, theme: &Theme) -> [
     let (state, style) = match &c.state {
         ContainerState::Running { since } => (
             since.map_or("Running".into(), |t| {
-                format!("Running for {}", format_age(now.saturating_sub(t)))
+                format!("Running for {}", format::age(now.saturating_sub(t)))
             }),
             if c.ready { theme.ok() } else { theme.warn() },
         ),
@@ -405,7 +405,7 @@ fn termination(t: &Termination, now: Nanos) -> String {
     };
     let signal = t.signal.map_or(String::new(), |s| format!(", signal {s}"));
     let when = t.finished.map_or(String::new(), |f| {
-        format!(" {} ago", format_age(now.saturating_sub(f)))
+        format!(" {} ago", format::age(now.saturating_sub(f)))
     });
     format!("{reason} (exit {}{signal}){when}", t.exit_code)
 }

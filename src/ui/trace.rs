@@ -1,6 +1,7 @@
 //! The trace view: a span waterfall on a time ruler, and the selected
 //! span's detail.
 
+use super::format;
 use super::text::{fit, pad, word_wrap};
 use super::theme::Styles;
 use crate::app::Loadable;
@@ -13,7 +14,6 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use triage_core::config::Theme;
-use triage_core::domain::time::format_duration;
 use triage_core::domain::{Attribute, Span as TraceSpan, SpanStatus};
 
 const DURATION_WIDTH: usize = 9;
@@ -81,7 +81,7 @@ fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
             " · {} spans · {} services · {}",
             model.trace.spans.len(),
             model.waterfall.services.len(),
-            format_duration(model.waterfall.duration())
+            format::duration(model.waterfall.duration())
         )),
     ];
     if errors > 0 {
@@ -103,12 +103,12 @@ fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> 
         }
     };
     let total = model.waterfall.duration();
-    let end = format!("{}|", format_duration(total));
+    let end = format!("{}|", format::duration(total));
     let end_at = columns.bar.saturating_sub(end.chars().count());
     write(end_at, &end);
     // Tick labels at each quarter, where they do not run into the end label.
     for quarter in 0..4 {
-        let label = format!("|{}", format_duration(total * quarter / 4));
+        let label = format!("|{}", format::duration(total * quarter / 4));
         let at = columns.bar * quarter as usize / 4;
         if at + label.chars().count() < end_at {
             write(at, &label);
@@ -162,7 +162,7 @@ fn span_row<'a>(
         Span::styled(name_part, name_style),
         Span::raw(" ".repeat(columns.tree.saturating_sub(used))),
         Span::styled(
-            format!("{:>DURATION_WIDTH$} ", format_duration(span.duration())),
+            format!("{:>DURATION_WIDTH$} ", format::duration(span.duration())),
             theme.dim(),
         ),
     ];
@@ -203,7 +203,7 @@ fn bar(span: &TraceSpan, model: &TraceModel, width: usize, style: Style) -> Vec<
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceModel, theme: &Theme) {
-    let offset = |t: i64| format!("+{}", format_duration(t - model.waterfall.start));
+    let offset = |t: i64| format!("+{}", format::duration(t - model.waterfall.start));
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!(" {name:<9}"), theme.dim()),
@@ -231,7 +231,7 @@ fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceMod
             format!(
                 "{} for {}   kind {:?}",
                 offset(span.start),
-                format_duration(span.duration()),
+                format::duration(span.duration()),
                 span.kind
             ),
         ),

@@ -58,34 +58,6 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
     Some(total)
 }
 
-/// A duration for people: `850µs`, `12.3ms`, `4.20s`, `3m05s`.
-pub fn format_duration(nanos: i64) -> String {
-    let n = nanos.max(0) as f64;
-    match nanos.max(0) {
-        0..1_000 => format!("{nanos}ns"),
-        1_000..1_000_000 => format!("{:.0}µs", n / 1e3),
-        1_000_000..10_000_000 => format!("{:.2}ms", n / 1e6),
-        10_000_000..1_000_000_000 => format!("{:.1}ms", n / 1e6),
-        1_000_000_000..60_000_000_000 => format!("{:.2}s", n / 1e9),
-        _ => {
-            let secs = nanos / NANOS_PER_SEC;
-            format!("{}m{:02}s", secs / 60, secs % 60)
-        }
-    }
-}
-
-/// How long something has been going on, to a glance: `45s`, `12m`,
-/// `3h05m`, `2d04h`.
-pub fn format_age(nanos: i64) -> String {
-    let secs = nanos.max(0) / NANOS_PER_SEC;
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3600 => format!("{}m", secs / 60),
-        3600..86_400 => format!("{}h{:02}m", secs / 3600, secs % 3600 / 60),
-        _ => format!("{}d{:02}h", secs / 86_400, secs % 86_400 / 3600),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,24 +71,5 @@ mod tests {
         assert_eq!(parse_duration("soon"), None);
         assert_eq!(parse_duration("5"), None);
         assert_eq!(parse_duration(""), None);
-    }
-
-    #[test]
-    fn durations_format() {
-        assert_eq!(format_duration(500), "500ns");
-        assert_eq!(format_duration(850_000), "850µs");
-        assert_eq!(format_duration(4_000_000), "4.00ms");
-        assert_eq!(format_duration(115_000_000), "115.0ms");
-        assert_eq!(format_duration(4_200_000_000), "4.20s");
-        assert_eq!(format_duration(185 * NANOS_PER_SEC), "3m05s");
-    }
-
-    #[test]
-    fn ages_format() {
-        assert_eq!(format_age(-5), "0s");
-        assert_eq!(format_age(45 * NANOS_PER_SEC), "45s");
-        assert_eq!(format_age(750 * NANOS_PER_SEC), "12m");
-        assert_eq!(format_age(11_100 * NANOS_PER_SEC), "3h05m");
-        assert_eq!(format_age(187_200 * NANOS_PER_SEC), "2d04h");
     }
 }
