@@ -2,6 +2,35 @@
 //! filters. Enough for the demo to answer like Loki, errors included.
 
 use regex::Regex;
+use std::fmt;
+
+/// Why a query is refused. Its words are Loki's: the demo sends them as the
+/// body of its 400.
+#[derive(Debug, PartialEq)]
+pub enum ParseError {
+    /// Where the parser stopped (a byte offset) and what it expected there.
+    Syntax { at: usize, what: String },
+    /// A matcher's or filter's pattern that is not a regex.
+    Regex {
+        pattern: String,
+        source: regex::Error,
+    },
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ParseError::Syntax { at, what } => {
+                write!(f, "parse error at line 1, col {}: {what}", at + 1)
+            }
+            ParseError::Regex { pattern, source } => {
+                write!(f, "invalid regex {pattern:?}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}
 
 pub struct LogQuery {
     matchers: Vec<(String, Match)>,
@@ -36,7 +65,7 @@ impl Match {
 }
 
 impl LogQuery {
-    pub fn parse(text: &str) -> Result<LogQuery, String> {
+    pub fn parse(text: &str) -> Result<LogQuery, ParseError> {
         let mut p = Parser { text, at: 0 };
         p.skip_space();
         p.expect("{")?;
@@ -90,14 +119,17 @@ impl LogQuery {
     }
 }
 
-fn make(op: &str, value: String, anchored: bool) -> Result<Match, String> {
+fn make(op: &str, value: String, anchored: bool) -> Result<Match, ParseError> {
     let regex = |v: &str| {
         let pattern = if anchored {
             format!("^(?:{v})$")
         } else {
             v.to_owned()
         };
-        Regex::new(&pattern).map_err(|e| format!("invalid regex {v:?}: {e}"))
+        Regex::new(&pattern).map_err(|source| ParseError::Regex {
+            pattern: v.to_owned(),
+            source,
+        })
     };
     Ok(match op {
         "=" | "|=" => Match::Equal(value),
@@ -117,8 +149,11 @@ impl Parser<'_> {
         &self.text[self.at..]
     }
 
-    fn error(&self, what: &str) -> String {
-        format!("parse error at line 1, col {}: {what}", self.at + 1)
+    fn error(&self, what: &str) -> ParseError {
+        ParseError::Syntax {
+            at: self.at,
+            what: what.to_owned(),
+        }
     }
 
     fn skip_space(&mut self) {
@@ -134,7 +169,7 @@ impl Parser<'_> {
         found
     }
 
-    fn expect(&mut self, token: &str) -> Result<(), String> {
+    fn expect(&mut self, token: &str) -> Result<(), ParseError> {
         if self.eat(token) {
             Ok(())
         } else if self.rest().is_empty() {
@@ -147,7 +182,7 @@ impl Parser<'_> {
         }
     }
 
-    fn operator<'o>(&mut self, ops: &[&'o str]) -> Result<&'o str, String> {
+    fn operator<'o>(&mut self, ops: &[&'o str]) -> Result<&'o str, ParseError> {
         for op in ops {
             if self.eat(op) {
                 return Ok(op);
@@ -156,7 +191,7 @@ impl Parser<'_> {
         Err(self.error("syntax error: unexpected input, expecting an operator"))
     }
 
-    fn identifier(&mut self) -> Result<String, String> {
+    fn identifier(&mut self) -> Result<String, ParseError> {
         let len = self
             .rest()
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -170,7 +205,7 @@ impl Parser<'_> {
     }
 
     /// A double-quoted string with backslash escapes, or a backtick string.
-    fn string(&mut self) -> Result<String, String> {
+    fn string(&mut self) -> Result<String, ParseError> {
         if self.eat("`") {
             let end = self
                 .rest()
@@ -214,7 +249,7 @@ mod tests {
     }
 
     #[test]
-    fn selectors_and_filters() -> Result<(), String> {
+    fn selectors_and_filters() -> Result<(), ParseError> {
         let q = LogQuery::parse(r#"{namespace="shop", app=~"api|auth"} |= "trace" != "healthz""#)?;
         assert!(q.selects(&labels(&[("namespace", "shop"), ("app", "api")])));
         assert!(!q.selects(&labels(&[("namespace", "shop"), ("app", "frontend")])));
@@ -227,8 +262,14 @@ mod tests {
     fn errors_read_like_lokis() {
         let e = LogQuery::parse(r#"{namespace="shop""#).err();
         assert_eq!(
-            e.as_deref(),
+            e.map(|e| e.to_string()).as_deref(),
             Some("parse error at line 1, col 18: syntax error: unexpected $end, expecting }")
+        );
+        let e = LogQuery::parse(r#"{app=~"("}"#).err();
+        assert!(
+            e.as_ref()
+                .is_some_and(|e| e.to_string().starts_with(r#"invalid regex "(": "#)),
+            "{e:?}"
         );
         assert!(LogQuery::parse(r#"{app!="x"}"#).is_err());
         assert!(LogQuery::parse("rate(x)").is_err());

@@ -33,7 +33,7 @@ async fn query_range(
 ) -> Response {
     let query = match LogQuery::parse(params.get("query").map_or("", String::as_str)) {
         Ok(q) => q,
-        Err(e) => return plain_error(e),
+        Err(e) => return plain_error(e.to_string()),
     };
     let number = |name: &str, default: i64| {
         params

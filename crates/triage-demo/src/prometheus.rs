@@ -4,7 +4,7 @@
 
 use super::data::DemoData;
 use super::metrics::{DURATION, DemoMetrics, Labels, REQUESTS, STEP, TRACE_LABEL, number};
-use super::promql::{Promql, Value};
+use super::promql::{Promql, QueryError, Value};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -12,13 +12,68 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 use triage_core::domain::Nanos;
 use triage_core::domain::time::NANOS_PER_SEC;
 
 type Params = HashMap<String, String>;
-type Answer = Result<serde_json::Value, String>;
+type Answer = Result<serde_json::Value, BadData>;
+
+/// Why a request is refused: Prometheus's `bad_data`, in its words, which
+/// the demo sends as the `error` of the envelope.
+#[derive(Debug)]
+enum BadData {
+    Query(QueryError),
+    /// A time parameter (its name, and its text) that is no time.
+    Time {
+        name: &'static str,
+        text: String,
+    },
+    /// A `step` (its text) that is no duration.
+    Step(String),
+    NonPositiveStep,
+    EndBeforeStart,
+    TooManyPoints,
+    /// A rules `type` other than `alert` and `record`.
+    RuleType(String),
+    /// The evaluation panicked or was cancelled.
+    Task(tokio::task::JoinError),
+}
+
+impl fmt::Display for BadData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            BadData::Query(e) => e.fmt(f),
+            BadData::Time { name, text } => write!(
+                f,
+                "invalid parameter \"{name}\": cannot parse \"{text}\" to a valid timestamp"
+            ),
+            BadData::Step(text) => write!(
+                f,
+                "invalid parameter \"step\": cannot parse \"{text}\" to a valid duration"
+            ),
+            BadData::NonPositiveStep => f.write_str(
+                "zero or negative query resolution step widths are not accepted. Try a positive integer",
+            ),
+            BadData::EndBeforeStart => f.write_str("end timestamp must not be before start time"),
+            BadData::TooManyPoints => f.write_str(
+                "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)",
+            ),
+            BadData::RuleType(other) => write!(f, "not supported value \"{other}\""),
+            BadData::Task(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BadData {}
+
+impl From<QueryError> for BadData {
+    fn from(e: QueryError) -> BadData {
+        BadData::Query(e)
+    }
+}
 
 /// Prometheus refuses longer ranges, so a client must cope with it.
 const MAX_POINTS: i64 = 11_000;
@@ -46,7 +101,7 @@ fn endpoint(answer: fn(&DemoData, &Params) -> Answer) -> MethodRouter<Arc<DemoDa
     get(
         move |State(data): State<Arc<DemoData>>, Query(params): Query<Params>| async move {
             let result = tokio::task::spawn_blocking(move || answer(&data, &params)).await;
-            envelope(result.unwrap_or_else(|e| Err(e.to_string())))
+            envelope(result.unwrap_or_else(|e| Err(BadData::Task(e))))
         },
     )
 }
@@ -57,18 +112,20 @@ fn envelope(answer: Answer) -> Response {
         Ok(data) => axum::Json(json!({ "status": "success", "data": data })).into_response(),
         Err(error) => (
             StatusCode::BAD_REQUEST,
-            axum::Json(json!({ "status": "error", "errorType": "bad_data", "error": error })),
+            axum::Json(
+                json!({ "status": "error", "errorType": "bad_data", "error": error.to_string() }),
+            ),
         )
             .into_response(),
     }
 }
 
-fn promql(params: &Params) -> Result<Promql, String> {
+fn promql(params: &Params) -> Result<Promql, QueryError> {
     Promql::parse(params.get("query").map_or("", String::as_str))
 }
 
 /// A time parameter: Unix seconds with a fraction, or RFC 3339.
-fn time(params: &Params, name: &str, default: Option<Nanos>) -> Result<Nanos, String> {
+fn time(params: &Params, name: &'static str, default: Option<Nanos>) -> Result<Nanos, BadData> {
     let text = params.get(name).map(String::as_str);
     let parsed = text.and_then(|text| match text.parse::<f64>() {
         Ok(seconds) => Some(((seconds * 1000.0).round() as Nanos).saturating_mul(1_000_000)),
@@ -78,16 +135,14 @@ fn time(params: &Params, name: &str, default: Option<Nanos>) -> Result<Nanos, St
     });
     parsed
         .or(default.filter(|_| text.is_none()))
-        .ok_or_else(|| {
-            format!(
-                "invalid parameter \"{name}\": cannot parse \"{}\" to a valid timestamp",
-                text.unwrap_or("")
-            )
+        .ok_or_else(|| BadData::Time {
+            name,
+            text: text.unwrap_or("").to_owned(),
         })
 }
 
 /// The step: seconds with a fraction, or a duration such as "15s".
-fn step(params: &Params) -> Result<Nanos, String> {
+fn step(params: &Params) -> Result<Nanos, BadData> {
     let text = params.get("step").map_or("", String::as_str);
     let step = match text.parse::<f64>() {
         Ok(seconds) => Some((seconds * NANOS_PER_SEC as f64) as Nanos),
@@ -96,10 +151,8 @@ fn step(params: &Params) -> Result<Nanos, String> {
             .and_then(|d| Nanos::try_from(d.as_nanos()).ok()),
     };
     match step {
-        None => Err(format!(
-            "invalid parameter \"step\": cannot parse \"{text}\" to a valid duration"
-        )),
-        Some(step) if step <= 0 => Err("zero or negative query resolution step widths are not accepted. Try a positive integer".into()),
+        None => Err(BadData::Step(text.to_owned())),
+        Some(step) if step <= 0 => Err(BadData::NonPositiveStep),
         Some(step) => Ok(step),
     }
 }
@@ -131,11 +184,11 @@ fn query_range(data: &DemoData, params: &Params) -> Answer {
     let start = time(params, "start", None)?;
     let end = time(params, "end", None)?;
     if end < start {
-        return Err("end timestamp must not be before start time".into());
+        return Err(BadData::EndBeforeStart);
     }
     let step = step(params)?;
     if end.saturating_sub(start) / step > MAX_POINTS {
-        return Err("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)".into());
+        return Err(BadData::TooManyPoints);
     }
     let lines = promql(params)?.range(&data.metrics, start, end, step)?;
     let result: Vec<_> = lines
@@ -269,9 +322,9 @@ struct Active {
 impl Rule {
     /// The rule evaluated at the snapshot's end, looking back every 15 s
     /// (the evaluation interval) for when each alert became active.
-    fn evaluate(&self, metrics: &DemoMetrics) -> Result<Vec<Active>, String> {
+    fn evaluate(&self, metrics: &DemoMetrics) -> Result<Vec<Active>, QueryError> {
         let query = Promql::parse(self.query)?;
-        let holds_at = |t: Nanos, labels: &Labels| -> Result<bool, String> {
+        let holds_at = |t: Nanos, labels: &Labels| -> Result<bool, QueryError> {
             Ok(match query.at(metrics, t)? {
                 Value::Vector(samples) => samples.iter().any(|s| &s.labels == labels),
                 Value::Scalar(_) => false,
@@ -369,7 +422,7 @@ fn rules(data: &DemoData, params: &Params) -> Answer {
     match params.get("type").map(String::as_str) {
         None | Some("alert") => {}
         Some("record") => return Ok(json!({ "groups": [] })),
-        Some(other) => return Err(format!("not supported value \"{other}\"")),
+        Some(other) => return Err(BadData::RuleType(other.to_owned())),
     }
     let now = data.metrics.end();
     let started = Instant::now();
@@ -477,22 +530,11 @@ mod tests {
         };
         let day_ago = (seconds(data.metrics.end()) - 86_400.0).to_string();
         assert!(range(&day_ago, "1m").is_ok());
-        assert!(range(&day_ago, "1").unwrap_err().contains("11,000 points"));
-        assert!(
-            range(&day_ago, "0")
-                .unwrap_err()
-                .contains("zero or negative")
-        );
-        assert!(
-            range("x", "15")
-                .unwrap_err()
-                .starts_with("invalid parameter \"start\"")
-        );
-        assert!(
-            range("2100-01-01T00:00:00Z", "15")
-                .unwrap_err()
-                .contains("before start")
-        );
+        let refusal = |start: &str, step: &str| range(start, step).unwrap_err().to_string();
+        assert!(refusal(&day_ago, "1").contains("11,000 points"));
+        assert!(refusal(&day_ago, "0").contains("zero or negative"));
+        assert!(refusal("x", "15").starts_with("invalid parameter \"start\""));
+        assert!(refusal("2100-01-01T00:00:00Z", "15").contains("before start"));
         let scalar = query(&data, &params(&[("query", "1 + 1"), ("time", "1.5")])).unwrap();
         assert_eq!(scalar["result"], json!([1.5, "2"]));
     }

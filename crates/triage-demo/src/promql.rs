@@ -15,6 +15,7 @@ use promql_parser::parser::{
 };
 use promql_parser::util::{ExprVisitor, walk_expr};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::time::Duration;
 use triage_core::domain::Nanos;
 use triage_core::domain::time::NANOS_PER_SEC;
@@ -40,24 +41,61 @@ pub type Line = (Labels, Vec<(Nanos, f64)>);
 
 pub struct Promql(Expr);
 
-fn unsupported(what: &str) -> String {
-    format!("the demo's PromQL does not support {what}")
+/// Why a query cannot be answered. Its words are Prometheus's (or name
+/// what the demo leaves out): the demo sends them as `bad_data`.
+#[derive(Debug, PartialEq)]
+pub enum QueryError {
+    /// promql-parser's own words.
+    Parse(String),
+    /// What the query asks for that the demo does not evaluate.
+    Unsupported(String),
+    DuplicateLabelset,
+    ScalarForVector,
+    /// Two right-hand series of the same match group (their labels).
+    ManyToMany(Labels),
+    ManyToOne,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryError::Parse(e) => write!(f, "invalid parameter \"query\": {e}"),
+            QueryError::Unsupported(what) => {
+                write!(f, "the demo's PromQL does not support {what}")
+            }
+            QueryError::DuplicateLabelset => {
+                f.write_str("vector cannot contain metrics with the same labelset")
+            }
+            QueryError::ScalarForVector => f.write_str("expected an instant vector, got a scalar"),
+            QueryError::ManyToMany(key) => write!(
+                f,
+                "found duplicate series for the match group {key:?} on the right hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side"
+            ),
+            QueryError::ManyToOne => f.write_str(
+                "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+fn unsupported(what: &str) -> QueryError {
+    QueryError::Unsupported(what.to_owned())
 }
 
 impl Promql {
-    pub fn parse(text: &str) -> Result<Promql, String> {
-        parser::parse(text)
-            .map(Promql)
-            .map_err(|e| format!("invalid parameter \"query\": {e}"))
+    pub fn parse(text: &str) -> Result<Promql, QueryError> {
+        parser::parse(text).map(Promql).map_err(QueryError::Parse)
     }
 
     /// The query's value at `t`.
-    pub fn at(&self, metrics: &DemoMetrics, t: Nanos) -> Result<Value, String> {
+    pub fn at(&self, metrics: &DemoMetrics, t: Nanos) -> Result<Value, QueryError> {
         let value = Eval { metrics }.eval(&self.0, t)?;
         if let Value::Vector(samples) = &value {
             let distinct: BTreeSet<&Labels> = samples.iter().map(|s| &s.labels).collect();
             if distinct.len() < samples.len() {
-                return Err("vector cannot contain metrics with the same labelset".into());
+                return Err(QueryError::DuplicateLabelset);
             }
         }
         Ok(value)
@@ -71,7 +109,7 @@ impl Promql {
         start: Nanos,
         end: Nanos,
         step: Nanos,
-    ) -> Result<Vec<Line>, String> {
+    ) -> Result<Vec<Line>, QueryError> {
         let mut lines: BTreeMap<Labels, Vec<(Nanos, f64)>> = BTreeMap::new();
         let times = std::iter::successors(Some(start), |t| t.checked_add(step));
         for t in times.take_while(|t| *t <= end) {
@@ -131,7 +169,7 @@ struct Eval<'m> {
 }
 
 impl<'m> Eval<'m> {
-    fn eval(&self, expr: &Expr, t: Nanos) -> Result<Value, String> {
+    fn eval(&self, expr: &Expr, t: Nanos) -> Result<Value, QueryError> {
         match expr {
             Expr::NumberLiteral(n) => Ok(Value::Scalar(n.val)),
             Expr::Paren(p) => self.eval(&p.expr, t),
@@ -162,7 +200,7 @@ impl<'m> Eval<'m> {
     fn matching(
         &self,
         vs: &VectorSelector,
-    ) -> Result<impl Iterator<Item = &'m DemoSeries>, String> {
+    ) -> Result<impl Iterator<Item = &'m DemoSeries>, QueryError> {
         if vs.offset.is_some() || vs.at.is_some() {
             return Err(unsupported("offset and @ modifiers"));
         }
@@ -174,7 +212,7 @@ impl<'m> Eval<'m> {
     }
 
     /// The latest sample of each selected series within the lookback.
-    fn instant(&self, vs: &VectorSelector, t: Nanos) -> Result<Value, String> {
+    fn instant(&self, vs: &VectorSelector, t: Nanos) -> Result<Value, QueryError> {
         let samples = self.matching(vs)?.filter_map(|s| {
             let (_, value) = self
                 .metrics
@@ -188,7 +226,7 @@ impl<'m> Eval<'m> {
         Ok(Value::Vector(samples.collect()))
     }
 
-    fn call(&self, call: &Call, t: Nanos) -> Result<Value, String> {
+    fn call(&self, call: &Call, t: Nanos) -> Result<Value, QueryError> {
         match (call.func.name, call.args.args.as_slice()) {
             (name @ ("rate" | "irate" | "increase"), [arg]) => {
                 let Expr::MatrixSelector(ms) = arg.as_ref() else {
@@ -220,14 +258,14 @@ impl<'m> Eval<'m> {
         }
     }
 
-    fn vector(&self, expr: &Expr, t: Nanos) -> Result<Vec<Sample>, String> {
+    fn vector(&self, expr: &Expr, t: Nanos) -> Result<Vec<Sample>, QueryError> {
         match self.eval(expr, t)? {
             Value::Vector(samples) => Ok(samples),
-            Value::Scalar(_) => Err("expected an instant vector, got a scalar".into()),
+            Value::Scalar(_) => Err(QueryError::ScalarForVector),
         }
     }
 
-    fn aggregate(&self, agg: &AggregateExpr, t: Nanos) -> Result<Value, String> {
+    fn aggregate(&self, agg: &AggregateExpr, t: Nanos) -> Result<Value, QueryError> {
         let op = agg.op.id();
         if ![T_SUM, T_AVG, T_MIN, T_MAX, T_COUNT].contains(&op) {
             return Err(unsupported(&format!("the aggregation {}", agg.op)));
@@ -248,7 +286,7 @@ impl<'m> Eval<'m> {
         Ok(Value::Vector(samples.collect()))
     }
 
-    fn binary(&self, binary: &BinaryExpr, t: Nanos) -> Result<Value, String> {
+    fn binary(&self, binary: &BinaryExpr, t: Nanos) -> Result<Value, QueryError> {
         let (operator, matching) = Operator::of(binary)?;
         Ok(
             match (self.eval(&binary.lhs, t)?, self.eval(&binary.rhs, t)?) {
@@ -273,7 +311,7 @@ struct Operator {
 }
 
 impl Operator {
-    fn of(binary: &BinaryExpr) -> Result<(Operator, Option<&LabelModifier>), String> {
+    fn of(binary: &BinaryExpr) -> Result<(Operator, Option<&LabelModifier>), QueryError> {
         let op = binary.op.id();
         let comparison = binary.op.is_comparison_operator();
         if !comparison && ![T_ADD, T_SUB, T_MUL, T_DIV].contains(&op) {
@@ -340,7 +378,7 @@ impl Operator {
         lhs: Vec<Sample>,
         rhs: Vec<Sample>,
         matching: Option<&LabelModifier>,
-    ) -> Result<Vec<Sample>, String> {
+    ) -> Result<Vec<Sample>, QueryError> {
         let signature = |labels: &Labels| match matching {
             Some(LabelModifier::Include(on)) => only(labels, &on.labels),
             Some(LabelModifier::Exclude(ignored)) => without(labels, &ignored.labels),
@@ -350,9 +388,7 @@ impl Operator {
         for s in rhs {
             let key = signature(&s.labels);
             if right.contains_key(&key) {
-                return Err(format!(
-                    "found duplicate series for the match group {key:?} on the right hand-side of the operation; many-to-many matching not allowed: matching labels must be unique on one side"
-                ));
+                return Err(QueryError::ManyToMany(key));
             }
             right.insert(key, s.value);
         }
@@ -372,7 +408,7 @@ impl Operator {
                 None => self.labels(s.labels),
             };
             if !matched.insert(key) {
-                return Err("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)".into());
+                return Err(QueryError::ManyToOne);
             }
             samples.push(Sample { labels, value });
         }
@@ -562,7 +598,7 @@ mod tests {
         }
     }
 
-    fn at(query: &str, t: Nanos) -> Result<Vec<(Labels, f64)>, String> {
+    fn at(query: &str, t: Nanos) -> Result<Vec<(Labels, f64)>, QueryError> {
         match Promql::parse(query)?.at(&metrics(), t)? {
             Value::Vector(samples) => {
                 Ok(samples.into_iter().map(|s| (s.labels, s.value)).collect())
@@ -676,6 +712,7 @@ mod tests {
         assert!(
             at(r#"req - on(code) req"#, 5 * MINUTE)
                 .unwrap_err()
+                .to_string()
                 .contains("duplicate series")
         );
     }
@@ -703,13 +740,13 @@ mod tests {
             ("req[5m]", "range selectors"),
             ("req * on(pod) group_left req", "group_left"),
         ] {
-            let error = at(query, 5 * MINUTE).unwrap_err();
+            let error = at(query, 5 * MINUTE).unwrap_err().to_string();
             assert!(
                 error.contains("does not support") && error.contains(named),
                 "{query}: {error}"
             );
         }
-        let error = at("sum(rate(", 0).unwrap_err();
+        let error = at("sum(rate(", 0).unwrap_err().to_string();
         assert!(
             error.starts_with("invalid parameter \"query\": "),
             "{error}"

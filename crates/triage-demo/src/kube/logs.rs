@@ -11,8 +11,52 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::fmt;
 use std::sync::Arc;
 use triage_core::domain::Nanos;
+
+/// Why the log is refused. Its words are the API server's and the
+/// kubelet's: the demo sends them as the message of its 400 `Status`.
+#[derive(Debug, PartialEq)]
+enum LogError {
+    /// A query parameter (its name, and its text) of the wrong form.
+    InvalidValue { name: String, value: String },
+    /// `previous` asked of a container (and pod) that never exited.
+    NoPrevious {
+        container: &'static str,
+        pod: &'static str,
+    },
+    /// No run yet: the container (and pod) and why it waits.
+    Waiting {
+        container: &'static str,
+        pod: &'static str,
+        why: &'static str,
+    },
+}
+
+impl fmt::Display for LogError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LogError::InvalidValue { name, value } => {
+                write!(f, "{name}: invalid value \"{value}\"")
+            }
+            LogError::NoPrevious { container, pod } => write!(
+                f,
+                "previous terminated container \"{container}\" in pod \"{pod}\" not found"
+            ),
+            LogError::Waiting {
+                container,
+                pod,
+                why,
+            } => write!(
+                f,
+                "container \"{container}\" in pod \"{pod}\" is waiting to start: {why}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LogError {}
 
 /// The query as kubectl sends it.
 struct Options {
@@ -26,20 +70,21 @@ struct Options {
 }
 
 impl Options {
-    fn parse(params: &HashMap<String, String>, now: Nanos) -> Result<Options, String> {
-        let number = |name: &str| -> Result<Option<i64>, String> {
+    fn parse(params: &HashMap<String, String>, now: Nanos) -> Result<Options, LogError> {
+        let invalid = |name: &str, value: &str| LogError::InvalidValue {
+            name: name.to_owned(),
+            value: value.to_owned(),
+        };
+        let number = |name: &str| -> Result<Option<i64>, LogError> {
             params
                 .get(name)
-                .map(|v| {
-                    v.parse()
-                        .map_err(|_| format!("{name}: invalid value \"{v}\""))
-                })
+                .map(|v| v.parse().map_err(|_| invalid(name, v)))
                 .transpose()
         };
         let since_time = match params.get("sinceTime") {
             Some(t) => Some(
                 chrono::DateTime::parse_from_rfc3339(t)
-                    .map_err(|_| format!("sinceTime: invalid value \"{t}\""))?
+                    .map_err(|_| invalid("sinceTime", t))?
                     .timestamp_nanos_opt()
                     .unwrap_or(0),
             ),
@@ -79,13 +124,19 @@ pub fn rfc3339_nano(at: Nanos) -> String {
 }
 
 /// Which of the pod's runs the kubelet reads, or its refusal.
-fn chosen_run(pod: &DemoPod, previous: bool) -> Result<usize, String> {
-    let (container, name) = (pod.spec.app, pod.spec.name);
+fn chosen_run(pod: &DemoPod, previous: bool) -> Result<usize, LogError> {
+    let (container, pod_name) = (pod.spec.app, pod.spec.name);
     if previous {
-        return pod.previous_index().ok_or_else(|| {
-            format!("previous terminated container \"{container}\" in pod \"{name}\" not found")
+        return pod.previous_index().ok_or(LogError::NoPrevious {
+            container,
+            pod: pod_name,
         });
     }
+    let waiting = |why| LogError::Waiting {
+        container,
+        pod: pod_name,
+        why,
+    };
     match (pod.runs.len().checked_sub(1), &pod.waiting) {
         (Some(last), _) => Ok(last),
         (None, Some((reason, _))) => {
@@ -94,13 +145,9 @@ fn chosen_run(pod: &DemoPod, previous: bool) -> Result<usize, String> {
                 "ErrImagePull" => "image can't be pulled",
                 other => other,
             };
-            Err(format!(
-                "container \"{container}\" in pod \"{name}\" is waiting to start: {why}"
-            ))
+            Err(waiting(why))
         }
-        (None, None) => Err(format!(
-            "container \"{container}\" in pod \"{name}\" is waiting to start: ContainerCreating"
-        )),
+        (None, None) => Err(waiting("ContainerCreating")),
     }
 }
 
@@ -133,7 +180,7 @@ pub async fn logs(
         let pod = &state.pods[index];
         let options = match Options::parse(&params, state.now()) {
             Ok(o) => o,
-            Err(e) => return bad_request(e),
+            Err(e) => return bad_request(e.to_string()),
         };
         if let Some(c) = options.container.as_ref().filter(|c| *c != pod.spec.app) {
             return bad_request(format!("container {c} is not valid for pod {name}"));
@@ -144,7 +191,7 @@ pub async fn logs(
         }
         let run = match chosen_run(pod, options.previous) {
             Ok(run) => run,
-            Err(e) => return bad_request(e),
+            Err(e) => return bad_request(e.to_string()),
         };
         let lines = &pod.runs[run].lines;
         let text = initial_text(lines, &options);

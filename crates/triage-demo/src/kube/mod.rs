@@ -164,7 +164,7 @@ where
 {
     let filter = match Filter::new::<T>(namespace, params) {
         Ok(filter) => filter,
-        Err(e) => return bad_request(e),
+        Err(e) => return bad_request(e.to_string()),
     };
     let table = wants_table(headers);
     if is_true(params, "watch") {

@@ -4,6 +4,36 @@
 
 use super::object::Object;
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+/// Why a selector is refused. Its words are the API server's: the demo
+/// sends them as the message of its 400 `Status`.
+#[derive(Debug, PartialEq)]
+pub enum SelectorError {
+    /// A label selector (all of it) with a term that is none.
+    Requirement(String),
+    /// A field selector, and its term that is no equality.
+    Term { selector: String, term: String },
+    /// A field the kind does not select on.
+    UnknownField(String),
+}
+
+impl fmt::Display for SelectorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectorError::Requirement(text) => write!(f, "unable to parse requirement: {text}"),
+            SelectorError::Term { selector, term } => {
+                write!(
+                    f,
+                    "invalid selector: '{selector}'; can't understand '{term}'"
+                )
+            }
+            SelectorError::UnknownField(key) => write!(f, "field label not supported: {key}"),
+        }
+    }
+}
+
+impl std::error::Error for SelectorError {}
 
 /// What a list or watch asked for: a namespace, labels, fields.
 pub struct Filter {
@@ -18,7 +48,7 @@ impl Filter {
     pub fn new<T: Object>(
         namespace: Option<String>,
         params: &HashMap<String, String>,
-    ) -> Result<Filter, String> {
+    ) -> Result<Filter, SelectorError> {
         let param = |name: &str| params.get(name).map_or("", String::as_str);
         Ok(Filter {
             namespace,
@@ -93,7 +123,7 @@ fn equality(term: &str) -> Option<Requirement> {
 
 impl Selector {
     /// A label selector.
-    pub fn labels(text: &str) -> Result<Selector, String> {
+    pub fn labels(text: &str) -> Result<Selector, SelectorError> {
         let requirement = |term: &str| {
             if let Some(key) = term.strip_prefix('!') {
                 return Some(Requirement::Absent(key.trim().to_owned()));
@@ -114,21 +144,23 @@ impl Selector {
         let parsed: Option<Vec<Requirement>> = terms(text).into_iter().map(requirement).collect();
         parsed
             .map(Selector)
-            .ok_or_else(|| format!("unable to parse requirement: {text}"))
+            .ok_or_else(|| SelectorError::Requirement(text.to_owned()))
     }
 
     /// A field selector over the fields in `known`, as the API server
     /// refuses any other.
-    pub fn fields(text: &str, known: &[&str]) -> Result<Selector, String> {
+    pub fn fields(text: &str, known: &[&str]) -> Result<Selector, SelectorError> {
         let mut parsed = Vec::new();
         for term in terms(text) {
-            let requirement = equality(term)
-                .ok_or_else(|| format!("invalid selector: '{text}'; can't understand '{term}'"))?;
+            let requirement = equality(term).ok_or_else(|| SelectorError::Term {
+                selector: text.to_owned(),
+                term: term.to_owned(),
+            })?;
             let (Requirement::Equals(key, _) | Requirement::Differs(key, _)) = &requirement else {
                 continue;
             };
             if !known.contains(&key.as_str()) {
-                return Err(format!("field label not supported: {key}"));
+                return Err(SelectorError::UnknownField(key.clone()));
             }
             parsed.push(requirement);
         }
@@ -167,6 +199,11 @@ mod tests {
         assert_eq!(pick("app notin (auth)"), Ok(false));
         assert_eq!(pick("app!=api"), Ok(true));
         assert_eq!(pick(""), Ok(true));
+        let refused = pick("app in (api").unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "unable to parse requirement: app in (api"
+        );
     }
 
     #[test]
@@ -187,9 +224,12 @@ mod tests {
             )
         };
         assert!(s.is_ok_and(|s| s.matches(value)));
+        let refused = Selector::fields("spec.color=red", &known).unwrap_err();
+        assert_eq!(refused.to_string(), "field label not supported: spec.color");
+        let refused = Selector::fields("spec", &known).unwrap_err();
         assert_eq!(
-            Selector::fields("spec.color=red", &known),
-            Err("field label not supported: spec.color".to_owned())
+            refused.to_string(),
+            "invalid selector: 'spec'; can't understand 'spec'"
         );
     }
 }
