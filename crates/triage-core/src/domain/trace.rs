@@ -21,9 +21,10 @@ impl TraceId {
         if text.is_empty() || text.len() > 32 {
             return None;
         }
-        let padded = format!("{text:0>32}");
+        let mut digits = [b'0'; 32];
+        digits[32 - text.len()..].copy_from_slice(text.as_bytes());
         let mut bytes = [0u8; 16];
-        decode_hex(&padded, &mut bytes)?;
+        decode_hex(std::str::from_utf8(&digits).ok()?, &mut bytes)?;
         Some(TraceId(bytes))
     }
 
