@@ -66,15 +66,20 @@ fn a_full_page_of_one_instant_does_not_loop() {
     assert!(matches!(state.notice, Some(Notice::SharedInstant(3))));
 }
 
+/// `up` over `span` ending at `now`.
+fn graph_of_up(span: Duration, now: Nanos) -> Target {
+    Target::Metrics {
+        promql: "up".into(),
+        span,
+        end: now,
+    }
+}
+
 #[test]
 fn a_late_list_of_names_leaves_the_list_being_chosen_from_alone() {
     let now = 10_000 * 1_000_000_000;
     let mut state = State::new(Settings::default(), 100, 30, now);
-    let metrics = Target::Metrics {
-        promql: "up".into(),
-        span: Duration::from_secs(300),
-        end: now,
-    };
+    let metrics = graph_of_up(Duration::from_secs(300), now);
     let _ = update(&mut state, Msg::Open(metrics), now);
     let _ = update(&mut state, Msg::Action(Action::EditQuery), now);
     let mut asked = Vec::new();
@@ -124,11 +129,7 @@ fn a_late_list_of_names_leaves_the_list_being_chosen_from_alone() {
 fn a_new_window_cancels_the_old_request_and_asks_for_the_new_one() {
     let now = 10_000 * 1_000_000_000;
     let mut state = State::new(Settings::default(), 100, 30, now);
-    let metrics = Target::Metrics {
-        promql: "up".into(),
-        span: Duration::from_secs(3600),
-        end: now,
-    };
+    let metrics = graph_of_up(Duration::from_secs(3600), now);
     let effects = update(&mut state, Msg::Open(metrics), now);
     assert!(
         matches!(effects.as_slice(), [Effect::FetchMetrics { .. }]),

@@ -26,11 +26,19 @@ impl Cursor {
     /// Keeps the selection within `len` rows and among the `rows` shown.
     pub fn fit(&mut self, len: usize, rows: usize) {
         self.clamp(len);
+        self.top = self.top_for(rows);
+    }
+
+    /// The first row to show of `rows`, moved as little as needed for the
+    /// selection to be among them.
+    pub fn top_for(&self, rows: usize) -> usize {
         let rows = rows.max(1);
         if self.selected < self.top {
-            self.top = self.selected;
+            self.selected
         } else if self.selected >= self.top + rows {
-            self.top = self.selected + 1 - rows;
+            self.selected + 1 - rows
+        } else {
+            self.top
         }
     }
 

@@ -83,7 +83,7 @@ fn names_for(state: &mut State, context: &Context, effects: &mut Vec<Effect>) ->
         }
         Some(_) => Vec::new(),
         None => {
-            let (id, since) = (state.new_id(), state.now);
+            let (id, since) = (state.ids.take(), state.now);
             state
                 .names
                 .insert(names.clone(), Loadable::Loading { id, since });

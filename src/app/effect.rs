@@ -10,6 +10,24 @@ use triage_core::domain::{PodKey, TimeRange, TraceId};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
 
+/// Hands out request ids, each once.
+#[derive(Debug)]
+pub struct RequestIds(u64);
+
+impl Default for RequestIds {
+    fn default() -> Self {
+        RequestIds(1)
+    }
+}
+
+impl RequestIds {
+    pub fn take(&mut self) -> RequestId {
+        let id = RequestId(self.0);
+        self.0 += 1;
+        id
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     FetchLogs {

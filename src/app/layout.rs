@@ -19,19 +19,6 @@ pub fn pods_rows(height: u16) -> usize {
     body_rows(height).saturating_sub(1)
 }
 
-/// The first row shown of a list, moved as little as needed for `selected`
-/// to be among the `rows` shown.
-pub fn scrolled(top: usize, selected: usize, rows: usize) -> usize {
-    let rows = rows.max(1);
-    if selected < top {
-        selected
-    } else if selected >= top + rows {
-        selected + 1 - rows
-    } else {
-        top
-    }
-}
-
 /// Rows above the spans: the trace's summary and the time ruler.
 pub const TRACE_HEADER_ROWS: usize = 2;
 

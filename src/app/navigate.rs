@@ -23,7 +23,7 @@ macro_rules! ctx {
             height: $state.height,
             kube: &$state.kube,
             on_top: $on_top,
-            next_request: &mut $state.next_request,
+            ids: &mut $state.ids,
             effects: $effects,
             notice: &mut $state.notice,
             prompt: &mut $state.prompt,

@@ -2,15 +2,16 @@
 //! while it handles a key or a result (`Ctx`).
 
 use super::action::Action;
-use super::effect::{Effect, RequestId};
+use super::effect::{Effect, RequestId, RequestIds};
 use super::keys::Binding;
 use super::msg::Msg;
 use super::notice::Notice;
 use super::prompt::{Prompt, PromptKind};
 use super::settings::{KubeScope, Settings};
+use super::target::Known;
 use super::target::Target;
 use triage_core::backend::BackendError;
-use triage_core::domain::Nanos;
+use triage_core::domain::{Nanos, PodKey, SafeText};
 
 /// What every view does; the router calls these on the view on screen
 /// (keys, the prompt) or on the one that waits for a result.
@@ -68,7 +69,7 @@ pub struct Ctx<'a> {
     pub kube: &'a KubeScope,
     /// This view is the one on screen.
     pub on_top: bool,
-    pub(super) next_request: &'a mut u64,
+    pub(super) ids: &'a mut RequestIds,
     pub(super) effects: &'a mut Vec<Effect>,
     pub(super) notice: &'a mut Option<Notice>,
     pub(super) prompt: &'a mut Option<Prompt>,
@@ -85,14 +86,8 @@ pub struct Go {
 impl Ctx<'_> {
     /// A new request: its id, and the effect that asks it.
     pub fn ask(&mut self, effect: impl FnOnce(RequestId) -> Effect) -> RequestId {
-        let id = self.new_id();
+        let id = self.ids.take();
         self.effects.push(effect(id));
-        id
-    }
-
-    fn new_id(&mut self) -> RequestId {
-        let id = RequestId(*self.next_request);
-        *self.next_request += 1;
         id
     }
 
@@ -118,6 +113,22 @@ impl Ctx<'_> {
             target,
             instead: true,
         });
+    }
+
+    /// `p`: the pod a span or a line names, in the current context; names
+    /// that are not Kubernetes names (they go into API paths) are refused.
+    pub fn go_to_pod(&mut self, namespace: &SafeText, name: &SafeText, known: Known) {
+        match PodKey::parse(namespace, name) {
+            Some(key) => self.go(Target::Pod {
+                context: self.kube.context.clone(),
+                key,
+                known,
+            }),
+            None => self.tell(Notice::NotAPod {
+                namespace: namespace.clone(),
+                name: name.clone(),
+            }),
+        }
     }
 
     pub fn open_prompt(&mut self, kind: PromptKind, text: &str) {

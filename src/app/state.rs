@@ -1,7 +1,7 @@
 //! The one owner of everything on screen.
 
 use super::complete::Names;
-use super::effect::RequestId;
+use super::effect::RequestIds;
 use super::loadable::Loadable;
 use super::notice::Notice;
 use super::prompt::Prompt;
@@ -35,13 +35,13 @@ pub struct State {
     pub kube: KubeScope,
     /// Counts the changes worth a redraw; the loop draws when it moved.
     pub generation: u64,
-    pub(super) next_request: u64,
+    pub(super) ids: RequestIds,
 }
 
 impl State {
     pub fn new(settings: Settings, width: u16, height: u16, now: Nanos) -> Self {
         State {
-            views: vec![View::Home(HomeView::default())],
+            views: vec![View::Home(HomeView::EMPTY)],
             prompt: None,
             help: false,
             notice: None,
@@ -56,7 +56,7 @@ impl State {
             names: BTreeMap::new(),
             kube: KubeScope::default(),
             generation: 0,
-            next_request: 1,
+            ids: RequestIds::default(),
         }
     }
 
@@ -64,12 +64,6 @@ impl State {
         // The stack is never empty: `Back` keeps the last view.
         static HOME: View = View::Home(HomeView::EMPTY);
         self.views.last().unwrap_or(&HOME)
-    }
-
-    pub(super) fn new_id(&mut self) -> RequestId {
-        let id = RequestId(self.next_request);
-        self.next_request += 1;
-        id
     }
 
     pub fn is_loading(&self) -> bool {

@@ -4,6 +4,10 @@ use std::time::Duration;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
 use triage_core::domain::{Nanos, PodKey, SafeText, TraceId};
 
+/// What the place a jump came from knew of a pod (span attributes, log
+/// labels), shown if the pod is gone.
+pub type Known = Vec<(String, SafeText)>;
+
 /// A place to go: what a jump, a command or the command line opens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -29,6 +33,6 @@ pub enum Target {
     Pod {
         context: Option<String>,
         key: PodKey,
-        known: Vec<(String, SafeText)>,
+        known: Known,
     },
 }

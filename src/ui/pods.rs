@@ -8,7 +8,6 @@ use super::theme::Styles;
 use crate::app::Loadable;
 use crate::app::State;
 use crate::app::action::PodColumn;
-use crate::app::layout::scrolled;
 use crate::app::views::pod::PodView;
 use crate::app::views::pods::PodsView;
 use crate::app::watch::Watch;
@@ -72,7 +71,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PodsView, state: &State) {
         return;
     }
     let rows = (list_area.height as usize).max(1);
-    let top = scrolled(view.cursor.top, view.cursor.selected, rows);
+    let top = view.cursor.top_for(rows);
     let lines: Vec<Line> = view.rows[top..]
         .iter()
         .take(rows)

@@ -17,7 +17,6 @@ pub const KEYS: &[Binding] = &[Binding::new(
 )
 .hint("graph alert")];
 
-#[derive(Default)]
 pub struct HomeView {
     /// Asked for when the settings say home shows alerts.
     pub alerts: Option<AlertsView>,

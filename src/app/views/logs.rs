@@ -18,7 +18,7 @@ use triage_core::backend::cluster::PodLogRequest;
 use triage_core::backend::{BackendError, Direction, LogQuery};
 use triage_core::correlate::{DerivedFields, TraceMatch};
 use triage_core::domain::text::width;
-use triage_core::domain::{Level, LogLine, Nanos, PodKey, SafeText, TimeRange};
+use triage_core::domain::{Level, LogLine, Nanos, SafeText, TimeRange};
 
 /// Rows from the end of the loaded lines at which the next page is asked for.
 const PREFETCH_ROWS: usize = 50;
@@ -579,22 +579,12 @@ impl LogsView {
                 pod: names.pod.clone(),
             });
         };
-        let Some(key) = PodKey::parse(namespace, name) else {
-            return cx.tell(Notice::NotAPod {
-                namespace: namespace.clone(),
-                name: name.clone(),
-            });
-        };
         let known = labels
             .0
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
-        cx.go(Target::Pod {
-            context: cx.kube.context.clone(),
-            key,
-            known,
-        });
+        cx.go_to_pod(namespace, name, known);
     }
 
     fn step_match(&mut self, forward: bool, cx: &mut Ctx) {

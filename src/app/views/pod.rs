@@ -10,12 +10,12 @@ use crate::app::loadable::Loadable;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::screen::{Ctx, Screen};
-use crate::app::target::Target;
+use crate::app::target::{Known, Target};
 use crate::app::watch::Watch;
 use triage_core::backend::BackendError;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
 use triage_core::domain::pod::Container;
-use triage_core::domain::{Nanos, Pod, PodChange, PodEvent, PodKey, SafeText};
+use triage_core::domain::{Nanos, Pod, PodChange, PodEvent, PodKey};
 
 pub const KEYS: &[Binding] = &[
     Binding::new(&[ch('j')], Action::Down, "next container").hint("container"),
@@ -45,7 +45,7 @@ pub struct PodView {
     /// The watch found no such pod (deleted, or never there).
     pub gone: bool,
     /// What the place the jump came from knew (span or log labels).
-    pub known: Vec<(String, SafeText)>,
+    pub known: Known,
     pub events: Loadable<Vec<PodEvent>>,
     /// A newer list of events asked for while the old one is shown.
     pub events_refresh: Option<RequestId>,
@@ -121,7 +121,7 @@ impl PodView {
     pub fn open(
         context: Option<String>,
         key: PodKey,
-        known: Vec<(String, SafeText)>,
+        known: Known,
         seen: Option<&Pod>,
         cx: &mut Ctx,
     ) -> Self {

@@ -14,7 +14,7 @@ use crate::app::target::Target;
 use crossterm::event::KeyCode;
 use triage_core::backend::BackendError;
 use triage_core::correlate::Waterfall;
-use triage_core::domain::{PodKey, Trace, TraceId};
+use triage_core::domain::{Trace, TraceId};
 
 pub const KEYS: &[Binding] = &[
     Binding::new(
@@ -83,17 +83,7 @@ impl TraceView {
             })
             .map(|a| (a.key.to_string(), a.value.clone()))
             .collect();
-        match PodKey::parse(namespace, name) {
-            Some(key) => cx.go(Target::Pod {
-                context: cx.kube.context.clone(),
-                key,
-                known,
-            }),
-            None => cx.tell(Notice::NotAPod {
-                namespace: namespace.clone(),
-                name: name.clone(),
-            }),
-        }
+        cx.go_to_pod(namespace, name, known);
     }
 }
 
