@@ -42,6 +42,16 @@ pub enum Action {
     Isolate,
     /// Metrics: open the PromQL editor on the expression.
     EditQuery,
+    /// Trace: fold every span deeper than this many levels; 0 unfolds all.
+    CollapseToDepth(u8),
+    /// Trace: the selected span's subtree as the whole view, and back.
+    Focus,
+    Unfocus,
+    /// Trace: filter toggles.
+    ErrorsOnly,
+    SlowerThan,
+    /// Trace: only the critical path.
+    CriticalOnly,
     /// Trace and logs: open the pod the span or line came from.
     OpenPod,
     /// Pods: sort by a column (again: reverse).

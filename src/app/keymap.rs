@@ -91,9 +91,10 @@ pub fn bindings(screen: &dyn Screen) -> impl Iterator<Item = &'static Binding> {
     screen.keys().iter().chain(GLOBAL)
 }
 
-/// The bindings the help screen lists: the global ones, then the view's.
+/// The bindings the help screen lists: the view's, then the global ones
+/// (on a short screen the view's are what is cut last).
 pub fn help(screen: &dyn Screen) -> impl Iterator<Item = &'static Binding> {
-    GLOBAL.iter().chain(screen.keys())
+    screen.keys().iter().chain(GLOBAL).filter(|b| !b.quiet)
 }
 
 /// The status bar's hints: each action the view lists, by its first key

@@ -11,6 +11,11 @@ pub struct Binding {
     pub help: &'static str,
     /// Its word in the status bar, when a view lists it there.
     pub hint: &'static str,
+    /// How the help writes its keys, for a run of keys the help lists
+    /// once (`1..9`); its siblings are `quiet`.
+    written: Option<&'static str>,
+    /// Left out of the help: a sibling of a binding written as a run.
+    pub quiet: bool,
 }
 
 impl Binding {
@@ -24,6 +29,22 @@ impl Binding {
             action,
             help,
             hint: "",
+            written: None,
+            quiet: false,
+        }
+    }
+
+    pub const fn written(self, written: &'static str) -> Self {
+        Binding {
+            written: Some(written),
+            ..self
+        }
+    }
+
+    pub const fn quiet(self) -> Self {
+        Binding {
+            quiet: true,
+            ..self
         }
     }
 
@@ -33,6 +54,9 @@ impl Binding {
 
     /// The keys as the help screen writes them: `q Ctrl-c`, `j ↓`.
     pub fn label(&self) -> String {
+        if let Some(written) = self.written {
+            return written.to_owned();
+        }
         let names: Vec<String> = self.keys.iter().map(|&k| key_name(k)).collect();
         names.join(" ")
     }

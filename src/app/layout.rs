@@ -19,8 +19,9 @@ pub fn pods_rows(height: u16) -> usize {
     body_rows(height).saturating_sub(1)
 }
 
-/// Rows above the spans: the trace's summary and the time ruler.
-pub const TRACE_HEADER_ROWS: usize = 2;
+/// Rows above the spans: the trace's summary, the selected span's
+/// ancestors and the time ruler.
+pub const TRACE_HEADER_ROWS: usize = 3;
 
 /// Rows of the span list; the detail pane, when open, takes the rest.
 pub fn trace_list_rows(height: u16, detail: bool) -> usize {

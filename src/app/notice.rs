@@ -51,6 +51,12 @@ pub enum Notice {
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),
     SpanWithoutPod,
+    /// `f` on a span without children, or the one already focused.
+    NothingToFocus,
+    NotADuration(SafeText),
+    /// `H`, `n` or `N` in a trace with no span filter set.
+    FilterFirst,
+    NoMoreSpans,
     LineWithoutPod {
         namespace: String,
         pod: String,
@@ -80,6 +86,7 @@ impl Notice {
                 | Notice::BadFilter(_)
                 | Notice::PartialTrace(_)
                 | Notice::NoExpression
+                | Notice::NotADuration(_)
                 | Notice::UnknownExpression { .. }
         )
     }

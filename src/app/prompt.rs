@@ -14,6 +14,8 @@ pub enum PromptKind {
     Command,
     Search,
     Filter,
+    /// A duration a filter needs (spans slower than it).
+    Threshold,
     /// An expression, with completion and history (PromQL).
     Expression,
 }

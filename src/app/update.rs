@@ -76,7 +76,7 @@ fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
     match prompt.kind {
         PromptKind::Expression => return editor::typed(state, key, effects),
         PromptKind::Command => return prompt.edit(key),
-        PromptKind::Search | PromptKind::Filter => prompt.edit(key),
+        PromptKind::Search | PromptKind::Filter | PromptKind::Threshold => prompt.edit(key),
     }
     let text = prompt.text();
     to_view(state, effects, PromptEvent::Edited(text));
@@ -114,7 +114,10 @@ fn cancel_input(state: &mut State, effects: &mut Vec<Effect>) {
     }
     let kind = prompt.kind;
     state.prompt = None;
-    if matches!(kind, PromptKind::Search | PromptKind::Filter) {
+    if matches!(
+        kind,
+        PromptKind::Search | PromptKind::Filter | PromptKind::Threshold
+    ) {
         to_view(state, effects, PromptEvent::Cancelled);
     }
 }

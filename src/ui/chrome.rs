@@ -90,6 +90,7 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
             Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
         let symbol = match prompt.kind {
             PromptKind::Search | PromptKind::Filter => "/",
+            PromptKind::Threshold => ">",
             _ => ":",
         };
         frame.render_widget(Paragraph::new(symbol).style(theme.accent()), mark);

@@ -72,6 +72,12 @@ pub fn words(notice: &Notice) -> String {
         Notice::SpanWithoutPod => {
             "this span's resource names no pod (k8s.namespace.name and k8s.pod.name)".into()
         }
+        Notice::NothingToFocus => "focus needs a span with children (F backs out)".into(),
+        Notice::NotADuration(text) => {
+            format!("not a duration: {text} (e.g. 250ms, 2s, 1m; empty: off)")
+        }
+        Notice::FilterFirst => "no span filter: / words, e errors, > slower than".into(),
+        Notice::NoMoreSpans => "no more spans the filter takes that way".into(),
         Notice::LineWithoutPod { namespace, pod } => {
             format!("this line has no {namespace} and {pod} labels to name its pod")
         }

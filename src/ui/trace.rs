@@ -44,7 +44,11 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
     let [list, detail] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(area);
     let columns = Columns::new(list.width as usize);
-    let mut lines = vec![summary(model, theme), ruler(model, &columns, theme)];
+    let mut lines = vec![
+        summary(model, theme),
+        breadcrumb(model, list.width as usize, theme),
+        ruler(model, &columns, theme),
+    ];
     let rows = trace_list_rows(state.height, model.detail);
     let end = (model.cursor.top + rows).min(model.visible.len());
     for position in model.cursor.top..end {
@@ -90,7 +94,74 @@ fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
     if let Some(warning) = &model.trace.partial {
         spans.push(Span::styled(format!(" · PARTIAL: {warning}"), theme.warn()));
     }
+    if let Some(filter) = filter_words(model) {
+        spans.push(Span::styled(filter, theme.accent()));
+    }
+    if model.critical_only {
+        spans.push(Span::styled(" · critical path only", theme.warn()));
+    }
     Line::from(spans)
+}
+
+/// What the filter is and what it takes: ` · filter db errors >200ms: 3 of 40 (hidden)`.
+fn filter_words(model: &TraceModel) -> Option<String> {
+    let filter = &model.filter;
+    if !filter.is_active() {
+        return None;
+    }
+    let mut words = vec![" · filter".to_owned()];
+    if !filter.text.trim().is_empty() {
+        words.push(format!("\"{}\"", filter.text.trim()));
+    }
+    if filter.errors_only {
+        words.push("errors".into());
+    }
+    if let Some(limit) = filter.slower_than {
+        words.push(format!(">{}", format::duration(limit)));
+    }
+    let shown = if model.hide_unmatched {
+        "hidden"
+    } else {
+        "dimmed"
+    };
+    Some(format!(
+        "{}: {} of {} ({shown} the rest)",
+        words.join(" "),
+        model.match_count,
+        model.waterfall.rows.len()
+    ))
+}
+
+/// The selected span's ancestors, root first, cut from the left to fit;
+/// under a focus it starts with the focused span.
+fn breadcrumb(model: &TraceModel, width: usize, theme: &Theme) -> Line<'static> {
+    let names: Vec<String> = model
+        .ancestors()
+        .into_iter()
+        .chain(model.selected_row())
+        .filter_map(|row| model.span_at(row))
+        .map(|span| format!("{} {}", span.service, span.name))
+        .collect();
+    let mark = if model.focus.is_empty() {
+        " "
+    } else {
+        " focus ▸ "
+    };
+    let mut text = names.join(" › ");
+    let room = width.saturating_sub(width_of(mark) + 1);
+    if width_of(&text) > room {
+        let cut: String = text.chars().rev().collect();
+        let kept: String = fit(&cut, room.saturating_sub(1)).chars().rev().collect();
+        text = format!("…{}", kept.trim_start_matches('…'));
+    }
+    Line::from(vec![
+        Span::styled(mark.to_owned(), theme.accent()),
+        Span::styled(text, theme.dim()),
+    ])
+}
+
+fn width_of(text: &str) -> usize {
+    triage_core::domain::text::width(text)
 }
 
 fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> {
@@ -102,7 +173,8 @@ fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> 
             }
         }
     };
-    let total = model.waterfall.duration();
+    let (from, to) = model.window();
+    let total = to - from;
     let end = format!("{}|", format::duration(total));
     let end_at = columns.bar.saturating_sub(end.chars().count());
     write(end_at, &end);
@@ -140,23 +212,30 @@ fn span_row<'a>(
         (false, _) if node.orphan => "? ", // its parent is not in the trace
         (false, _) => "  ",
     };
-    let indent = " ".repeat((node.depth as usize * 2).min(columns.tree / 2));
+    let level = node.depth - model.waterfall.rows[model.scope().start].depth;
+    let indent = " ".repeat((level as usize * 2).min(columns.tree / 2));
     let service_style = theme.series(node.service as usize);
-    let name_style = if span.is_error() {
-        theme.error()
-    } else {
-        theme.text()
+    let dimmed = !model.matched[row];
+    let name_style = match (dimmed, span.is_error()) {
+        (true, _) => theme.dim(),
+        (false, true) => theme.error(),
+        (false, false) => theme.text(),
     };
-    let lead = format!(" {indent}{marker}");
+    let service_style = if dimmed { theme.dim() } else { service_style };
+    let critical = if model.critical[node.span as usize] {
+        "◆"
+    } else {
+        " "
+    };
+    let lead = format!("{indent}{marker}");
     let service = format!("{} ", span.service);
     let error_mark = if span.is_error() { "! " } else { "" };
-    let room = columns
-        .tree
-        .saturating_sub(triage_core::domain::text::width(&lead));
+    let room = columns.tree.saturating_sub(width_of(&lead) + 1);
     let label = fit(&format!("{service}{error_mark}{}", span.name), room);
     let (service_part, name_part) = split_at_width(&label, service.chars().count());
-    let used = triage_core::domain::text::width(&lead) + triage_core::domain::text::width(&label);
+    let used = 1 + width_of(&lead) + width_of(&label);
     let mut spans = vec![
+        Span::styled(critical, theme.warn()),
         Span::raw(lead),
         Span::styled(service_part, service_style),
         Span::styled(name_part, name_style),
@@ -166,7 +245,7 @@ fn span_row<'a>(
             theme.dim(),
         ),
     ];
-    let bar_style = if span.is_error() {
+    let bar_style = if span.is_error() && !dimmed {
         theme.error()
     } else {
         service_style
@@ -188,14 +267,15 @@ fn split_at_width(text: &str, chars: usize) -> (String, String) {
     (text[..at].to_owned(), text[at..].to_owned())
 }
 
-/// The span's place on the ruler: at least one cell, so short spans show.
+/// The span's place on the ruler (the focus's time, under a focus): at
+/// least one cell, so short spans show.
 fn bar(span: &TraceSpan, model: &TraceModel, width: usize, style: Style) -> Vec<Span<'static>> {
-    let total = model.waterfall.duration().max(1) as f64;
+    let (start, end) = model.window();
+    let total = (end - start).max(1) as f64;
     let cells = width as f64;
-    let from = (((span.start - model.waterfall.start) as f64 / total) * cells).floor() as usize;
-    let from = from.min(width.saturating_sub(1));
-    let to = ((((span.end - model.waterfall.start) as f64 / total) * cells).round() as usize)
-        .clamp(from + 1, width.max(from + 1));
+    let at = |t: i64| (t.clamp(start, end) - start) as f64 / total * cells;
+    let from = (at(span.start).floor() as usize).min(width.saturating_sub(1));
+    let to = (at(span.end).round() as usize).clamp(from + 1, width.max(from + 1));
     vec![
         Span::raw(" ".repeat(from)),
         Span::styled("█".repeat(to - from), style),
@@ -203,7 +283,7 @@ fn bar(span: &TraceSpan, model: &TraceModel, width: usize, style: Style) -> Vec<
 }
 
 fn draw_detail(frame: &mut Frame, area: Rect, span: &TraceSpan, model: &TraceModel, theme: &Theme) {
-    let offset = |t: i64| format!("+{}", format::duration(t - model.waterfall.start));
+    let offset = |t: i64| format!("+{}", format::duration(t - model.window().0));
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!(" {name:<9}"), theme.dim()),

@@ -1,0 +1,333 @@
+//! A trace's span waterfall: fold, filter, focus, the critical path, the
+//! span's detail, and the jumps to a span's pod and logs.
+
+mod filter;
+pub mod model;
+
+use crate::app::action::Action;
+use crate::app::effect::{Effect, RequestId};
+use crate::app::keys::{Binding, ch, key};
+use crate::app::layout;
+use crate::app::loadable::Loadable;
+use crate::app::msg::Msg;
+use crate::app::notice::Notice;
+use crate::app::prompt::PromptKind;
+use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::target::Target;
+use crossterm::event::KeyCode;
+pub use filter::SpanFilter;
+pub use model::TraceModel;
+use triage_core::backend::BackendError;
+use triage_core::domain::time::parse_duration;
+use triage_core::domain::{SafeText, TraceId};
+
+pub const KEYS: &[Binding] = &[
+    Binding::new(
+        &[ch('p')],
+        Action::OpenPod,
+        "open the span's pod (k8s.namespace.name, k8s.pod.name)",
+    )
+    .hint("pod"),
+    Binding::new(
+        &[ch(' ')],
+        Action::ToggleCollapse,
+        "collapse / expand the span",
+    )
+    .hint("fold"),
+    Binding::new(
+        &[ch('h'), key(KeyCode::Left)],
+        Action::Collapse,
+        "collapse, or go to the parent",
+    ),
+    Binding::new(
+        &[ch('l'), key(KeyCode::Right)],
+        Action::Expand,
+        "expand, or go to the first child",
+    ),
+    Binding::new(
+        &[ch('1')],
+        Action::CollapseToDepth(1),
+        "show that many levels of spans (0: every level)",
+    )
+    .written("1..9 0"),
+    Binding::new(&[ch('2')], Action::CollapseToDepth(2), "").quiet(),
+    Binding::new(&[ch('3')], Action::CollapseToDepth(3), "").quiet(),
+    Binding::new(&[ch('4')], Action::CollapseToDepth(4), "").quiet(),
+    Binding::new(&[ch('5')], Action::CollapseToDepth(5), "").quiet(),
+    Binding::new(&[ch('6')], Action::CollapseToDepth(6), "").quiet(),
+    Binding::new(&[ch('7')], Action::CollapseToDepth(7), "").quiet(),
+    Binding::new(&[ch('8')], Action::CollapseToDepth(8), "").quiet(),
+    Binding::new(&[ch('9')], Action::CollapseToDepth(9), "").quiet(),
+    Binding::new(&[ch('0')], Action::CollapseToDepth(0), "").quiet(),
+    Binding::new(
+        &[ch('f')],
+        Action::Focus,
+        "focus: the span's subtree as if it were the trace",
+    )
+    .hint("focus"),
+    Binding::new(&[ch('F')], Action::Unfocus, "back out of the focus"),
+    Binding::new(
+        &[ch('/')],
+        Action::OpenSearch,
+        "filter spans: words in the name, service or attribute values",
+    )
+    .hint("filter"),
+    Binding::new(
+        &[ch('e')],
+        Action::ErrorsOnly,
+        "filter: errors only (again: off)",
+    ),
+    Binding::new(
+        &[ch('>')],
+        Action::SlowerThan,
+        "filter: spans slower than a duration (empty: off)",
+    ),
+    Binding::new(
+        &[ch('H')],
+        Action::ToggleFilter,
+        "hide the spans the filter leaves out / dim them",
+    ),
+    Binding::new(&[ch('n')], Action::NextMatch, "next span the filter takes"),
+    Binding::new(
+        &[ch('N')],
+        Action::PrevMatch,
+        "previous span the filter takes",
+    ),
+    Binding::new(
+        &[ch('c')],
+        Action::CriticalOnly,
+        "only the critical path (◆) / every span",
+    )
+    .hint("critical"),
+    Binding::new(
+        &[ch('d'), key(KeyCode::Enter)],
+        Action::ToggleDetail,
+        "span detail: attributes, events, status",
+    )
+    .hint("detail"),
+];
+
+/// What the prompt this view opened is for.
+enum Editing {
+    /// The filter line, and the filter before it, for Esc.
+    Filter(SpanFilter),
+    SlowerThan,
+}
+
+impl TraceView {
+    pub fn open(trace_id: TraceId, cx: &mut Ctx) -> Self {
+        let id = cx.ask(|id| Effect::FetchTrace { id, trace_id });
+        let load = Loadable::Loading { id, since: cx.now };
+        TraceView {
+            trace_id,
+            load,
+            editing: None,
+        }
+    }
+
+    pub fn model(&self) -> Option<&TraceModel> {
+        match &self.load {
+            Loadable::Ready(model) => Some(model),
+            _ => None,
+        }
+    }
+
+    /// `p` on a span: its pod, named by the resource's `k8s.namespace.name`
+    /// and `k8s.pod.name`.
+    fn open_pod(model: &TraceModel, cx: &mut Ctx) {
+        let Some(span) = model.selected_span() else {
+            return;
+        };
+        let (Some(namespace), Some(name)) = (
+            span.attribute("k8s.namespace.name"),
+            span.attribute("k8s.pod.name"),
+        ) else {
+            return cx.tell(Notice::SpanWithoutPod);
+        };
+        let known = span
+            .resource
+            .iter()
+            .filter(|a| {
+                ["k8s.", "service.", "host."]
+                    .iter()
+                    .any(|p| a.key.starts_with(p))
+            })
+            .map(|a| (a.key.to_string(), a.value.clone()))
+            .collect();
+        cx.go_to_pod(namespace, name, known);
+    }
+
+    fn open_prompt(&mut self, editing: Editing, cx: &mut Ctx) {
+        let Loadable::Ready(model) = &self.load else {
+            return;
+        };
+        match &editing {
+            Editing::Filter(_) => cx.open_prompt(PromptKind::Filter, &model.filter.text),
+            Editing::SlowerThan => cx.open_prompt(PromptKind::Threshold, ""),
+        }
+        self.editing = Some(editing);
+    }
+
+    /// Keys that change what the waterfall shows.
+    fn shape(model: &mut TraceModel, action: Action, cx: &mut Ctx) {
+        match action {
+            Action::CollapseToDepth(depth) => model.collapse_to_depth(depth.into()),
+            Action::Focus => {
+                if !model.focus_selected() {
+                    cx.tell(Notice::NothingToFocus);
+                }
+            }
+            Action::Unfocus => {
+                model.unfocus();
+            }
+            Action::ErrorsOnly => model.set_filter(|f| f.errors_only = !f.errors_only),
+            Action::ToggleFilter if !model.filter.is_active() => cx.tell(Notice::FilterFirst),
+            Action::ToggleFilter => model.toggle_hidden(),
+            Action::CriticalOnly => model.toggle_critical_only(),
+            Action::NextMatch | Action::PrevMatch if !model.filter.is_active() => {
+                cx.tell(Notice::FilterFirst)
+            }
+            Action::NextMatch | Action::PrevMatch => {
+                if !model.step_match(action == Action::NextMatch) {
+                    cx.tell(Notice::NoMoreSpans);
+                }
+            }
+            _ => Self::fold(model, action),
+        }
+    }
+
+    /// Folding and the detail pane, on the selected span.
+    fn fold(model: &mut TraceModel, action: Action) {
+        let Some(row) = model.selected_row() else {
+            return;
+        };
+        let has_children = model.waterfall.has_children(row);
+        match action {
+            Action::ToggleDetail => model.detail = !model.detail,
+            Action::ToggleCollapse => model.set_collapsed(row, !model.collapsed[row]),
+            Action::Collapse if has_children && !model.collapsed[row] => {
+                model.set_collapsed(row, true)
+            }
+            Action::Collapse => {
+                if let Some(parent) = model.waterfall.parent_row(row) {
+                    model.select_row(parent);
+                }
+            }
+            Action::Expand if model.collapsed[row] => model.set_collapsed(row, false),
+            Action::Expand if has_children => model.select_row(row + 1),
+            _ => {}
+        }
+    }
+}
+
+impl Screen for TraceView {
+    fn keys(&self) -> &'static [Binding] {
+        KEYS
+    }
+
+    fn hints(&self) -> &'static [Action] {
+        &[
+            Action::OpenSearch,
+            Action::CriticalOnly,
+            Action::Focus,
+            Action::ToggleCollapse,
+            Action::ToggleDetail,
+            Action::OpenPod,
+            Action::Back,
+            Action::ToggleHelp,
+        ]
+    }
+
+    fn act(&mut self, action: Action, cx: &mut Ctx) {
+        match action {
+            Action::OpenSearch => {
+                let before = self.model().map(|m| m.filter.clone()).unwrap_or_default();
+                return self.open_prompt(Editing::Filter(before), cx);
+            }
+            Action::SlowerThan => return self.open_prompt(Editing::SlowerThan, cx),
+            _ => {}
+        }
+        let Loadable::Ready(model) = &mut self.load else {
+            return;
+        };
+        let page = layout::trace_list_rows(cx.height, model.detail);
+        if model.cursor.act(action, model.visible.len(), page) {
+            return;
+        }
+        match action {
+            Action::OpenPod => Self::open_pod(model, cx),
+            _ => Self::shape(model, action, cx),
+        }
+    }
+
+    fn receive(&mut self, msg: Msg, cx: &mut Ctx) {
+        let Msg::TraceLoaded { result, .. } = msg else {
+            return;
+        };
+        self.load = match result {
+            Ok(trace) => {
+                if let Some(warning) = &trace.partial {
+                    cx.tell(Notice::PartialTrace(warning.clone()));
+                }
+                Loadable::Ready(TraceModel::new(trace))
+            }
+            Err(e) => Loadable::Failed(e),
+        };
+    }
+
+    fn prompt(&mut self, event: PromptEvent, cx: &mut Ctx) {
+        let Loadable::Ready(model) = &mut self.load else {
+            return;
+        };
+        let done = !matches!(event, PromptEvent::Edited(_));
+        match (&self.editing, event) {
+            (Some(Editing::Filter(_)), PromptEvent::Edited(text)) => {
+                model.set_filter(|f| f.set_text(&text))
+            }
+            (Some(Editing::Filter(before)), PromptEvent::Cancelled) => {
+                let before = before.clone();
+                model.set_filter(|f| *f = before);
+            }
+            (Some(Editing::SlowerThan), PromptEvent::Submitted(text)) => {
+                let text = text.trim();
+                if text.is_empty() {
+                    model.set_filter(|f| f.slower_than = None);
+                } else if let Some(limit) = parse_duration(text) {
+                    let nanos = i64::try_from(limit.as_nanos()).unwrap_or(i64::MAX);
+                    model.set_filter(|f| f.slower_than = Some(nanos));
+                } else {
+                    cx.tell(Notice::NotADuration(SafeText::new(text)));
+                }
+            }
+            _ => {}
+        }
+        if done {
+            self.editing = None;
+        }
+    }
+
+    fn pending(&self) -> Option<RequestId> {
+        self.load.pending()
+    }
+
+    fn target(&self) -> Option<Target> {
+        Some(Target::Trace(self.trace_id))
+    }
+
+    fn failure(&self) -> Option<&BackendError> {
+        self.load.failed()
+    }
+
+    fn fit(&mut self, _width: u16, height: u16) {
+        if let Loadable::Ready(model) = &mut self.load {
+            let rows = layout::trace_list_rows(height, model.detail);
+            model.cursor.fit(model.visible.len(), rows);
+        }
+    }
+}
+
+pub struct TraceView {
+    pub trace_id: TraceId,
+    pub load: Loadable<TraceModel>,
+    editing: Option<Editing>,
+}
