@@ -13,9 +13,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 use support::{HEIGHT, WIDTH, draw, terminal};
 use triage::app::views::logs::{LogsView, Older};
-use triage::app::views::trace::{TraceModel, TraceView};
+use triage::app::views::trace::TraceView;
 use triage::app::{self, Action, Msg, Settings, State};
-use triage::app::{Loadable, View};
+use triage::app::View;
 use triage_core::backend::otlp_json::{Decoded, decode_trace};
 use triage_core::correlate::DerivedFields;
 use triage_core::domain::{Labels, LogLine, TimeRange, TraceId};
@@ -68,10 +68,7 @@ fn trace_first_frame(c: &mut Criterion) {
                     panic!("decode")
                 };
                 let mut state = State::new(Settings::default(), WIDTH, HEIGHT, 0);
-                state.views.push(View::Trace(TraceView {
-                    trace_id: id,
-                    load: Loadable::Ready(TraceModel::new(trace)),
-                }));
+                state.views.push(View::Trace(TraceView::ready(trace)));
                 let mut terminal = terminal();
                 draw(&mut terminal, &state);
                 black_box(terminal);

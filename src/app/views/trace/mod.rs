@@ -19,7 +19,7 @@ pub use filter::SpanFilter;
 pub use model::TraceModel;
 use triage_core::backend::BackendError;
 use triage_core::domain::time::parse_duration;
-use triage_core::domain::{SafeText, TraceId};
+use triage_core::domain::{SafeText, Trace, TraceId};
 
 pub const KEYS: &[Binding] = &[
     Binding::new(
@@ -121,6 +121,15 @@ impl TraceView {
         TraceView {
             trace_id,
             load,
+            editing: None,
+        }
+    }
+
+    /// A trace already at hand (benches, tests).
+    pub fn ready(trace: Trace) -> Self {
+        TraceView {
+            trace_id: trace.id,
+            load: Loadable::Ready(TraceModel::new(trace)),
             editing: None,
         }
     }
