@@ -54,6 +54,11 @@ pub enum Effect {
         id: RequestId,
         names: Names,
     },
+    /// The label names Loki has over a time (a span's logs keep only those).
+    FetchLokiLabels {
+        id: RequestId,
+        range: TimeRange,
+    },
     /// Pods, then every change to them, until cancelled; with `name`,
     /// only that pod.
     WatchPods {
@@ -89,6 +94,7 @@ impl Effect {
             | Effect::FetchMetrics { id, .. }
             | Effect::FetchAlerts { id }
             | Effect::FetchNames { id, .. }
+            | Effect::FetchLokiLabels { id, .. }
             | Effect::WatchPods { id, .. }
             | Effect::FetchEvents { id, .. }
             | Effect::StreamPodLogs { id, .. } => Some(*id),

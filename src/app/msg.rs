@@ -43,6 +43,10 @@ pub enum Msg {
         names: Names,
         result: Result<Vec<SafeText>, BackendError>,
     },
+    LokiLabelsLoaded {
+        id: RequestId,
+        result: Result<Vec<SafeText>, BackendError>,
+    },
     /// What a pod watch saw since its last message; it goes on.
     PodsChanged {
         id: RequestId,
@@ -90,6 +94,7 @@ impl Msg {
             | Msg::MetricsLoaded { id, .. }
             | Msg::AlertsLoaded { id, .. }
             | Msg::NamesLoaded { id, .. }
+            | Msg::LokiLabelsLoaded { id, .. }
             | Msg::PodsChanged { id, .. }
             | Msg::EventsLoaded { id, .. }
             | Msg::PodLogs { id, .. }

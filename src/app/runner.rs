@@ -193,6 +193,14 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::NamesLoaded { id, names, result })
         }
+        Effect::FetchLokiLabels { id, range } => {
+            let work = async {
+                let loki = clients.loki.as_ref().map_err(Clone::clone)?;
+                loki.labels(range).await
+            };
+            let result = within(deadline, Source::Loki, work).await;
+            Some(Msg::LokiLabelsLoaded { id, result })
+        }
         Effect::FetchEvents { id, context, pod } => {
             let work = clients.cluster.events(context.as_deref(), &pod);
             let result = within(deadline, Source::Kubernetes, work).await;

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
-use triage_core::domain::{Nanos, PodKey, SafeText, TraceId};
+use triage_core::domain::{Nanos, PodKey, SafeText, TimeRange, TraceId};
 
 /// What the place a jump came from knew of a pod (span attributes, log
 /// labels), shown if the pod is gone.
@@ -13,6 +13,8 @@ pub type Known = Vec<(String, SafeText)>;
 pub enum Target {
     /// A LogQL query over the configured span up to now.
     Logs(String),
+    /// A LogQL query over a given time (a span's logs).
+    LogsBetween { logql: String, range: TimeRange },
     /// A container's log from the API server, in a kubeconfig context.
     PodLogs {
         context: Option<String>,

@@ -18,7 +18,7 @@ fn view_title(view: &View) -> String {
     match view {
         View::Home(_) => "home".into(),
         View::Logs(logs) => match logs.source {
-            LogSource::Loki(_) => format!("logs {}", logs.title),
+            LogSource::Loki { .. } => format!("logs {}", logs.title),
             LogSource::Pod { .. } => format!("logs {} {}", logs.title, buffer(logs)),
         },
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),

@@ -119,8 +119,9 @@ impl Search {
 /// Where a logs view's lines come from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogSource {
-    /// A LogQL query, sent to Loki as written, paged back through.
-    Loki(String),
+    /// A LogQL query, sent to Loki as written, paged back through;
+    /// `pinned`: over a given time (a span's), not the last `since` up to now.
+    Loki { logql: String, pinned: bool },
     /// A container's log, streamed from the Kubernetes API.
     Pod {
         context: Option<String>,
@@ -160,7 +161,11 @@ pub struct LogsView {
 
 impl LogsView {
     pub fn new(logql: String, range: TimeRange) -> Self {
-        Self::of(SafeText::new(&logql), LogSource::Loki(logql), range)
+        let source = LogSource::Loki {
+            logql: logql.clone(),
+            pinned: false,
+        };
+        Self::of(SafeText::new(&logql), source, range)
     }
 
     /// A container's log, streamed; `range` starts where it looks back to;
@@ -214,7 +219,7 @@ impl LogsView {
             None => self.range.end,
         };
         let logql = match &self.source {
-            LogSource::Loki(logql) => logql.clone(),
+            LogSource::Loki { logql, .. } => logql.clone(),
             LogSource::Pod { .. } => String::new(), // streamed, not paged
         };
         LogQuery {
@@ -438,6 +443,16 @@ impl LogsView {
     pub fn open_loki(logql: String, cx: &mut Ctx) -> Self {
         let range = TimeRange::last(cx.settings.since, cx.now);
         let mut view = Self::new(logql, range);
+        view.fetch_page(cx);
+        view
+    }
+
+    /// A LogQL query over a given time, such as a span's.
+    pub fn open_loki_between(logql: String, range: TimeRange, cx: &mut Ctx) -> Self {
+        let mut view = Self::new(logql, range);
+        if let LogSource::Loki { pinned, .. } = &mut view.source {
+            *pinned = true;
+        }
         view.fetch_page(cx);
         view
     }
@@ -733,7 +748,14 @@ impl Screen for LogsView {
 
     fn target(&self) -> Option<Target> {
         Some(match &self.source {
-            LogSource::Loki(logql) => Target::Logs(logql.clone()),
+            LogSource::Loki {
+                logql,
+                pinned: true,
+            } => Target::LogsBetween {
+                logql: logql.clone(),
+                range: self.range,
+            },
+            LogSource::Loki { logql, .. } => Target::Logs(logql.clone()),
             LogSource::Pod { context, request } => Target::PodLogs {
                 context: context.clone(),
                 request: request.clone(),

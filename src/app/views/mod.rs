@@ -64,6 +64,9 @@ views! {
 pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
     match target {
         Target::Logs(logql) => View::Logs(logs::LogsView::open_loki(logql, cx)),
+        Target::LogsBetween { logql, range } => {
+            View::Logs(logs::LogsView::open_loki_between(logql, range, cx))
+        }
         Target::PodLogs { context, request } => {
             View::Logs(logs::LogsView::open_pod(context, request, cx))
         }

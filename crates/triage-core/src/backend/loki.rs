@@ -1,4 +1,4 @@
-//! Loki's `query_range` for log streams.
+//! Loki's `query_range` for log streams, and its label names.
 //! API: <https://grafana.com/docs/loki/latest/reference/loki-http-api/>
 
 use super::error::{BackendError, ErrorKind, Part, Problem, Source, Unreadable};
@@ -67,6 +67,30 @@ impl LokiClient {
             Decoded::Failed(why) => self.http.decode_error(Part::LokiAnswer, why),
         })?;
         Ok(sort(lines, query.direction))
+    }
+
+    /// The label names Loki has seen in `range` (a span's logs keep only
+    /// the labels it has).
+    pub async fn labels(&self, range: TimeRange) -> Result<Vec<SafeText>, BackendError> {
+        let params = [
+            ("start", range.start.to_string()),
+            ("end", range.end.to_string()),
+        ];
+        let answer = self.http.get("loki/api/v1/labels", &params).await?;
+        if !answer.is_success() {
+            return Err(self.http.status_error(&answer));
+        }
+        #[derive(Deserialize)]
+        struct Names {
+            #[serde(default)]
+            data: Vec<String>,
+        }
+        let names: Names = serde_json::from_slice(&answer.body).map_err(|e| {
+            let why = Unreadable::Json(self.http.redactor().safe(&e.to_string()));
+            self.http.decode_error(Part::LokiAnswer, why)
+        })?;
+        let secrets = self.http.redactor();
+        Ok(names.data.iter().map(|n| secrets.safe(n)).collect())
     }
 }
 
