@@ -226,6 +226,7 @@ fn problem(p: &Problem) -> String {
         }
         Problem::TraceNotFound(id) => format!("trace {id} not found"),
         Problem::NoTempoApi => "no Tempo API here: /api/v2/traces and /api/traces both answered 404 (is the URL Tempo's?)".into(),
+        Problem::BadTraceQl(words) => words.to_string(), // Tempo names the TraceQL and where it stopped
         Problem::MetricQuery { result_type } => format!(
             "this is a metric query (it returns a {result_type}); the logs view needs a log query such as {{app=\"api\"}} |= \"error\""
         ),

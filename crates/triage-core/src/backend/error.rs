@@ -146,6 +146,9 @@ pub enum Problem {
     TraceNotFound(TraceId),
     /// Neither of Tempo's trace routes is there.
     NoTempoApi,
+    /// Tempo refused a TraceQL expression, in its words (where it stopped
+    /// reading), for the app to show under the expression.
+    BadTraceQl(SafeText),
     /// A metric query's answer where log lines were asked for.
     MetricQuery {
         result_type: SafeText,

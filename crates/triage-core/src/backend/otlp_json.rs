@@ -86,8 +86,9 @@ struct OtlpStatus {
     message: Option<String>,
 }
 
+/// An OTLP attribute; Tempo's search answers use it too.
 #[derive(Deserialize)]
-struct KeyValue {
+pub(super) struct KeyValue {
     key: String,
     #[serde(default)]
     value: AnyValue,
@@ -120,7 +121,7 @@ struct KvList {
 /// 64-bit integers arrive as strings in OTLP JSON, sometimes as numbers.
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Number {
+pub(super) enum Number {
     Text(String),
     Int(i64),
     Big(u64),
@@ -129,7 +130,7 @@ enum Number {
 
 impl Number {
     /// As i64, saturating: OTLP's fields are u64 and may exceed i64.
-    fn get(&self, secrets: &Redactor) -> Result<i64, Unreadable> {
+    pub(super) fn get(&self, secrets: &Redactor) -> Result<i64, Unreadable> {
         let saturate = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         match self {
             Number::Int(n) => Ok(*n),
@@ -176,7 +177,7 @@ impl AnyValue {
     }
 }
 
-fn attributes(list: &[KeyValue], secrets: &Redactor) -> Vec<Attribute> {
+pub(super) fn attributes(list: &[KeyValue], secrets: &Redactor) -> Vec<Attribute> {
     list.iter()
         .map(|kv| Attribute {
             key: secrets.safe(&kv.key),

@@ -8,6 +8,7 @@ pub mod promql;
 pub mod text;
 pub mod time;
 pub mod trace;
+pub mod trace_search;
 
 pub use labels::Labels;
 pub use log::{Level, LogLine};
@@ -16,3 +17,7 @@ pub use pod::{Pod, PodChange, PodEvent, PodKey};
 pub use text::SafeText;
 pub use time::{Nanos, TimeRange};
 pub use trace::{Attribute, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId};
+pub use trace_search::{
+    Completeness, MatchedSpan, SearchResult, ServiceStats, SpanSet, Tag, TagScope, TraceQuery,
+    TraceSummary,
+};

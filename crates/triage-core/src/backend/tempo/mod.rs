@@ -1,6 +1,8 @@
 //! Tempo's trace by id.
 //! API: <https://grafana.com/docs/tempo/latest/api_docs/>
 
+mod search;
+
 use super::error::{BackendError, ErrorKind, Part, Problem, Source};
 use super::http::{Endpoint, HttpClient};
 use super::otlp_json::{Decoded, decode_trace};
