@@ -1,6 +1,7 @@
 //! The command line: subcommands pick the first view; `--print` draws it
 //! once as text instead of running the interactive loop.
 
+use crate::app::prompt::Language;
 use crate::app::{self, Action, Clients, Effect, Msg, Runner, Settings, State, Target};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -57,6 +58,10 @@ pub struct Cli {
     /// Height of the printed view [default: all of it]
     #[arg(long, global = true, requires = "print")]
     pub height: Option<u16>,
+    /// Run the command against the built-in demo servers
+    #[cfg(feature = "demo")]
+    #[arg(long, global = true)]
+    pub demo: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -86,8 +91,17 @@ pub enum Command {
     Pods,
     /// Open a trace by id
     Trace {
-        /// 32 (or 16) hex digits
+        /// 1 to 32 hex digits (Tempo drops leading zeros; they are put back)
         id: String,
+    },
+    /// Search traces with TraceQL; Enter opens one
+    Traces {
+        /// e.g. '{ resource.service.name = "api" && status = error }'
+        #[arg(default_value = "{ }")]
+        traceql: String,
+        /// How far back the first window looks (scrolling asks for older ones)
+        #[arg(long, default_value = "1h")]
+        since: String,
     },
 }
 
@@ -122,6 +136,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     #[cfg(feature = "demo")]
     let demo = match cli.command {
         Some(Command::Demo) => Some(triage_demo::start(app::now()).await?),
+        _ if cli.demo => Some(triage_demo::start(app::now()).await?),
         _ => None,
     };
     #[cfg(not(feature = "demo"))]
@@ -145,7 +160,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     triage_core::secret::install_for_sinks(config.redactor.clone());
     let config = Config {
         utc: config.utc || cli.utc,
-        history: crate::history::default_path(),
+        history_dir: crate::history::default_dir(),
         ..config
     };
     let mut settings = settings(&config);
@@ -155,7 +170,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         crossterm::terminal::size()?
     };
     let now = app::now();
-    if let Some(Command::Logs { since, .. } | Command::Metrics { since, .. }) = &cli.command {
+    if let Some(
+        Command::Logs { since, .. }
+        | Command::Metrics { since, .. }
+        | Command::Traces { since, .. },
+    ) = &cli.command
+    {
         settings.since = parse_duration(since).ok_or_else(|| {
             CliError::Usage(format!(
                 "--since {since}: not a duration like 15m, 1h or 2d"
@@ -173,6 +193,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }),
         Some(Command::Alerts) => Some(Target::Alerts),
         Some(Command::Pods) => Some(Target::Pods(None)),
+        Some(Command::Traces { traceql, .. }) => Some(Target::Traces {
+            traceql: traceql.clone(),
+            since: settings.since,
+        }),
         Some(Command::Trace { id }) => Some(Target::Trace(TraceId::parse(id.trim()).ok_or_else(
             || CliError::Usage(format!("not a trace id: {id} (1 to 32 hex digits)")),
         )?)),
@@ -181,11 +205,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     let mut state = State::new(settings, width, height, now);
     state.kube.namespaces = config.kubernetes.namespaces.clone();
     state.warnings = config.warnings.iter().map(|w| safe(w)).collect();
-    state.promql_history = config
-        .history
-        .as_deref()
-        .map(crate::history::load)
-        .unwrap_or_default();
+    if let Some(dir) = &config.history_dir {
+        state.history.promql = crate::history::load(&crate::history::file(dir, Language::PromQl));
+        state.history.traceql = crate::history::load(&crate::history::file(dir, Language::TraceQl));
+    }
     // Home shows what is firing; a printed view other than home need not ask.
     state.settings.alerts_on_home =
         config.prometheus.is_some() && (!cli.print || cli.command.is_none());

@@ -1,14 +1,24 @@
-//! PromQL run from the editor, kept across runs: one expression a line in
-//! `$XDG_STATE_HOME/triage/promql_history`, oldest first.
+//! Expressions run from the editor, kept across runs: one expression a
+//! line in `$XDG_STATE_HOME/triage/promql_history` (and `traceql_history`),
+//! oldest first.
 
+use crate::app::prompt::Language;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Entries kept; the file is rewritten down to this when it grows past twice.
 pub const MAX_ENTRIES: usize = 500;
 
-pub fn default_path() -> Option<PathBuf> {
-    Some(triage_core::config::state_dir()?.join("promql_history"))
+pub fn default_dir() -> Option<PathBuf> {
+    triage_core::config::state_dir()
+}
+
+/// The file a language's history is kept in.
+pub fn file(dir: &Path, language: Language) -> PathBuf {
+    dir.join(match language {
+        Language::PromQl => "promql_history",
+        Language::TraceQl => "traceql_history",
+    })
 }
 
 /// The newest `MAX_ENTRIES`, oldest first, each once (where it was last

@@ -364,7 +364,9 @@ async fn from_a_failed_trace_to_its_pod_its_logs_and_its_loki_logs() {
 
     press(&mut state, &clients, &[Action::Back, Action::LokiLogs]).await;
     let View::Logs(logs) = state.current() else { panic!("not on the logs") };
-    assert!(matches!(&logs.source, LogSource::Loki(q) if q.contains("pod=\"postgres-0\"")));
+    assert!(
+        matches!(&logs.source, LogSource::Loki { logql: q, .. } if q.contains("pod=\"postgres-0\""))
+    );
     assert!(!logs.rows.is_empty());
     assert!(
         logs.rows

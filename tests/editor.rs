@@ -15,10 +15,10 @@ const COUNTER: &str = "sum by (code) (rate(http_server_requests_total[1m]))";
 const P99: &str =
     "histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket[1m])))";
 
-async fn recorded(history: &std::path::Path) -> Clients {
+async fn recorded(history_dir: &std::path::Path) -> Clients {
     let url = support::replay::start(Default::default()).await;
     Clients::from_config(&Config {
-        history: Some(history.to_owned()),
+        history_dir: Some(history_dir.to_owned()),
         ..Config::with_urls(None, Some(&url), Some(&url))
     })
 }
@@ -35,7 +35,7 @@ async fn edit_complete_run_and_recall() {
     let dir = std::env::temp_dir().join(format!("triage-editor-{}", std::process::id()));
     let history = dir.join("promql_history");
     let _ = std::fs::remove_dir_all(&dir);
-    let c = recorded(&history).await;
+    let c = recorded(&dir).await;
     let mut s = state(120, 30);
     support::graph(&mut s, &c, COUNTER, std::time::Duration::from_secs(600)).await;
 
@@ -71,7 +71,7 @@ async fn edit_complete_run_and_recall() {
     assert!(!model.series.is_empty());
     // The unit comes from the histogram family's metadata.
     assert_eq!(model.unit.as_ref().map(|u| u.as_str()), Some("seconds"));
-    assert_eq!(s.promql_history, [P99]);
+    assert_eq!(s.history.promql, [P99]);
     assert_eq!(triage::history::load(&history), [P99]);
 
     // Label names inside braces; accepting one opens its value.

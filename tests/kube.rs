@@ -598,7 +598,7 @@ async fn from_a_span_to_its_pod_then_its_logs_and_from_a_line_to_a_pod_that_is_g
 
     support::press(&mut state, &clients, &[Action::Back, Action::LokiLogs]).await;
     match &support::logs_view(&state).source {
-        triage::app::views::logs::LogSource::Loki(logql) => assert_eq!(
+        triage::app::views::logs::LogSource::Loki { logql, .. } => assert_eq!(
             logql,
             r#"{namespace="shop", pod="frontend-7d9f8b6c5-x2kqp", container="app"}"#
         ),

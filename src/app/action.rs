@@ -56,6 +56,8 @@ pub enum Action {
     OpenPod,
     /// Pods: sort by a column (again: reverse).
     SortBy(PodColumn),
+    /// Trace search: sort by start or duration (again: reverse).
+    SortTraces(TraceColumn),
     /// Pods: the container's log from the API server, followed.
     PodLogs,
     /// Pods: the log of the container's previous run.
@@ -66,6 +68,13 @@ pub enum Action {
     Input(KeyEvent),
     Submit,
     CancelInput,
+}
+
+/// A column of the trace search's list, to sort by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceColumn {
+    Start,
+    Duration,
 }
 
 /// A column of the pods list, to sort by.

@@ -1,4 +1,4 @@
-//! The command line: `:logs LOGQL`, `:trace ID`, `:metrics PROMQL`,
+//! The command line: `:logs LOGQL`, `:trace ID`, `:traces TRACEQL`, `:metrics PROMQL`,
 //! `:alerts`, `:pods`, `:ns NAME`, `:ctx NAME`, `:q`.
 
 use super::notice::{Notice, Usage};
@@ -38,6 +38,10 @@ pub fn parse(line: &str, since: std::time::Duration, now: i64) -> Command {
             Some(id) => Command::Go(Target::Trace(id)),
             None => Command::Refused(Notice::NotATraceId(SafeText::new(rest))),
         },
+        "traces" | "ts" => Command::Go(Target::Traces {
+            traceql: if rest.is_empty() { "{ }" } else { rest }.to_owned(),
+            since,
+        }),
         "metrics" | "m" if rest.is_empty() => usage(Usage::Metrics),
         "metrics" | "m" => Command::Go(Target::Metrics {
             promql: rest.to_owned(),

@@ -1,11 +1,11 @@
 //! The expression editor's memory: names for completion, asked of
-//! Prometheus the first time a word needs them and kept for the session,
-//! and the history ↑/↓ walk.
+//! Prometheus or Tempo the first time a word needs them and kept for the
+//! session, and the history ↑/↓ walk, one per language.
 
-use super::complete::{self, Context, FUNCTIONS, Names, Slot};
+use super::complete::{self, Context, Names};
 use super::effect::{Effect, RequestId};
 use super::loadable::Loadable;
-use super::prompt::{Completion, PromptKind};
+use super::prompt::{Completion, Language, PromptKind};
 use super::state::State;
 use crossterm::event::{KeyCode, KeyEvent};
 use triage_core::backend::BackendError;
@@ -13,6 +13,29 @@ use triage_core::domain::SafeText;
 
 /// Shown at most in the completion list.
 const COMPLETIONS: usize = 8;
+
+/// Expressions run, oldest first, per language.
+#[derive(Debug, Default)]
+pub struct Histories {
+    pub promql: Vec<String>,
+    pub traceql: Vec<String>,
+}
+
+impl Histories {
+    pub fn of(&self, language: Language) -> &Vec<String> {
+        match language {
+            Language::PromQl => &self.promql,
+            Language::TraceQl => &self.traceql,
+        }
+    }
+
+    fn of_mut(&mut self, language: Language) -> &mut Vec<String> {
+        match language {
+            Language::PromQl => &mut self.promql,
+            Language::TraceQl => &mut self.traceql,
+        }
+    }
+}
 
 /// A key in the editor: Tab accepts a name, ↑/↓ choose among names when
 /// there are some and walk the history when not.
@@ -24,8 +47,10 @@ pub fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         KeyCode::Tab => prompt.accept_completion(),
         KeyCode::Up | KeyCode::Down => {
             let up = key.code == KeyCode::Up;
-            if !prompt.choose(up) {
-                prompt.recall(&state.promql_history, up);
+            if !prompt.choose(up)
+                && let PromptKind::Expression(language) = prompt.kind
+            {
+                prompt.recall(state.history.of(language), up);
             }
             return;
         }
@@ -41,22 +66,28 @@ pub fn opened(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 /// An expression was run: kept in the history, here and on disk.
-pub fn remember(state: &mut State, expression: &str, effects: &mut Vec<Effect>) {
-    crate::history::remember(&mut state.promql_history, expression);
-    effects.push(Effect::RememberPromql(expression.to_owned()));
+pub fn remember(
+    state: &mut State,
+    language: Language,
+    expression: &str,
+    effects: &mut Vec<Effect>,
+) {
+    crate::history::remember(state.history.of_mut(language), expression);
+    effects.push(Effect::Remember {
+        language,
+        expression: expression.to_owned(),
+    });
 }
 
 /// The names that fit the word at the editor's cursor.
 fn refresh(state: &mut State, effects: &mut Vec<Effect>) {
-    let Some(before) = state
-        .prompt
-        .as_ref()
-        .filter(|p| p.kind == PromptKind::Expression)
-        .map(|p| p.text_before_cursor())
-    else {
+    let Some((language, before)) = state.prompt.as_ref().and_then(|p| match p.kind {
+        PromptKind::Expression(language) => Some((language, p.text_before_cursor())),
+        _ => None,
+    }) else {
         return;
     };
-    let completion = complete::context(&before).map(|context| Completion {
+    let completion = complete::context(language, &before).map(|context| Completion {
         names: names_for(state, &context, effects),
         context,
         selected: 0,
@@ -67,19 +98,18 @@ fn refresh(state: &mut State, effects: &mut Vec<Effect>) {
 }
 
 fn names_for(state: &mut State, context: &Context, effects: &mut Vec<Effect>) -> Vec<String> {
-    let names = context.names();
+    let fixed = context.fixed().iter().copied();
+    let Some(names) = context.names() else {
+        return complete::candidates(fixed, &context.prefix, COMPLETIONS);
+    };
     match state.names.get(&names) {
         Some(Loadable::Ready(known)) => {
-            let functions = if context.slot == Slot::Metric {
-                FUNCTIONS
-            } else {
-                &[]
-            };
-            let all = known
-                .iter()
-                .map(String::as_str)
-                .chain(functions.iter().copied());
+            let all = known.iter().map(String::as_str).chain(fixed);
             complete::candidates(all, &context.prefix, COMPLETIONS)
+        }
+        // Keywords (status = error) need no answer to be offered.
+        Some(_) if !context.fixed().is_empty() && context.names().is_some() => {
+            complete::candidates(fixed, &context.prefix, COMPLETIONS)
         }
         Some(_) => Vec::new(),
         None => {
@@ -115,7 +145,7 @@ pub fn names_loaded(
     // Only the list the open completion waits for: a late answer for an
     // earlier word must not reopen a closed list or move its cursor.
     let awaited = state.prompt.as_ref().and_then(|p| p.completion.as_ref());
-    if awaited.is_some_and(|c| c.context.names() == names) {
+    if awaited.is_some_and(|c| c.context.names() == Some(names)) {
         refresh(state, effects);
     }
     true

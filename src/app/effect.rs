@@ -2,10 +2,11 @@
 //! the slot that waits for it.
 
 use super::complete::Names;
+use super::prompt::Language;
 use std::time::Duration;
 use triage_core::backend::LogQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
-use triage_core::domain::{PodKey, TimeRange, TraceId};
+use triage_core::domain::{PodKey, TimeRange, TraceId, TraceQuery};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
@@ -45,6 +46,11 @@ pub enum Effect {
         range: TimeRange,
         step: Duration,
     },
+    /// A TraceQL search over one window of time.
+    SearchTraces {
+        id: RequestId,
+        query: TraceQuery,
+    },
     /// Active alerts, and the rules that hold their expressions.
     FetchAlerts {
         id: RequestId,
@@ -79,8 +85,11 @@ pub enum Effect {
         context: Option<String>,
         request: PodLogRequest,
     },
-    /// Add an expression to the history file.
-    RememberPromql(String),
+    /// Add an expression to its language's history file.
+    Remember {
+        language: Language,
+        expression: String,
+    },
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),
 }
@@ -91,6 +100,7 @@ impl Effect {
         match self {
             Effect::FetchLogs { id, .. }
             | Effect::FetchTrace { id, .. }
+            | Effect::SearchTraces { id, .. }
             | Effect::FetchMetrics { id, .. }
             | Effect::FetchAlerts { id }
             | Effect::FetchNames { id, .. }
@@ -98,7 +108,7 @@ impl Effect {
             | Effect::WatchPods { id, .. }
             | Effect::FetchEvents { id, .. }
             | Effect::StreamPodLogs { id, .. } => Some(*id),
-            Effect::RememberPromql(_) | Effect::Cancel(_) => None,
+            Effect::Remember { .. } | Effect::Cancel(_) => None,
         }
     }
 }

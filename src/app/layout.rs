@@ -19,6 +19,14 @@ pub fn pods_rows(height: u16) -> usize {
     body_rows(height).saturating_sub(1)
 }
 
+/// Rows above the trace search's list: the TraceQL, and the column
+/// header or Tempo's complaint.
+pub const TRACES_HEADER_ROWS: usize = 2;
+
+pub fn traces_list_rows(height: u16) -> usize {
+    body_rows(height).saturating_sub(TRACES_HEADER_ROWS)
+}
+
 /// Rows above the spans: the trace's summary, the selected span's
 /// ancestors and the time ruler.
 pub const TRACE_HEADER_ROWS: usize = 3;

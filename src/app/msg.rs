@@ -7,7 +7,7 @@ use super::target::Target;
 use triage_core::backend::BackendError;
 use triage_core::backend::prometheus::Answered;
 use triage_core::domain::{
-    Alert, AlertRule, Exemplar, LogLine, PodChange, PodEvent, SafeText, Series, Trace,
+    Alert, AlertRule, Exemplar, LogLine, PodChange, PodEvent, SafeText, SearchResult, Series, Trace,
 };
 
 #[derive(Debug)]
@@ -29,6 +29,10 @@ pub enum Msg {
     TraceLoaded {
         id: RequestId,
         result: Result<Trace, BackendError>,
+    },
+    TracesFound {
+        id: RequestId,
+        result: Result<SearchResult, BackendError>,
     },
     MetricsLoaded {
         id: RequestId,
@@ -91,6 +95,7 @@ impl Msg {
         match self {
             Msg::LogsLoaded { id, .. }
             | Msg::TraceLoaded { id, .. }
+            | Msg::TracesFound { id, .. }
             | Msg::MetricsLoaded { id, .. }
             | Msg::AlertsLoaded { id, .. }
             | Msg::NamesLoaded { id, .. }

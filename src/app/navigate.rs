@@ -106,7 +106,7 @@ fn dispatch(
     );
     // The expression editor opened: its completion starts at once.
     let opened = state.prompt.as_ref().map(|p| p.kind);
-    if !had_prompt && opened == Some(PromptKind::Expression) {
+    if !had_prompt && matches!(opened, Some(PromptKind::Expression(_))) {
         editor::opened(state, effects);
     }
     if let Some(Go { target, instead }) = go {

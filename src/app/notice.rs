@@ -4,7 +4,7 @@
 use super::prompt::BadPattern;
 use std::time::Duration;
 use triage_core::backend::BackendError;
-use triage_core::domain::{PodKey, SafeText};
+use triage_core::domain::{Completeness, PodKey, SafeText};
 
 #[derive(Clone, Debug)]
 pub enum Notice {
@@ -35,6 +35,9 @@ pub enum Notice {
     /// More lines than a page share the oldest instant; the rest are skipped.
     SharedInstant(u32),
     PartialTrace(SafeText),
+    /// Tempo stopped a search early; what it found is shown.
+    PartialSearch(Completeness),
+    NoTraceSelected,
     NoExpression,
     NoExemplars,
     ExemplarWithoutLabel(String),

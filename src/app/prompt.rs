@@ -16,8 +16,15 @@ pub enum PromptKind {
     Filter,
     /// A duration a filter needs (spans slower than it).
     Threshold,
-    /// An expression, with completion and history (PromQL).
-    Expression,
+    /// An expression, with completion and history.
+    Expression(Language),
+}
+
+/// The query language an expression is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Language {
+    PromQl,
+    TraceQl,
 }
 
 pub struct Prompt {

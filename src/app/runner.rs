@@ -4,6 +4,7 @@
 use super::complete::Names;
 use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
+use super::now;
 use crate::history;
 use futures::stream::BoxStream;
 use futures::{StreamExt, stream};
@@ -19,18 +20,18 @@ use triage_core::backend::{
     BackendError, Endpoint, LokiClient, PrometheusClient, Source, TempoClient,
 };
 use triage_core::config::Config;
-use triage_core::domain::{SafeText, promql};
+use triage_core::domain::{SafeText, Tag, TimeRange, promql};
 
 /// Results waiting to be read by the loop; workers wait when it is full.
 const CHANNEL_CAPACITY: usize = 64;
 
-/// The backends, or why one cannot be used; and the history file.
+/// The backends, or why one cannot be used; and the history folder.
 pub struct Clients {
     pub loki: Result<LokiClient, BackendError>,
     pub tempo: Result<TempoClient, BackendError>,
     pub prometheus: Result<PrometheusClient, BackendError>,
-    /// Where PromQL history is appended; none keeps it in memory only.
-    pub history: Option<PathBuf>,
+    /// Where expression histories are appended; none keeps them in memory only.
+    pub history_dir: Option<PathBuf>,
     /// Kubernetes, reached when first asked; `kube://` backends go through it.
     pub cluster: Arc<Cluster>,
 }
@@ -47,7 +48,7 @@ impl Clients {
                 &cluster,
                 PrometheusClient::new,
             ),
-            history: config.history.clone(),
+            history_dir: config.history_dir.clone(),
             cluster,
         }
     }
@@ -139,6 +140,14 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Tempo, work).await;
             Some(Msg::TraceLoaded { id, result })
         }
+        Effect::SearchTraces { id, query } => {
+            let work = async {
+                let tempo = clients.tempo.as_ref().map_err(Clone::clone)?;
+                tempo.search(&query).await
+            };
+            let result = within(deadline, Source::Tempo, work).await;
+            Some(Msg::TracesFound { id, result })
+        }
         Effect::FetchMetrics {
             id,
             promql,
@@ -182,15 +191,19 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             Some(Msg::AlertsLoaded { id, result })
         }
         Effect::FetchNames { id, names } => {
-            let work = async {
-                let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
-                match &names {
-                    Names::Metrics => prometheus.label_values("__name__").await,
-                    Names::Labels => prometheus.label_names().await,
-                    Names::Values(label) => prometheus.label_values(label).await,
+            let result = match &names {
+                Names::TempoTags | Names::TempoValues(_) => {
+                    within(deadline, Source::Tempo, tempo_names(clients, &names)).await
+                }
+                _ => {
+                    within(
+                        deadline,
+                        Source::Prometheus,
+                        prometheus_names(clients, &names),
+                    )
+                    .await
                 }
             };
-            let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::NamesLoaded { id, names, result })
         }
         Effect::FetchLokiLabels { id, range } => {
@@ -207,9 +220,12 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             Some(Msg::EventsLoaded { id, result })
         }
         Effect::WatchPods { .. } | Effect::StreamPodLogs { .. } => None, // see open_stream
-        Effect::RememberPromql(promql) => {
-            let path = clients.history.as_ref()?;
-            if let Err(e) = history::append(path, &promql) {
+        Effect::Remember {
+            language,
+            expression,
+        } => {
+            let path = history::file(clients.history_dir.as_ref()?, language);
+            if let Err(e) = history::append(&path, &expression) {
                 tracing::warn!("history not kept in {}: {e}", path.display());
             }
             None
@@ -221,6 +237,34 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
 /// The unit metadata gives the first metric an expression selects, asked
 /// of each family the name could belong to. A `_count` counts events: its
 /// family's unit is not its own. No answer is no unit, not an error.
+/// How far back completion looks for Tempo's tags and values.
+const TAGS_WINDOW: Duration = Duration::from_secs(3600);
+
+async fn prometheus_names(clients: &Clients, names: &Names) -> Result<Vec<SafeText>, BackendError> {
+    let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+    match names {
+        Names::Labels => prometheus.label_names().await,
+        Names::Values(label) => prometheus.label_values(label).await,
+        _ => prometheus.label_values("__name__").await,
+    }
+}
+
+/// Tag names, written as TraceQL writes them, or one tag's values, seen in
+/// the last `TAGS_WINDOW`.
+async fn tempo_names(clients: &Clients, names: &Names) -> Result<Vec<SafeText>, BackendError> {
+    let tempo = clients.tempo.as_ref().map_err(Clone::clone)?;
+    let range = TimeRange::last(TAGS_WINDOW, now());
+    match names {
+        Names::TempoValues(tag) => tempo.tag_values(&Tag::parse(tag), None, range).await,
+        _ => Ok(tempo
+            .tags(None, range)
+            .await?
+            .iter()
+            .map(|tag| SafeText::new(&tag.traceql()))
+            .collect()),
+    }
+}
+
 async fn metadata_unit(prometheus: &PrometheusClient, promql: &str) -> Option<SafeText> {
     let name = promql::metric_names(promql).into_iter().next()?;
     if name.ends_with("_count") {

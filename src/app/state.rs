@@ -1,6 +1,7 @@
 //! The one owner of everything on screen.
 
 use super::complete::Names;
+use super::editor::Histories;
 use super::effect::RequestIds;
 use super::loadable::Loadable;
 use super::notice::Notice;
@@ -26,8 +27,8 @@ pub struct State {
     pub quit: bool,
     /// Ctrl-z was pressed: the loop gives the terminal back and stops.
     pub suspend: bool,
-    /// PromQL run from the editor, oldest first, kept across runs.
-    pub promql_history: Vec<String>,
+    /// Expressions run from the editor, oldest first, kept across runs.
+    pub history: Histories,
     /// Metric names, label names and label values asked of Prometheus
     /// for completion, kept for the session.
     pub names: BTreeMap<Names, Loadable<Vec<String>>>,
@@ -52,7 +53,7 @@ impl State {
             now,
             quit: false,
             suspend: false,
-            promql_history: Vec::new(),
+            history: Histories::default(),
             names: BTreeMap::new(),
             kube: KubeScope::default(),
             generation: 0,

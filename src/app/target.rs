@@ -14,13 +14,21 @@ pub enum Target {
     /// A LogQL query over the configured span up to now.
     Logs(String),
     /// A LogQL query over a given time (a span's logs).
-    LogsBetween { logql: String, range: TimeRange },
+    LogsBetween {
+        logql: String,
+        range: TimeRange,
+    },
     /// A container's log from the API server, in a kubeconfig context.
     PodLogs {
         context: Option<String>,
         request: PodLogRequest,
     },
     Trace(TraceId),
+    /// A TraceQL search over the last `since`.
+    Traces {
+        traceql: String,
+        since: Duration,
+    },
     /// A PromQL graph over `span` ending at `end` (never past now).
     Metrics {
         promql: String,

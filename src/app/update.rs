@@ -74,7 +74,7 @@ fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {
         return;
     };
     match prompt.kind {
-        PromptKind::Expression => return editor::typed(state, key, effects),
+        PromptKind::Expression(_) => return editor::typed(state, key, effects),
         PromptKind::Command => return prompt.edit(key),
         PromptKind::Search | PromptKind::Filter | PromptKind::Threshold => prompt.edit(key),
     }
@@ -90,10 +90,10 @@ fn submit(state: &mut State, effects: &mut Vec<Effect>) {
     if prompt.kind == PromptKind::Command {
         return run_command(state, &text, effects);
     }
-    if prompt.kind == PromptKind::Expression {
+    if let PromptKind::Expression(language) = prompt.kind {
         text = text.trim().to_owned();
         if !text.is_empty() {
-            editor::remember(state, &text, effects);
+            editor::remember(state, language, &text, effects);
         }
     }
     to_view(state, effects, PromptEvent::Submitted(text));

@@ -22,6 +22,7 @@ fn view_title(view: &View) -> String {
             LogSource::Pod { .. } => format!("logs {} {}", logs.title, buffer(logs)),
         },
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
+        View::Traces(traces) => format!("traces {}", traces.title()),
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
         View::Alerts(_) => "alerts".into(),
         View::Pods(pods) => {
@@ -84,7 +85,7 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
     if let Some(prompt) = state
         .prompt
         .as_ref()
-        .filter(|p| p.kind != PromptKind::Expression)
+        .filter(|p| !matches!(p.kind, PromptKind::Expression(_)))
     {
         let [mark, input] =
             Layout::horizontal([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
@@ -134,6 +135,7 @@ fn loading_since(state: &State) -> Option<i64> {
             _ => None,
         },
         View::Trace(trace) => trace.load.loading_since(),
+        View::Traces(traces) => traces.pending.map(|(_, since)| since),
         View::Metrics(metrics) => metrics.load.loading_since(),
         View::Alerts(alerts) => alerts.load.loading_since(),
         View::Pods(pods) => watch_since(&pods.watch),

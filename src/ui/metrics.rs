@@ -1,13 +1,14 @@
 //! The metrics view: a braille line chart of a range query with its
 //! exemplars as markers, the legend, and the exemplar list.
 
+use super::editor;
 use super::format::{self, clock};
 use super::text::{fit, pad};
 use super::theme::Styles;
 use crate::app::Loadable;
 use crate::app::State;
 use crate::app::layout::METRICS_Y_LABEL_WIDTH;
-use crate::app::prompt::{Prompt, PromptKind};
+use crate::app::prompt::Language;
 use crate::app::views::metrics::{MetricsModel, MetricsView, x_of};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -42,14 +43,8 @@ pub fn natural_rows(view: &MetricsView) -> usize {
     }
 }
 
-/// "PromQL " before the editor.
-const EDITOR_LABEL: &str = " PromQL ";
-
 pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
-    let editor = state
-        .prompt
-        .as_ref()
-        .filter(|p| p.kind == PromptKind::Expression);
+    let editor = editor::open(state, Language::PromQl);
     let [editor_area, area] = Layout::vertical([
         Constraint::Length(u16::from(editor.is_some())),
         Constraint::Fill(1),
@@ -57,74 +52,14 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {
     .areas(area);
     draw_graph(frame, area, view, state);
     if let Some(prompt) = editor {
-        draw_editor(frame, editor_area, prompt, state);
+        editor::draw(frame, editor_area, prompt, state);
         // Below Prometheus's complaint, when there is one, not over it.
         let below = match view.load.failed() {
             Some(_) => area.inner(ratatui::layout::Margin::new(0, 1)),
             None => area,
         };
-        draw_completion(frame, below, prompt, state);
+        editor::draw_completion(frame, below, prompt, state);
     }
-}
-
-/// The expression being edited; Prometheus's error, if the last run
-/// failed, shows right under it.
-fn draw_editor(frame: &mut Frame, area: Rect, prompt: &Prompt, state: &State) {
-    let [label, input] = Layout::horizontal([
-        Constraint::Length(EDITOR_LABEL.len() as u16),
-        Constraint::Fill(1),
-    ])
-    .areas(area);
-    frame.render_widget(
-        Span::styled(EDITOR_LABEL, state.settings.theme.accent()),
-        label,
-    );
-    frame.render_widget(&prompt.textarea, input);
-}
-
-/// The names that fit the word at the cursor, in a list under it.
-fn draw_completion(frame: &mut Frame, below: Rect, prompt: &Prompt, state: &State) {
-    let theme = &state.settings.theme;
-    let Some(completion) = &prompt.completion else {
-        return;
-    };
-    let lines: Vec<Line> = match state.names.get(&completion.context.names()) {
-        _ if !completion.names.is_empty() => completion
-            .names
-            .iter()
-            .enumerate()
-            .map(|(i, name)| {
-                let line = Line::raw(format!(" {name} "));
-                if i == completion.selected {
-                    line.patch_style(theme.selection())
-                } else {
-                    line
-                }
-            })
-            .collect(),
-        Some(Loadable::Loading { .. }) => vec![Line::styled(" loading names … ", theme.dim())],
-        Some(Loadable::Failed(e)) => vec![Line::styled(
-            format!(" no names: {} ", super::notice::backend_error(e)),
-            theme.error(),
-        )],
-        _ => return,
-    };
-    let width = lines
-        .iter()
-        .map(Line::width)
-        .max()
-        .unwrap_or(0)
-        .min(below.width as usize) as u16;
-    let word_start = prompt
-        .textarea
-        .cursor()
-        .1
-        .saturating_sub(completion.context.prefix.chars().count());
-    let x = (EDITOR_LABEL.len() + word_start).min((below.width - width) as usize) as u16;
-    let height = (lines.len() as u16).min(below.height);
-    let area = Rect::new(below.x + x, below.y, width, height);
-    super::clear_popup(frame, area);
-    frame.render_widget(Paragraph::new(lines).style(theme.title()), area);
 }
 
 fn draw_graph(frame: &mut Frame, area: Rect, view: &MetricsView, state: &State) {

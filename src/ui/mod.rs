@@ -3,6 +3,7 @@
 
 mod alerts;
 mod chrome;
+mod editor;
 mod format;
 mod help;
 mod home;
@@ -14,6 +15,7 @@ pub mod print;
 mod text;
 pub mod theme;
 mod trace;
+mod traces;
 
 use crate::app::{Loadable, State, View};
 use ratatui::Frame;
@@ -44,6 +46,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         View::Home(home) => home::draw(frame, body, home.alerts.as_ref(), state),
         View::Logs(view) => logs::draw(frame, body, view, state),
         View::Trace(view) => trace::draw(frame, body, view, state),
+        View::Traces(view) => traces::draw(frame, body, view, state),
         View::Metrics(view) => metrics::draw(frame, body, view, state),
         View::Alerts(view) => alerts::draw(frame, body, view, state),
         View::Pods(view) => pods::draw(frame, body, view, state),
@@ -79,6 +82,7 @@ pub fn natural_height(state: &State) -> u16 {
         View::Home(home) => home::natural_rows(home.alerts.as_ref()),
         View::Logs(view) => view.shown_len() + 1,
         View::Trace(view) => trace::natural_rows(view),
+        View::Traces(view) => traces::natural_rows(view),
         View::Metrics(view) => metrics::natural_rows(view),
         View::Alerts(view) => alerts::natural_rows(view),
         View::Pods(view) => pods::natural_rows(view),

@@ -11,6 +11,7 @@ use triage_core::backend::error::{
     TooLarge, Transport, Unreadable,
 };
 use triage_core::backend::{BackendError, ErrorKind, Source};
+use triage_core::domain::Completeness;
 
 /// What the message line says.
 pub fn words(notice: &Notice) -> String {
@@ -24,7 +25,7 @@ pub fn words(notice: &Notice) -> String {
             format!("not a pod's namespace and name: {namespace}/{name}")
         }
         Notice::UnknownCommand(verb) => format!(
-            "unknown command :{verb} (try :logs, :trace, :metrics, :alerts, :pods, :ns, :ctx, :q)"
+            "unknown command :{verb} (try :logs, :trace, :traces, :metrics, :alerts, :pods, :ns, :ctx, :q)"
         ),
         Notice::Usage(Usage::Logs) => {
             "usage: :logs LOGQL, e.g. :logs {app=\"api\"} |= \"error\"".into()
@@ -47,6 +48,14 @@ pub fn words(notice: &Notice) -> String {
             format!("more than {page} lines share one timestamp; the rest of them are skipped")
         }
         Notice::PartialTrace(warning) => format!("partial trace: {warning}"),
+        Notice::PartialSearch(Completeness::Partial {
+            completed_jobs,
+            total_jobs,
+        }) => format!(
+            "Tempo stopped early ({completed_jobs} of {total_jobs} jobs): more traces may match; showing what it found"
+        ),
+        Notice::PartialSearch(Completeness::Complete) => "the search completed".into(),
+        Notice::NoTraceSelected => "no trace selected".into(),
         Notice::NoExpression => "no expression: e to edit, Esc to keep the one shown".into(),
         Notice::NoExemplars => "no exemplars to open".into(),
         Notice::ExemplarWithoutLabel(label) => format!("this exemplar has no {label} label"),

@@ -41,8 +41,9 @@ pub struct Config {
     /// Shown in the title row for as long as the program runs.
     pub warnings: Vec<String>,
     pub theme: Theme,
-    /// Where PromQL history is kept; none keeps it for the session only.
-    pub history: Option<PathBuf>,
+    /// The folder the expression histories are kept in (one file per
+    /// language); none keeps them for the session only.
+    pub history_dir: Option<PathBuf>,
     pub kubernetes: Kubernetes,
     /// The most lines a streamed log keeps.
     pub log_buffer: usize,
@@ -271,7 +272,7 @@ impl Config {
             utc: false,
             warnings: Vec::new(),
             theme: Theme::default(),
-            history: None,
+            history_dir: None,
             kubernetes: Kubernetes::default(),
             log_buffer: DEFAULT_LOG_BUFFER,
             redactor: Redactor::default(),
@@ -381,7 +382,7 @@ fn resolve(
         utc: overrides.utc || file.utc,
         warnings,
         theme,
-        history: None,
+        history_dir: None,
         kubernetes: kubernetes(context.kubernetes, overrides),
         log_buffer: match file.log_buffer {
             Some(0) => return Err(ConfigError::Invalid("log_buffer must be at least 1".into())),

@@ -9,7 +9,7 @@ use crate::app::layout;
 use crate::app::loadable::Loadable;
 use crate::app::msg::{Metrics, Msg};
 use crate::app::notice::Notice;
-use crate::app::prompt::PromptKind;
+use crate::app::prompt::{Language, PromptKind};
 use crate::app::screen::{Ctx, PromptEvent, Screen};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
@@ -177,7 +177,9 @@ impl Screen for MetricsView {
 
     fn act(&mut self, action: Action, cx: &mut Ctx) {
         match action {
-            Action::EditQuery => return cx.open_prompt(PromptKind::Expression, &self.promql),
+            Action::EditQuery => {
+                return cx.open_prompt(PromptKind::Expression(Language::PromQl), &self.promql);
+            }
             Action::ZoomOut | Action::ZoomIn => {
                 self.span = zoom(self.span, action == Action::ZoomOut);
                 return self.fetch(cx);
@@ -233,7 +235,7 @@ impl Screen for MetricsView {
             Err(e) => Loadable::Failed(e),
         };
         if refused && cx.on_top && cx.prompt().is_none() {
-            cx.open_prompt(PromptKind::Expression, &self.promql);
+            cx.open_prompt(PromptKind::Expression(Language::PromQl), &self.promql);
         }
     }
 

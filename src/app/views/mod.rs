@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod pod;
 pub mod pods;
 pub mod trace;
+pub mod traces;
 
 use super::screen::{Ctx, Screen};
 use super::target::Target;
@@ -53,6 +54,7 @@ views! {
     Home(home::HomeView),
     Logs(logs::LogsView),
     Trace(trace::TraceView),
+    Traces(traces::TracesView),
     Metrics(metrics::MetricsView),
     Alerts(alerts::AlertsView),
     Pods(pods::PodsView),
@@ -71,6 +73,9 @@ pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
             View::Logs(logs::LogsView::open_pod(context, request, cx))
         }
         Target::Trace(trace_id) => View::Trace(trace::TraceView::open(trace_id, cx)),
+        Target::Traces { traceql, since } => {
+            View::Traces(traces::TracesView::open(traceql, since, cx))
+        }
         Target::Metrics { promql, span, end } => {
             View::Metrics(metrics::MetricsView::open(promql, span, end, cx))
         }

@@ -167,6 +167,40 @@ pub fn tempo_trace(spans: usize, text: Text) -> Vec<u8> {
     bytes(&answer)
 }
 
+/// Tempo's search answer: the recorded spss=3 search's first trace,
+/// copied `traces` times with their own ids and times, newest first;
+/// hostile text in names and attribute values.
+pub fn tempo_search(traces: usize, text: Text) -> Vec<u8> {
+    let answer = recorded("tempo/search_spss3.json");
+    let template = &answer["traces"][0];
+    let start: i64 = template["startTimeUnixNano"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .expect("a start time");
+    let copies: Vec<Value> = (0..traces)
+        .map(|i| {
+            let mut trace = template.clone();
+            trace["traceID"] = json!(format!("{:x}", 0x3d76_c5a7_57bb_b6dd_u64 + i as u64));
+            trace["rootTraceName"] =
+                json!(text.say(template["rootTraceName"].as_str().unwrap_or("")));
+            trace["startTimeUnixNano"] = json!((start - i as i64 * 1_000 * MS).to_string());
+            trace["durationMs"] = json!(660 + (i % 7) * 100);
+            let sets = trace["spanSets"].as_array_mut().into_iter().flatten();
+            for span in sets.flat_map(|set| set["spans"].as_array_mut().into_iter().flatten()) {
+                say_values(&mut span["attributes"], text);
+            }
+            trace
+        })
+        .collect();
+    bytes(&json!({"traces": copies, "metrics": answer["metrics"]}))
+}
+
+/// Tempo's refusal of a TraceQL expression, said by `text`.
+pub fn tempo_bad_traceql(text: Text) -> Vec<u8> {
+    text.say(recorded_text("tempo/error_bad_traceql.txt").trim())
+        .into_bytes()
+}
+
 /// Span ids as 16 hex digits, which Tempo's JSON readers also accept.
 fn span_id(index: usize) -> String {
     format!("{:016x}", index as u64 + 1)

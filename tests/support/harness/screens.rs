@@ -27,10 +27,11 @@ pub struct Case {
 /// Every kind of view, in the order they are built. `view_cases` is
 /// exhaustive over `ViewKind`: a new view does not compile until it is
 /// built there, and then belongs in this list.
-pub const KINDS: [ViewKind; 7] = [
+pub const KINDS: [ViewKind; 8] = [
     ViewKind::Home,
     ViewKind::Logs,
     ViewKind::Trace,
+    ViewKind::Traces,
     ViewKind::Metrics,
     ViewKind::Alerts,
     ViewKind::Pods,
@@ -101,6 +102,7 @@ impl World {
 struct Counts {
     lines: usize,
     spans: usize,
+    traces: usize,
     series: usize,
     points: usize,
     exemplars: usize,
@@ -119,6 +121,7 @@ fn counts(amount: Amount) -> Counts {
     Counts {
         lines,
         spans,
+        traces: alerts,
         series,
         points,
         exemplars,
@@ -147,6 +150,7 @@ fn answers(amount: Amount, text: Text) -> HashMap<String, Answer> {
             bodies::loki_lines(n.lines, text),
         ),
         json(&format!("/api/v2/traces/{}", bodies::TRACE), trace),
+        json("/api/search", bodies::tempo_search(n.traces, text)),
         json(
             "/api/v1/query_range",
             bodies::prometheus_range(n.series, n.points, text),
@@ -183,6 +187,10 @@ fn refusals(text: Text) -> HashMap<String, Answer> {
         (
             format!("/api/v2/traces/{}", bodies::TRACE),
             plain(text.say("invalid trace id").into_bytes()),
+        ),
+        (
+            "/api/search".to_owned(),
+            plain(bodies::tempo_bad_traceql(text)),
         ),
     ]);
     for path in [
@@ -330,6 +338,7 @@ pub async fn view_cases(kind: ViewKind, world: &World, smaller: &World) -> Vec<C
             cases
         }
         ViewKind::Trace => trace(world, smaller).await,
+        ViewKind::Traces => traces(world, smaller).await,
         ViewKind::Metrics => metrics(world, smaller).await,
         ViewKind::Alerts => alerts(world, smaller).await,
         ViewKind::Pods => pods(world, smaller).await,
@@ -352,6 +361,7 @@ pub fn items(view: &View) -> usize {
             Loadable::Ready(model) => model.trace.spans.len(),
             _ => 0,
         },
+        View::Traces(traces) => traces.found.as_ref().map_or(0, |f| f.traces.len()),
         View::Metrics(metrics) => match &metrics.load {
             Loadable::Ready(model) => model.series.len() + model.left_out,
             _ => 0,
@@ -371,6 +381,10 @@ async fn opened(kind: ViewKind, world: &World) -> State {
         ViewKind::Trace => Some(Target::Trace(
             TraceId::parse(bodies::TRACE).expect("a trace id"),
         )),
+        ViewKind::Traces => Some(Target::Traces {
+            traceql: "{ status = error }".into(),
+            since: WINDOW,
+        }),
         ViewKind::Metrics => Some(Target::Metrics {
             promql: PROMQL.into(),
             span: WINDOW,
@@ -511,6 +525,21 @@ async fn trace(world: &World, smaller: &World) -> Vec<Case> {
         let last = pressed(open().await, world, &[Action::Bottom]).await;
         cases.push(world.case("trace, the last span", last));
         cases.push(world.case("trace shrunk", shrunk(open().await, world, smaller).await));
+    }
+    cases
+}
+
+async fn traces(world: &World, smaller: &World) -> Vec<Case> {
+    let open = || opened(ViewKind::Traces, world);
+    let spans = pressed(open().await, world, &[Action::ToggleCollapse]).await;
+    let mut cases = vec![
+        world.case("traces", open().await),
+        world.case("traces, the first one's spans", spans),
+    ];
+    if world.amount == Amount::Large {
+        let last = pressed(open().await, world, &[Action::Bottom]).await;
+        cases.push(world.case("traces, the last one", last));
+        cases.push(world.case("traces shrunk", shrunk(open().await, world, smaller).await));
     }
     cases
 }

@@ -186,6 +186,23 @@ pub struct Tag {
 }
 
 impl Tag {
+    /// Reads a tag as TraceQL writes it: `resource.service.name`,
+    /// `.service.name` (either scope), `status` (an intrinsic).
+    pub fn parse(text: &str) -> Tag {
+        let (scope, name) = match text.split_once('.') {
+            Some(("", name)) => (TagScope::Unscoped, name),
+            Some((scope, name)) => match TagScope::from_name(scope) {
+                Some(scope) => (scope, name),
+                None => (TagScope::Unscoped, text),
+            },
+            None => (TagScope::Intrinsic, text),
+        };
+        Tag {
+            scope,
+            name: SafeText::new(name),
+        }
+    }
+
     /// How TraceQL writes it: `resource.service.name`, `.service.name`,
     /// `status` (intrinsics are bare).
     pub fn traceql(&self) -> String {
@@ -220,6 +237,15 @@ mod tests {
         assert_eq!(older.range.start, -2_600 * NANOS_PER_SEC);
         assert_eq!(older.traceql, q.traceql);
         assert_eq!(older.older().range.end, older.range.start);
+    }
+
+    #[test]
+    fn tags_read_back_as_written() {
+        for text in ["resource.service.name", ".http.route", "status", "span.a.b"] {
+            assert_eq!(Tag::parse(text).traceql(), text);
+        }
+        assert_eq!(Tag::parse("span.http.route").scope, TagScope::Span);
+        assert_eq!(Tag::parse("status").scope, TagScope::Intrinsic);
     }
 
     #[test]

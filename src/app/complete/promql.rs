@@ -1,68 +1,7 @@
-//! PromQL completion: what the word at the cursor can be (a metric or
-//! function, a label name, a label's value), and the known names that fit.
+//! PromQL: what the word at the cursor is (a metric or function, a label
+//! name, a label's value).
 
-/// A list of names Prometheus can be asked for.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Names {
-    Metrics,
-    Labels,
-    Values(String),
-}
-
-/// What the word before the cursor is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Slot {
-    /// A metric or function name, outside any braces.
-    Metric,
-    /// A label name inside `{...}`; accepting one starts its matcher.
-    SelectorLabel,
-    /// A label name inside `by (...)`, `without (...)`, `on (...)`...
-    GroupingLabel,
-    /// A label's value after `=`, `!=`, `=~` or `!~`, with the quote it
-    /// was opened with (`"`, `'` or a backtick), if one is typed yet.
-    Value { label: String, quote: Option<char> },
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Context {
-    pub slot: Slot,
-    /// What is typed of the word so far; accepting replaces it.
-    pub prefix: String,
-}
-
-impl Context {
-    pub fn names(&self) -> Names {
-        match &self.slot {
-            Slot::Metric => Names::Metrics,
-            Slot::SelectorLabel | Slot::GroupingLabel => Names::Labels,
-            Slot::Value { label, .. } => Names::Values(label.clone()),
-        }
-    }
-
-    /// The text that replaces the prefix when `name` is chosen.
-    pub fn insertion(&self, name: &str) -> String {
-        match &self.slot {
-            Slot::Metric if FUNCTIONS.contains(&name) => format!("{name}("),
-            Slot::Metric | Slot::GroupingLabel => name.to_owned(),
-            Slot::SelectorLabel => format!("{name}=\""),
-            Slot::Value {
-                quote: Some('`'), ..
-            } => format!("{name}`"), // raw: no escapes
-            Slot::Value { quote, .. } => {
-                let close = quote.unwrap_or('"');
-                let escaped = name
-                    .replace('\\', "\\\\")
-                    .replace(close, &format!("\\{close}"));
-                let open = if quote.is_some() {
-                    String::new()
-                } else {
-                    close.to_string()
-                };
-                format!("{open}{escaped}{close}")
-            }
-        }
-    }
-}
+use super::{Context, Slot};
 
 /// Functions and aggregations offered beside metric names.
 pub const FUNCTIONS: &[&str] = &[
@@ -208,23 +147,6 @@ pub fn context(before: &str) -> Option<Context> {
     })
 }
 
-/// Up to `limit` names: those starting with the prefix, then those
-/// containing it; not the prefix itself.
-pub fn candidates<'a>(
-    names: impl Iterator<Item = &'a str> + Clone,
-    prefix: &str,
-    limit: usize,
-) -> Vec<String> {
-    let starting = names.clone().filter(|n| n.starts_with(prefix));
-    let containing = names.filter(|n| !n.starts_with(prefix) && n.contains(prefix));
-    starting
-        .chain(containing)
-        .filter(|n| *n != prefix)
-        .take(limit)
-        .map(str::to_owned)
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +223,7 @@ mod tests {
 
     #[test]
     fn names_starting_with_the_prefix_come_first() {
+        use super::super::candidates;
         let names = ["code", "container", "job", "status_code"];
         let found = candidates(names.iter().copied(), "co", 10);
         assert_eq!(found, ["code", "container", "status_code"]);

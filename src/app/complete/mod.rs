@@ -1,0 +1,133 @@
+//! Completion in the expression editor: what the word at the cursor can
+//! be, read per language, and the known names that fit it.
+
+pub mod promql;
+pub mod traceql;
+
+use super::prompt::Language;
+
+/// A list of names a backend can be asked for.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Names {
+    Metrics,
+    Labels,
+    Values(String),
+    /// Tempo's tag names, every scope, as TraceQL writes them.
+    TempoTags,
+    /// The values of one tag, written as TraceQL writes it.
+    TempoValues(String),
+}
+
+/// What the word before the cursor is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// A metric or function name, outside any braces.
+    Metric,
+    /// A label name inside `{...}`; accepting one starts its matcher.
+    SelectorLabel,
+    /// A label name inside `by (...)`, `without (...)`, `on (...)`...
+    GroupingLabel,
+    /// A label's value after `=`, `!=`, `=~` or `!~`, with the quote it
+    /// was opened with (`"`, `'` or a backtick), if one is typed yet.
+    Value { label: String, quote: Option<char> },
+    /// TraceQL: an attribute or intrinsic at the start of a condition.
+    Tag,
+    /// TraceQL: a comparison after a tag and a space.
+    Operator,
+    /// TraceQL: a tag's value after its operator; `bare` values (status,
+    /// kind) are keywords, not strings.
+    TagValue {
+        tag: String,
+        quote: Option<char>,
+        bare: bool,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Context {
+    pub slot: Slot,
+    /// What is typed of the word so far; accepting replaces it.
+    pub prefix: String,
+}
+
+impl Context {
+    /// The names to ask a backend for; none when the fixed ones are all.
+    pub fn names(&self) -> Option<Names> {
+        Some(match &self.slot {
+            Slot::Metric => Names::Metrics,
+            Slot::SelectorLabel | Slot::GroupingLabel => Names::Labels,
+            Slot::Value { label, .. } => Names::Values(label.clone()),
+            Slot::Tag => Names::TempoTags,
+            Slot::TagValue { tag, .. } => Names::TempoValues(tag.clone()),
+            Slot::Operator => return None,
+        })
+    }
+
+    /// Names offered beside the backend's: functions, intrinsics, operators.
+    pub fn fixed(&self) -> &'static [&'static str] {
+        match &self.slot {
+            Slot::Metric => promql::FUNCTIONS,
+            Slot::Tag => traceql::INTRINSICS,
+            Slot::Operator => traceql::OPERATORS,
+            Slot::TagValue { tag, .. } => traceql::keywords(tag),
+            _ => &[],
+        }
+    }
+
+    /// The text that replaces the prefix when `name` is chosen.
+    pub fn insertion(&self, name: &str) -> String {
+        match &self.slot {
+            Slot::Metric if promql::FUNCTIONS.contains(&name) => format!("{name}("),
+            Slot::Tag if name.ends_with('.') => name.to_owned(), // a scope: the name follows
+            Slot::Tag | Slot::Operator => format!("{name} "),
+            Slot::TagValue { bare: true, .. } => format!("{name} "),
+            Slot::TagValue { quote, .. } => quoted(name, *quote),
+            Slot::Metric | Slot::GroupingLabel => name.to_owned(),
+            Slot::SelectorLabel => format!("{name}=\""),
+            Slot::Value {
+                quote: Some('`'), ..
+            } => format!("{name}`"), // raw: no escapes
+            Slot::Value { quote, .. } => quoted(name, *quote),
+        }
+    }
+}
+
+/// A string value closed with the quote it was opened with (opened with
+/// `"` when it was not), escaped.
+fn quoted(name: &str, quote: Option<char>) -> String {
+    let close = quote.unwrap_or('"');
+    let escaped = name
+        .replace('\\', "\\\\")
+        .replace(close, &format!("\\{close}"));
+    let open = if quote.is_some() {
+        String::new()
+    } else {
+        close.to_string()
+    };
+    format!("{open}{escaped}{close}")
+}
+
+/// What completes the text before the cursor, if anything does.
+pub fn context(language: Language, before: &str) -> Option<Context> {
+    match language {
+        Language::PromQl => promql::context(before),
+        Language::TraceQl => traceql::context(before),
+    }
+}
+
+/// Up to `limit` names: those starting with the prefix, then those
+/// containing it; not the prefix itself.
+pub fn candidates<'a>(
+    names: impl Iterator<Item = &'a str> + Clone,
+    prefix: &str,
+    limit: usize,
+) -> Vec<String> {
+    let starting = names.clone().filter(|n| n.starts_with(prefix));
+    let containing = names.filter(|n| !n.starts_with(prefix) && n.contains(prefix));
+    starting
+        .chain(containing)
+        .filter(|n| *n != prefix)
+        .take(limit)
+        .map(str::to_owned)
+        .collect()
+}
