@@ -8,6 +8,9 @@ use std::collections::BTreeMap;
 use triage_core::domain::Nanos;
 
 const MS: i64 = 1_000_000;
+/// What the api sets before its query; a failing request's query runs
+/// this long before postgres cancels it.
+const STATEMENT_TIMEOUT_MS: i64 = 800;
 pub const NAMESPACE: &str = "shop";
 
 /// (service, pod) of the shop's workloads.
@@ -21,6 +24,18 @@ pub(super) const FRONTEND: usize = 0;
 pub(super) const API: usize = 1;
 const AUTH: usize = 2;
 pub(super) const POSTGRES: usize = 3;
+
+/// The resource attributes of a service's spans, as the OpenTelemetry SDK
+/// in its pod sets them: the same names as the pod and its Loki stream.
+pub fn resource(service: usize) -> [(&'static str, &'static str); 4] {
+    let (name, pod) = WORKLOADS[service];
+    [
+        ("service.name", name),
+        ("k8s.namespace.name", NAMESPACE),
+        ("k8s.pod.name", pod),
+        ("k8s.container.name", name),
+    ]
+}
 
 /// `key = value` attributes of a span or event.
 pub type Attributes = Vec<(&'static str, String)>;
@@ -159,7 +174,11 @@ fn request_trace(
     let id = generator.trace_id();
     let mut spans = Vec::new();
     let user = format!("user-{}", request % 40);
-    let query_ms = if slow {
+    // A failing request waits out postgres's statement timeout, set just
+    // before: its query is most of the trace, the critical path.
+    let query_ms = if fails {
+        STATEMENT_TIMEOUT_MS + generator.rng.i64(0..8)
+    } else if slow {
         250 + generator.rng.i64(0..600)
     } else {
         5 + generator.rng.i64(0..40)
@@ -272,6 +291,25 @@ fn request_trace(
         vec![("code.function", "List".into())],
         error(fails),
     );
+    let set_timeout = generator.span_id();
+    span(
+        set_timeout,
+        Some(list),
+        POSTGRES,
+        "SET statement_timeout",
+        "SPAN_KIND_CLIENT",
+        t_list + MS / 10,
+        t_list + MS * 3 / 10,
+        vec![
+            ("db.system", "postgresql".into()),
+            ("db.name", "shop".into()),
+            (
+                "db.statement",
+                format!("SET statement_timeout = '{STATEMENT_TIMEOUT_MS}ms'"),
+            ),
+        ],
+        None,
+    );
     let select = generator.span_id();
     span(
         select,
@@ -279,7 +317,7 @@ fn request_trace(
         POSTGRES,
         "SELECT shop.articles",
         "SPAN_KIND_CLIENT",
-        t_list + MS / 5,
+        t_list + MS * 2 / 5,
         t_query_end,
         vec![
             ("db.system", "postgresql".into()),
@@ -325,19 +363,23 @@ fn request_trace(
     DemoTrace { id, spans }
 }
 
+/// A request's lines, each inside the span of the pod that wrote it, so
+/// that asking a pod's logs for a trace id over a span's window finds them.
 fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64) {
     let id = trace.hex_id();
     let span = |service: usize| trace.spans.iter().find(|s| s.service == service);
     let (Some(root), Some(api), Some(auth)) = (span(FRONTEND), span(API), span(AUTH)) else {
         return;
     };
+    // Written as the span ends, a little before the caller sees it end.
+    let ending = |s: &DemoSpan| s.end - MS / 10;
     let ms = |s: &DemoSpan| (s.end - s.start) as f64 / 1e6;
     let status = if trace.failed() { 500 } else { 200 };
     let clock = chrono::DateTime::from_timestamp_nanos(api.start)
         .format("%H:%M:%S")
         .to_string();
     logs[AUTH].push((
-        auth.end,
+        ending(auth),
         format!(
             "level=info msg=\"token verified\" trace_id={id} span_id={} user=user-{}",
             hex(&auth.id),
@@ -348,41 +390,50 @@ fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64
         api.start + MS,
         format!("[{clock} INF] |{id}| Fetching items with offset 0 and limit 20."),
     ));
-    if let Some(query) = trace.spans.iter().find(|s| s.service == POSTGRES) {
-        if trace.failed() {
-            logs[POSTGRES].push((
-                query.end,
-                "ERROR:  canceling statement due to statement timeout".into(),
-            ));
-            logs[POSTGRES].push((
-                query.end,
-                "STATEMENT:  SELECT a.id, a.title FROM articles a ORDER BY a.id DESC LIMIT 20 OFFSET 0".into(),
-            ));
-            logs[API].push((query.end, format!(
-                "{{\"level\": \"error\", \"msg\": \"query failed\", \"error\": \"57014: canceling statement due to statement timeout\", \"traceId\": \"{id}\", \"spanId\": \"{}\"}}",
-                hex(&query.id)
-            )));
-        } else if ms(query) > 200.0 {
-            logs[API].push((
-                query.end,
-                format!(
-                    "[{clock} WRN] |{id}| Slow query: SELECT shop.articles took {:.1} ms",
-                    ms(query)
-                ),
-            ));
-        }
+    if let Some(query) = trace.spans.iter().find(|s| s.name.starts_with("SELECT")) {
+        query_logs(trace, query, &clock, logs);
     }
     logs[API].push((
-        api.end,
+        ending(api),
         format!(
             "[{clock} INF] |{id}| HTTP GET /api/articles responded {status} in {:.4} ms",
             ms(api)
         ),
     ));
-    logs[FRONTEND].push((root.end, format!(
+    logs[FRONTEND].push((ending(root), format!(
         "[INFO] [trace_id={id} span_id={}] request finished {{\"status\": {status}, \"ms\": {:.1}}}",
         hex(&root.id), ms(root)
     )));
+}
+
+/// What postgres and the api write of a query that failed or was slow.
+/// The api tags its SQL with a comment naming the trace and span, so
+/// postgres's own lines carry the trace id too.
+fn query_logs(trace: &DemoTrace, query: &DemoSpan, clock: &str, logs: &mut [Vec<(Nanos, String)>]) {
+    let id = trace.hex_id();
+    let span = hex(&query.id);
+    let sql = format!(
+        "SELECT a.id, a.title FROM articles a ORDER BY a.id DESC LIMIT 20 OFFSET 0 /* trace_id={id} span_id={span} */"
+    );
+    let ms = (query.end - query.start) as f64 / 1e6;
+    let at = query.end - MS / 10;
+    if trace.failed() {
+        logs[POSTGRES].push((
+            at,
+            "ERROR:  canceling statement due to statement timeout".into(),
+        ));
+        logs[POSTGRES].push((at, format!("STATEMENT:  {sql}")));
+        logs[API].push((query.end, format!(
+            "{{\"level\": \"error\", \"msg\": \"query failed\", \"error\": \"57014: canceling statement due to statement timeout\", \"traceId\": \"{id}\", \"spanId\": \"{span}\"}}"
+        )));
+    } else if ms > 200.0 {
+        // log_min_duration_statement = 200ms
+        logs[POSTGRES].push((at, format!("LOG:  duration: {ms:.3} ms  statement: {sql}")));
+        logs[API].push((
+            query.end,
+            format!("[{clock} WRN] |{id}| Slow query: SELECT shop.articles took {ms:.1} ms"),
+        ));
+    }
 }
 
 #[cfg(test)]
@@ -410,5 +461,62 @@ mod tests {
             assert!(services.len() >= 3);
         }
         assert!(all_lines.iter().any(|l| l.contains("Slow query")));
+    }
+
+    #[test]
+    fn a_failed_request_waits_on_its_query() {
+        let data = DemoData::generate(1_800_000_000 * 1_000_000_000);
+        for trace in data.traces.iter().filter(|t| t.failed()) {
+            let root = trace.spans.iter().find(|s| s.parent.is_none()).unwrap();
+            let query = trace
+                .spans
+                .iter()
+                .find(|s| s.name == "SELECT shop.articles")
+                .unwrap();
+            assert_eq!((query.service, query.kind), (POSTGRES, "SPAN_KIND_CLIENT"));
+            assert!(query.error.is_some());
+            let took = |s: &DemoSpan| s.end - s.start;
+            assert!(took(query) * 10 > took(root) * 9, "{}", trace.hex_id());
+            let siblings = trace
+                .spans
+                .iter()
+                .filter(|s| s.parent == query.parent && s.id != query.id);
+            for sibling in siblings {
+                assert!(sibling.end <= query.start && took(sibling) < MS);
+            }
+        }
+    }
+
+    #[test]
+    fn a_pods_lines_of_a_trace_are_inside_its_spans() {
+        let data = DemoData::generate(1_800_000_000 * 1_000_000_000);
+        let stream = |pod: &str| {
+            data.streams
+                .iter()
+                .find(|s| s.labels["pod"] == pod)
+                .unwrap()
+        };
+        for trace in &data.traces {
+            let id = trace.hex_id();
+            let logged = |span: &DemoSpan| {
+                let labels = &stream(WORKLOADS[span.service].1).labels;
+                assert_eq!(labels["namespace"], NAMESPACE);
+                assert_eq!(labels["container"], WORKLOADS[span.service].0);
+                assert_eq!(labels["service_name"], WORKLOADS[span.service].0);
+                stream(WORKLOADS[span.service].1)
+                    .lines
+                    .iter()
+                    .any(|(t, l)| (span.start..span.end).contains(t) && l.contains(&id))
+            };
+            let servers = trace.spans.iter().filter(|s| s.kind == "SPAN_KIND_SERVER");
+            assert!(servers.clone().count() == 3 && servers.into_iter().all(logged));
+            let query = trace
+                .spans
+                .iter()
+                .find(|s| s.name.starts_with("SELECT"))
+                .unwrap();
+            let slow = query.end - query.start > 200 * MS;
+            assert_eq!(logged(query), trace.failed() || slow, "{id}");
+        }
     }
 }

@@ -12,6 +12,8 @@ mod metrics;
 mod prometheus;
 mod promql;
 mod tempo;
+mod tempo_search;
+mod traceql;
 
 pub use data::{DemoData, DemoTrace, NAMESPACE, WORKLOADS};
 

@@ -1,6 +1,8 @@
-//! The demo's Tempo: trace by id, v2 and v1, ids in base64 as Tempo sends them.
+//! The demo's Tempo: trace by id, v2 and v1, ids in base64 as Tempo sends
+//! them; search, tags and tag values (`tempo_search.rs`).
 
-use super::data::{DemoData, DemoTrace, NAMESPACE, WORKLOADS};
+use super::data::{DemoData, DemoTrace, WORKLOADS, resource};
+use super::tempo_search;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -16,6 +18,17 @@ pub fn router(data: Arc<DemoData>) -> Router {
     Router::new()
         .route("/api/v2/traces/{id}", get(trace_v2))
         .route("/api/traces/{id}", get(trace_v1))
+        .route("/api/search", get(tempo_search::search))
+        .route("/api/v2/search/tags", get(tempo_search::tags_v2))
+        .route("/api/search/tags", get(tempo_search::tags_v1))
+        .route(
+            "/api/v2/search/tag/{tag}/values",
+            get(tempo_search::tag_values_v2),
+        )
+        .route(
+            "/api/search/tag/{tag}/values",
+            get(tempo_search::tag_values_v1),
+        )
         .route("/ready", get(|| async { "ready" }))
         .with_state(data)
 }
@@ -61,7 +74,7 @@ fn resource_spans(trace: &DemoTrace) -> Vec<Value> {
         .iter()
         .enumerate()
         .filter(|(i, _)| trace.spans.iter().any(|s| s.service == *i))
-        .map(|(i, (service, pod))| {
+        .map(|(i, _)| {
             let spans: Vec<Value> = trace
                 .spans
                 .iter()
@@ -90,13 +103,12 @@ fn resource_spans(trace: &DemoTrace) -> Vec<Value> {
                     span
                 })
                 .collect();
+            let resource: Vec<Value> = resource(i)
+                .iter()
+                .map(|(k, v)| string_attribute(k, v))
+                .collect();
             json!({
-                "resource": { "attributes": [
-                    string_attribute("service.name", service),
-                    string_attribute("k8s.namespace.name", NAMESPACE),
-                    string_attribute("k8s.pod.name", pod),
-                    string_attribute("k8s.container.name", service),
-                ]},
+                "resource": { "attributes": resource },
                 "scopeSpans": [{ "scope": { "name": "triage-demo" }, "spans": spans }],
             })
         })
