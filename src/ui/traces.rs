@@ -57,7 +57,7 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &TracesView, state: &State) {
 /// ` TraceQL { status = error } · 1h back · 12 traces`
 fn query_line(view: &TracesView, theme: &Theme) -> Line<'static> {
     let found = view.found.as_ref().map_or(0, |f| f.traces.len());
-    let back = format::duration(view.searched.end - view.searched.start);
+    let back = format::age(view.searched.end - view.searched.start);
     let mut spans = vec![
         Span::styled(" TraceQL ", theme.accent()),
         Span::raw(view.title().to_string()),
