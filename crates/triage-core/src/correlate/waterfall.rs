@@ -114,6 +114,18 @@ impl Waterfall {
             .is_some_and(|n| n.subtree_end as usize > row + 1)
     }
 
+    /// The rows of a row's children, in start order: each child's subtree
+    /// is skipped in one step, so listing them costs their number.
+    pub fn children(&self, row: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.rows.get(row).map_or(0, |n| n.subtree_end as usize);
+        let mut next = row + 1;
+        std::iter::from_fn(move || {
+            let child = next;
+            next = self.rows.get(child).filter(|_| child < end)?.subtree_end as usize;
+            Some(child)
+        })
+    }
+
     /// The row of the nearest ancestor, if any.
     pub fn parent_row(&self, row: usize) -> Option<usize> {
         let depth = self.rows.get(row)?.depth;
@@ -248,6 +260,10 @@ mod tests {
         assert_eq!(w.parent_row(2), Some(1));
         assert_eq!(w.parent_row(3), Some(0));
         assert_eq!(w.parent_row(0), None);
+        assert_eq!(w.children(0).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(w.children(1).collect::<Vec<_>>(), [2]);
+        assert_eq!(w.children(3).count(), 0);
+        assert_eq!(w.children(9).count(), 0);
     }
 
     #[test]
