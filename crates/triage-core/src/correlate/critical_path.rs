@@ -26,29 +26,13 @@ use crate::domain::{Nanos, Trace};
 /// here, unless it has no length.
 pub fn critical_path(trace: &Trace, waterfall: &Waterfall) -> Vec<bool> {
     let mut on_path = vec![false; trace.spans.len()];
-    if !describes(waterfall, trace) {
+    if !waterfall.lays_out(trace) {
         return on_path;
     }
     if let Some(root) = last_ending_root(trace, waterfall) {
         Walk::new(trace, waterfall).run(root, &mut on_path);
     }
     on_path
-}
-
-/// The waterfall was laid out from this trace (one row per span): guards
-/// the indexing below against a waterfall of another trace.
-pub(super) fn describes(waterfall: &Waterfall, trace: &Trace) -> bool {
-    waterfall.rows.len() == trace.spans.len()
-        && waterfall
-            .rows
-            .iter()
-            .all(|n| (n.span as usize) < trace.spans.len())
-}
-
-/// A span's interval, an end before the start read as no length.
-pub(super) fn interval(trace: &Trace, waterfall: &Waterfall, row: usize) -> (Nanos, Nanos) {
-    let span = &trace.spans[waterfall.rows[row].span as usize];
-    (span.start, span.end.max(span.start))
 }
 
 /// The top-level row whose subtree has the latest end.
@@ -62,7 +46,7 @@ fn last_ending_root(trace: &Trace, waterfall: &Waterfall) -> Option<usize> {
     let mut best: Option<(usize, Nanos)> = None;
     for root in roots {
         let end = (root..waterfall.rows[root].subtree_end as usize)
-            .map(|row| interval(trace, waterfall, row).1)
+            .map(|row| waterfall.interval(trace, row).1)
             .max()
             .unwrap_or(Nanos::MIN);
         if best.is_none_or(|(_, latest)| end > latest) {
@@ -123,7 +107,7 @@ impl<'a> Walk<'a> {
     }
 
     fn run(mut self, root: usize, on_path: &mut [bool]) {
-        let (start, end) = interval(self.trace, self.waterfall, root);
+        let (start, end) = self.waterfall.interval(self.trace, root);
         self.mark(root, on_path);
         self.enter(Clipped {
             row: root,
@@ -153,7 +137,7 @@ impl<'a> Walk<'a> {
     fn enter(&mut self, span: Clipped) {
         let base = self.children.len();
         for row in self.waterfall.children(span.row) {
-            let child = interval(self.trace, self.waterfall, row);
+            let child = self.waterfall.interval(self.trace, row);
             if let Some((start, end)) = clip(child, (span.start, span.end)) {
                 self.children.push(Clipped { row, start, end });
             }
@@ -317,12 +301,12 @@ mod tests {
             return on;
         };
         let mut clipped = vec![None; w.rows.len()];
-        clipped[root] = Some(interval(t, w, root));
+        clipped[root] = Some(w.interval(t, root));
         let mut parent = vec![usize::MAX; w.rows.len()];
         for row in root..w.rows[root].subtree_end as usize {
             for child in w.children(row) {
                 parent[child] = row;
-                clipped[child] = clipped[row].and_then(|p| clip(interval(t, w, child), p));
+                clipped[child] = clipped[row].and_then(|p| clip(w.interval(t, child), p));
             }
         }
         let (mut row, mut cursor) = (root, None::<Nanos>);
@@ -373,11 +357,11 @@ mod tests {
             let on = critical_path(&t, &w);
             let root = last_ending_root(&t, &w).unwrap_or_default();
             let mut clipped = vec![None; w.rows.len()];
-            clipped[root] = Some(interval(&t, &w, root));
+            clipped[root] = Some(w.interval(&t, root));
             for row in root..w.rows[root].subtree_end as usize {
                 let mut taken: Vec<(Nanos, Nanos)> = Vec::new();
                 for child in w.children(row) {
-                    clipped[child] = clipped[row].and_then(|p| clip(interval(&t, &w, child), p));
+                    clipped[child] = clipped[row].and_then(|p| clip(w.interval(&t, child), p));
                     if on[w.rows[child].span as usize] {
                         prop_assert!(clipped[child].is_some(), "a dropped child is on the path");
                         taken.extend(clipped[child]);

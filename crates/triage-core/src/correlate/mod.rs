@@ -1,12 +1,14 @@
 //! Links between domain objects: trace ids in log lines, the span tree and
-//! what is read from it (the critical path).
+//! what is read from it (the critical path, the statistics).
 
 pub mod critical_path;
 pub mod derived;
+pub mod statistics;
 #[cfg(test)]
 mod test_traces;
 pub mod waterfall;
 
 pub use critical_path::critical_path;
 pub use derived::{DerivedField, DerivedFields, TraceMatch};
+pub use statistics::{StatRow, self_times, statistics};
 pub use waterfall::Waterfall;

@@ -92,6 +92,20 @@ impl Waterfall {
         self.end - self.start
     }
 
+    /// Whether this layout was made from `trace` (one row per span): what
+    /// reads both asks first, so a layout kept from another trace cannot
+    /// index out of bounds.
+    pub fn lays_out(&self, trace: &Trace) -> bool {
+        let spans = trace.spans.len();
+        self.rows.len() == spans && self.rows.iter().all(|n| (n.span as usize) < spans)
+    }
+
+    /// A row's span as an interval, an end before the start read as none.
+    pub(crate) fn interval(&self, trace: &Trace, row: usize) -> (Nanos, Nanos) {
+        let span = &trace.spans[self.rows[row].span as usize];
+        (span.start, span.end.max(span.start))
+    }
+
     /// Rows left visible when the rows flagged in `collapsed` hide their
     /// descendants.
     pub fn visible_rows(&self, collapsed: &[bool]) -> Vec<u32> {
