@@ -11,7 +11,7 @@ pub use theme::{Colour, Named, NotAColour, Theme, ThemeError};
 use crate::backend::cluster::{ClusterSettings, Namespaces, kubeconfig_secrets};
 use crate::backend::{Auth, Endpoint, Tls};
 use crate::correlate::derived::RuleError;
-use crate::correlate::{DerivedField, DerivedFields};
+use crate::correlate::{DerivedField, DerivedFields, TracesToLogs};
 use crate::domain::time::parse_duration;
 use crate::secret::{Redactor, Secret, redact_url};
 use serde::Deserialize;
@@ -34,6 +34,8 @@ pub struct Config {
     /// The exemplar label that holds a trace id.
     pub exemplar_trace_label: String,
     pub derived_fields: DerivedFields,
+    /// How a span's logs are found in Loki.
+    pub traces_to_logs: TracesToLogs,
     /// How long one request may take before the UI gives up on it.
     pub timeout: Duration,
     /// Show times in UTC rather than the local zone.
@@ -152,6 +154,20 @@ struct ContextFile {
     exemplar_trace_label: Option<String>,
     #[serde(default)]
     kubernetes: KubernetesFile,
+    #[serde(default)]
+    traces_to_logs: TracesToLogsFile,
+}
+
+/// Unset keys keep `TracesToLogs::default()`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TracesToLogsFile {
+    /// Span or resource attribute -> Loki label; replaces the default map.
+    tags: Option<BTreeMap<String, String>>,
+    start_shift: Option<String>,
+    end_shift: Option<String>,
+    filter_by_trace_id: Option<bool>,
+    filter_by_span_id: Option<bool>,
 }
 
 #[derive(Deserialize, Default)]
@@ -268,6 +284,7 @@ impl Config {
             prometheus: prometheus.map(Endpoint::new),
             exemplar_trace_label: DEFAULT_EXEMPLAR_TRACE_LABEL.into(),
             derived_fields: DerivedFields::default(),
+            traces_to_logs: TracesToLogs::default(),
             timeout: Duration::from_secs(20),
             utc: false,
             warnings: Vec::new(),
@@ -369,6 +386,7 @@ fn resolve(
         .iter()
         .map(derived_field)
         .collect::<Result<Vec<_>, _>>()?;
+    let traces_to_logs = traces_to_logs(context.traces_to_logs, &name)?;
     let config = Config {
         context: name,
         loki,
@@ -378,6 +396,7 @@ fn resolve(
             .exemplar_trace_label
             .unwrap_or_else(|| DEFAULT_EXEMPLAR_TRACE_LABEL.into()),
         derived_fields: DerivedFields::with_defaults(rules),
+        traces_to_logs,
         timeout,
         utc: overrides.utc || file.utc,
         warnings,
@@ -415,6 +434,67 @@ fn kubernetes(file: KubernetesFile, overrides: &Overrides) -> Kubernetes {
         namespaces,
         loki_labels: file.loki_labels,
     }
+}
+
+/// The context's section over the defaults; errors name the key.
+fn traces_to_logs(file: TracesToLogsFile, context: &str) -> Result<TracesToLogs, ConfigError> {
+    let key = |name: &str| format!("contexts.{context}.traces_to_logs.{name}");
+    let defaults = TracesToLogs::default();
+    let shift = |name: &str, text: Option<String>, default: Duration| match text {
+        None => Ok(default),
+        Some(text) => parse_duration(&text).ok_or_else(|| {
+            ConfigError::Invalid(format!(
+                "{} {text:?} is not a duration like 30s or 1m",
+                key(name)
+            ))
+        }),
+    };
+    Ok(TracesToLogs {
+        tags: match file.tags {
+            Some(tags) => label_map(tags, &key("tags"))?,
+            None => defaults.tags,
+        },
+        start_shift: shift("start_shift", file.start_shift, defaults.start_shift)?,
+        end_shift: shift("end_shift", file.end_shift, defaults.end_shift)?,
+        filter_by_trace_id: file
+            .filter_by_trace_id
+            .unwrap_or(defaults.filter_by_trace_id),
+        filter_by_span_id: file.filter_by_span_id.unwrap_or(defaults.filter_by_span_id),
+    })
+}
+
+/// Attribute -> label pairs, each label a Loki label name given once (a
+/// table has no order to say which of two attributes would win).
+fn label_map(
+    tags: BTreeMap<String, String>,
+    key: &str,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let invalid = |message: String| Err(ConfigError::Invalid(format!("{key}: {message}")));
+    if tags.is_empty() {
+        return invalid("empty: map at least one span attribute to a Loki label".into());
+    }
+    let mut labels: BTreeMap<&str, &str> = BTreeMap::new();
+    for (attribute, label) in &tags {
+        if !is_label_name(label) {
+            return invalid(format!(
+                "{label:?} (for {attribute:?}) is not a Loki label name: letters, digits and _, not starting with a digit"
+            ));
+        }
+        if let Some(first) = labels.insert(label, attribute) {
+            return invalid(format!(
+                "{first:?} and {attribute:?} both map to {label:?}: give each label one attribute"
+            ));
+        }
+    }
+    Ok(tags.into_iter().collect())
+}
+
+fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, RuleError> {
@@ -635,6 +715,77 @@ mod tests {
     }
 
     #[test]
+    fn traces_to_logs_defaults_and_overrides() -> Result<(), ConfigError> {
+        let config = parse("", &Overrides::default())?;
+        assert_eq!(config.traces_to_logs, TracesToLogs::default());
+        let text = r#"
+            [contexts.prod.traces_to_logs]
+            tags = { "k8s.pod.name" = "pod", "host.name" = "node" }
+            start_shift = "30s"
+            end_shift = "1h30m"
+            filter_by_trace_id = false
+            filter_by_span_id = true
+        "#;
+        let found = parse(text, &Overrides::default())?.traces_to_logs;
+        let expected = TracesToLogs {
+            tags: vec![
+                ("host.name".into(), "node".into()),
+                ("k8s.pod.name".into(), "pod".into()),
+            ],
+            start_shift: Duration::from_secs(30),
+            end_shift: Duration::from_secs(5400),
+            filter_by_trace_id: false,
+            filter_by_span_id: true,
+        };
+        assert_eq!(found, expected);
+        // One key set, the others kept.
+        let text = "[contexts.prod.traces_to_logs]\nend_shift = \"5m\"";
+        let found = parse(text, &Overrides::default())?.traces_to_logs;
+        assert_eq!(
+            found,
+            TracesToLogs {
+                end_shift: Duration::from_secs(300),
+                ..TracesToLogs::default()
+            }
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn traces_to_logs_errors_name_the_key() {
+        let error = |section: &str| {
+            let text = format!("[contexts.prod.traces_to_logs]\n{section}");
+            parse(&text, &Overrides::default())
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            error("start_shift = \"soon\""),
+            "contexts.prod.traces_to_logs.start_shift \"soon\" is not a duration like 30s or 1m"
+        );
+        assert_eq!(
+            error("end_shift = \"-1m\""),
+            "contexts.prod.traces_to_logs.end_shift \"-1m\" is not a duration like 30s or 1m"
+        );
+        assert_eq!(
+            error("tags = { \"k8s.pod.name\" = \"k8s.pod\" }"),
+            "contexts.prod.traces_to_logs.tags: \"k8s.pod\" (for \"k8s.pod.name\") is not a Loki label name: letters, digits and _, not starting with a digit"
+        );
+        assert_eq!(
+            error("tags = { \"a\" = \"app\", \"b\" = \"app\" }"),
+            "contexts.prod.traces_to_logs.tags: \"a\" and \"b\" both map to \"app\": give each label one attribute"
+        );
+        assert_eq!(
+            error("tags = {}"),
+            "contexts.prod.traces_to_logs.tags: empty: map at least one span attribute to a Loki label"
+        );
+        assert!(error("filter_by_traceid = true").contains("filter_by_traceid"));
+        assert!(error("filter_by_span_id = \"yes\"").contains("bool"));
+        assert!(error("tags = { \"k8s.pod.name\" = \"9pod\" }").contains("not a Loki label name"));
+    }
+
+    #[test]
     fn secrets_come_from_files_and_commands() -> Result<(), ConfigError> {
         let dir = std::env::temp_dir().join(format!("triage-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| ConfigError::Invalid(e.to_string()))?;
@@ -707,5 +858,14 @@ mod tests {
             "{:?}",
             file.err()
         );
+        // It shows the defaults of traces_to_logs, as it says.
+        let prod = file.ok().and_then(|mut f| f.contexts.remove("prod"));
+        let shown = prod.map(|c| traces_to_logs(c.traces_to_logs, "prod"));
+        let sorted = |mut settings: TracesToLogs| {
+            settings.tags.sort();
+            settings
+        };
+        let shown = shown.and_then(Result::ok).map(sorted);
+        assert_eq!(shown, Some(sorted(TracesToLogs::default())));
     }
 }

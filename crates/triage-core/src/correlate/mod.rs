@@ -1,7 +1,17 @@
-//! Links between domain objects: trace ids in log lines, the span tree.
+//! Links between domain objects: trace ids in log lines, the span tree and
+//! what is read from it (the critical path, the statistics), and the Loki
+//! query for a span's logs.
 
+pub mod critical_path;
 pub mod derived;
+pub mod statistics;
+#[cfg(test)]
+mod test_traces;
+pub mod traces_to_logs;
 pub mod waterfall;
 
+pub use critical_path::critical_path;
 pub use derived::{DerivedField, DerivedFields, TraceMatch};
+pub use statistics::{StatRow, self_times, statistics};
+pub use traces_to_logs::{NoLabels, SpanLogsQuery, TracesToLogs, logql_string, logs_query};
 pub use waterfall::Waterfall;

@@ -92,6 +92,20 @@ impl Waterfall {
         self.end - self.start
     }
 
+    /// Whether this layout was made from `trace` (one row per span): what
+    /// reads both asks first, so a layout kept from another trace cannot
+    /// index out of bounds.
+    pub fn lays_out(&self, trace: &Trace) -> bool {
+        let spans = trace.spans.len();
+        self.rows.len() == spans && self.rows.iter().all(|n| (n.span as usize) < spans)
+    }
+
+    /// A row's span as an interval, an end before the start read as none.
+    pub(crate) fn interval(&self, trace: &Trace, row: usize) -> (Nanos, Nanos) {
+        let span = &trace.spans[self.rows[row].span as usize];
+        (span.start, span.end.max(span.start))
+    }
+
     /// Rows left visible when the rows flagged in `collapsed` hide their
     /// descendants.
     pub fn visible_rows(&self, collapsed: &[bool]) -> Vec<u32> {
@@ -112,6 +126,18 @@ impl Waterfall {
         self.rows
             .get(row)
             .is_some_and(|n| n.subtree_end as usize > row + 1)
+    }
+
+    /// The rows of a row's children, in start order: each child's subtree
+    /// is skipped in one step, so listing them costs their number.
+    pub fn children(&self, row: usize) -> impl Iterator<Item = usize> + '_ {
+        let end = self.rows.get(row).map_or(0, |n| n.subtree_end as usize);
+        let mut next = row + 1;
+        std::iter::from_fn(move || {
+            let child = next;
+            next = self.rows.get(child).filter(|_| child < end)?.subtree_end as usize;
+            Some(child)
+        })
     }
 
     /// The row of the nearest ancestor, if any.
@@ -248,6 +274,10 @@ mod tests {
         assert_eq!(w.parent_row(2), Some(1));
         assert_eq!(w.parent_row(3), Some(0));
         assert_eq!(w.parent_row(0), None);
+        assert_eq!(w.children(0).collect::<Vec<_>>(), [1, 3]);
+        assert_eq!(w.children(1).collect::<Vec<_>>(), [2]);
+        assert_eq!(w.children(3).count(), 0);
+        assert_eq!(w.children(9).count(), 0);
     }
 
     #[test]
