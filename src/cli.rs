@@ -262,6 +262,7 @@ fn settings(config: &Config) -> Settings {
         exemplar_trace_label: config.exemplar_trace_label.clone(),
         pod_labels: config.kubernetes.loki_labels.clone(),
         log_buffer: config.log_buffer,
+        traces_to_logs: config.traces_to_logs.clone(),
         ..Settings::default()
     }
 }

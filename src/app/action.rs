@@ -52,6 +52,8 @@ pub enum Action {
     SlowerThan,
     /// Trace: only the critical path.
     CriticalOnly,
+    /// Trace: the statistics table, and back to the waterfall.
+    Statistics,
     /// Trace and logs: open the pod the span or line came from.
     OpenPod,
     /// Pods: sort by a column (again: reverse).

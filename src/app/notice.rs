@@ -54,6 +54,9 @@ pub enum Notice {
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),
     SpanWithoutPod,
+    /// `L` on a span none of whose attributes maps to a Loki label (the
+    /// labels it had that Loki does not).
+    SpanWithoutLogLabels(Vec<String>),
     /// `f` on a span without children, or the one already focused.
     NothingToFocus,
     NotADuration(SafeText),

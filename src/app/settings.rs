@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 use triage_core::backend::cluster::Namespaces;
 use triage_core::config::{DEFAULT_LOG_BUFFER, PodLabels, Theme};
-use triage_core::correlate::DerivedFields;
+use triage_core::correlate::{DerivedFields, TracesToLogs};
 
 /// What does not change while the program runs.
 #[derive(Clone, Debug)]
@@ -27,6 +27,8 @@ pub struct Settings {
     pub log_buffer: usize,
     /// Home lists the active alerts (a Prometheus is configured).
     pub alerts_on_home: bool,
+    /// How `L` on a span finds its logs.
+    pub traces_to_logs: TracesToLogs,
 }
 
 impl Default for Settings {
@@ -43,6 +45,7 @@ impl Default for Settings {
             pod_labels: PodLabels::default(),
             log_buffer: DEFAULT_LOG_BUFFER,
             alerts_on_home: false,
+            traces_to_logs: TracesToLogs::default(),
         }
     }
 }

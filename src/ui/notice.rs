@@ -81,6 +81,13 @@ pub fn words(notice: &Notice) -> String {
         Notice::SpanWithoutPod => {
             "this span's resource names no pod (k8s.namespace.name and k8s.pod.name)".into()
         }
+        Notice::SpanWithoutLogLabels(unknown) if unknown.is_empty() => {
+            "no attribute of this span maps to a Loki label (see [contexts.NAME.traces_to_logs] tags)".into()
+        }
+        Notice::SpanWithoutLogLabels(unknown) => format!(
+            "Loki has none of this span's labels ({}); see [contexts.NAME.traces_to_logs] tags",
+            unknown.join(", ")
+        ),
         Notice::NothingToFocus => "focus needs a span with children (F backs out)".into(),
         Notice::NotADuration(text) => {
             format!("not a duration: {text} (e.g. 250ms, 2s, 1m; empty: off)")

@@ -2,7 +2,7 @@
 //! span's name, service and attribute values, plus two toggles (errors
 //! only, slower than a duration).
 
-use triage_core::domain::{Nanos, Span, Trace};
+use triage_core::domain::{Nanos, SafeText, Span, Trace};
 
 /// What spans must be to match; nothing set matches every span.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -12,11 +12,16 @@ pub struct SpanFilter {
     pub text: String,
     pub errors_only: bool,
     pub slower_than: Option<Nanos>,
+    /// A statistics row chosen: its service, and its operation if one.
+    pub only: Option<(SafeText, Option<SafeText>)>,
 }
 
 impl SpanFilter {
     pub fn is_active(&self) -> bool {
-        !self.words.is_empty() || self.errors_only || self.slower_than.is_some()
+        !self.words.is_empty()
+            || self.errors_only
+            || self.slower_than.is_some()
+            || self.only.is_some()
     }
 
     pub fn set_text(&mut self, text: &str) {
@@ -26,6 +31,9 @@ impl SpanFilter {
 
     pub fn matches(&self, span: &Span, haystack: &str) -> bool {
         (!self.errors_only || span.is_error())
+            && self.only.as_ref().is_none_or(|(service, operation)| {
+                span.service == *service && operation.as_ref().is_none_or(|o| span.name == *o)
+            })
             && self.slower_than.is_none_or(|t| span.duration() >= t)
             && self.words.iter().all(|w| haystack.contains(w.as_str()))
     }

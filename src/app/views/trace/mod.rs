@@ -3,6 +3,7 @@
 
 mod filter;
 pub mod model;
+pub mod stats;
 
 use crate::app::action::Action;
 use crate::app::effect::{Effect, RequestId};
@@ -19,7 +20,9 @@ pub use filter::SpanFilter;
 pub use model::TraceModel;
 use triage_core::backend::BackendError;
 use triage_core::domain::time::parse_duration;
-use triage_core::domain::{SafeText, Trace, TraceId};
+use stats::Statistics;
+use triage_core::correlate::logs_query;
+use triage_core::domain::{SafeText, Span, SpanId, TimeRange, Trace, TraceId};
 
 pub const KEYS: &[Binding] = &[
     Binding::new(
@@ -100,6 +103,18 @@ pub const KEYS: &[Binding] = &[
     )
     .hint("critical"),
     Binding::new(
+        &[ch('S')],
+        Action::Statistics,
+        "statistics: time per service and operation (Enter filters to a row)",
+    )
+    .hint("stats"),
+    Binding::new(
+        &[ch('L')],
+        Action::LokiLogs,
+        "the span's logs in Loki: its pod and service, around its time, with its trace id",
+    )
+    .hint("logs"),
+    Binding::new(
         &[ch('d'), key(KeyCode::Enter)],
         Action::ToggleDetail,
         "span detail: attributes, events, status",
@@ -118,19 +133,87 @@ impl TraceView {
     pub fn open(trace_id: TraceId, cx: &mut Ctx) -> Self {
         let id = cx.ask(|id| Effect::FetchTrace { id, trace_id });
         let load = Loadable::Loading { id, since: cx.now };
-        TraceView {
-            trace_id,
-            load,
-            editing: None,
-        }
+        Self::of(trace_id, load)
     }
 
     /// A trace already at hand (benches, tests).
     pub fn ready(trace: Trace) -> Self {
+        Self::of(trace.id, Loadable::Ready(TraceModel::new(trace)))
+    }
+
+    fn of(trace_id: TraceId, load: Loadable<TraceModel>) -> Self {
         TraceView {
-            trace_id: trace.id,
-            load: Loadable::Ready(TraceModel::new(trace)),
+            trace_id,
+            load,
             editing: None,
+            logs_of: None,
+            loki_labels: None,
+        }
+    }
+
+    /// `L` on a span: the labels Loki has are asked for first (once), so
+    /// the query names only labels it can match.
+    fn open_logs(&mut self, cx: &mut Ctx) {
+        let Loadable::Ready(model) = &self.load else {
+            return;
+        };
+        let Some(span) = model.selected_span() else {
+            return;
+        };
+        if let Some(labels) = &self.loki_labels {
+            return go_to_logs(model, span, Some(labels), cx);
+        }
+        let range = logs_query(&cx.settings.traces_to_logs, model.trace.id, span, None)
+            .map_or(TimeRange::last(cx.settings.since, cx.now), |q| q.range);
+        let id = cx.ask(|id| Effect::FetchLokiLabels { id, range });
+        self.logs_of = Some((id, span.span_id));
+    }
+
+    fn labels_loaded(&mut self, result: Result<Vec<SafeText>, BackendError>, cx: &mut Ctx) {
+        let Some((_, span_id)) = self.logs_of.take() else {
+            return;
+        };
+        // Without the list (an old Loki, a proxy), every mapped label is tried.
+        let labels = result.ok().map(|l| l.iter().map(ToString::to_string).collect::<Vec<_>>());
+        let Loadable::Ready(model) = &self.load else {
+            return;
+        };
+        if let Some(span) = model.trace.spans.iter().find(|s| s.span_id == span_id) {
+            go_to_logs(model, span, labels.as_deref(), cx);
+        }
+        self.loki_labels = labels;
+    }
+
+    /// `S`: the statistics table over the waterfall, or back.
+    fn toggle_statistics(model: &mut TraceModel) {
+        model.statistics = match model.statistics {
+            Some(_) => None,
+            None => Some(Statistics::new(&model.trace, &model.waterfall)),
+        };
+    }
+
+    /// Keys while the statistics table is shown: Enter filters the
+    /// waterfall to the row's spans and shows it.
+    fn act_on_statistics(model: &mut TraceModel, action: Action, cx: &mut Ctx) {
+        let Some(table) = &mut model.statistics else {
+            return;
+        };
+        if table.cursor.act(action, table.rows.len(), layout::body_rows(cx.height)) {
+            return;
+        }
+        match action {
+            Action::ToggleDetail | Action::Open => {
+                let only = table
+                    .selected()
+                    .map(|row| (row.service.clone(), row.operation.clone()));
+                model.statistics = None;
+                model.set_filter(|f| f.only = only);
+                if !model.hide_unmatched {
+                    model.toggle_hidden();
+                }
+            }
+            Action::Statistics => model.statistics = None,
+            _ => {}
         }
     }
 
@@ -238,6 +321,8 @@ impl Screen for TraceView {
         &[
             Action::OpenSearch,
             Action::CriticalOnly,
+            Action::Statistics,
+            Action::LokiLogs,
             Action::Focus,
             Action::ToggleCollapse,
             Action::ToggleDetail,
@@ -256,20 +341,30 @@ impl Screen for TraceView {
             Action::SlowerThan => return self.open_prompt(Editing::SlowerThan, cx),
             _ => {}
         }
+        if action == Action::LokiLogs {
+            return self.open_logs(cx);
+        }
         let Loadable::Ready(model) = &mut self.load else {
             return;
         };
+        if model.statistics.is_some() {
+            return Self::act_on_statistics(model, action, cx);
+        }
         let page = layout::trace_list_rows(cx.height, model.detail);
         if model.cursor.act(action, model.visible.len(), page) {
             return;
         }
         match action {
             Action::OpenPod => Self::open_pod(model, cx),
+            Action::Statistics => Self::toggle_statistics(model),
             _ => Self::shape(model, action, cx),
         }
     }
 
     fn receive(&mut self, msg: Msg, cx: &mut Ctx) {
+        if let Msg::LokiLabelsLoaded { result, .. } = msg {
+            return self.labels_loaded(result, cx);
+        }
         let Msg::TraceLoaded { result, .. } = msg else {
             return;
         };
@@ -319,6 +414,13 @@ impl Screen for TraceView {
         self.load.pending()
     }
 
+    fn requests(&self) -> Vec<RequestId> {
+        self.pending()
+            .into_iter()
+            .chain(self.logs_of.map(|(id, _)| id))
+            .collect()
+    }
+
     fn target(&self) -> Option<Target> {
         Some(Target::Trace(self.trace_id))
     }
@@ -339,4 +441,20 @@ pub struct TraceView {
     pub trace_id: TraceId,
     pub load: Loadable<TraceModel>,
     editing: Option<Editing>,
+    /// `L` waits for Loki's labels to build the query for this span.
+    logs_of: Option<(RequestId, SpanId)>,
+    /// The labels Loki has, once asked.
+    loki_labels: Option<Vec<String>>,
+}
+
+/// Opens the logs of `span`: its pod's and service's lines around its time
+/// that name its trace, as `[contexts.NAME.traces_to_logs]` says.
+fn go_to_logs(model: &TraceModel, span: &Span, labels: Option<&[String]>, cx: &mut Ctx) {
+    match logs_query(&cx.settings.traces_to_logs, model.trace.id, span, labels) {
+        Ok(query) => cx.go(Target::LogsBetween {
+            logql: query.logql,
+            range: query.range,
+        }),
+        Err(e) => cx.tell(Notice::SpanWithoutLogLabels(e.unknown_to_loki)),
+    }
 }

@@ -4,7 +4,8 @@
 use super::filter::{Haystacks, SpanFilter};
 use crate::app::cursor::Cursor;
 use std::ops::Range;
-use triage_core::correlate::Waterfall;
+use super::stats::Statistics;
+use triage_core::correlate::{Waterfall, critical_path};
 use triage_core::domain::{Nanos, Span, Trace};
 
 #[derive(Debug)]
@@ -13,6 +14,8 @@ pub struct TraceModel {
     pub waterfall: Waterfall,
     /// Per span: on the critical path.
     pub critical: Vec<bool>,
+    /// The statistics table, when shown (worked out the first time).
+    pub statistics: Option<Statistics>,
     /// Per waterfall row.
     pub collapsed: Vec<bool>,
     pub filter: SpanFilter,
@@ -40,7 +43,8 @@ impl TraceModel {
         let waterfall = Waterfall::new(&trace);
         let rows = waterfall.rows.len();
         let mut model = TraceModel {
-            critical: vec![false; trace.spans.len()],
+            critical: critical_path(&trace, &waterfall),
+            statistics: None,
             trace,
             waterfall,
             collapsed: vec![false; rows],
