@@ -3,6 +3,7 @@
 use crate::domain::{Nanos, Span, SpanId, SpanKind, SpanStatus, Trace, TraceId};
 use proptest::prelude::*;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// A span of service `svc` named `op<id>`; ids and parents are numbers.
 pub fn span(id: u64, parent: Option<u64>, start: Nanos, end: Nanos) -> Span {
@@ -81,4 +82,19 @@ pub fn random_trace() -> impl Strategy<Value = Trace> {
             .collect();
         trace(spans)
     })
+}
+
+/// The first of 11 runs of `work` (cold caches) and their median, for the
+/// ignored timing tests.
+pub fn timings(mut work: impl FnMut()) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..11)
+        .map(|_| {
+            let clock = std::time::Instant::now();
+            work();
+            clock.elapsed()
+        })
+        .collect();
+    let first = times[0];
+    times.sort();
+    (first, times[times.len() / 2])
 }
