@@ -18,10 +18,10 @@ use crate::app::target::Target;
 use crossterm::event::KeyCode;
 pub use filter::SpanFilter;
 pub use model::TraceModel;
-use triage_core::backend::BackendError;
-use triage_core::domain::time::parse_duration;
 use stats::Statistics;
+use triage_core::backend::BackendError;
 use triage_core::correlate::logs_query;
+use triage_core::domain::time::parse_duration;
 use triage_core::domain::{SafeText, Span, SpanId, TimeRange, Trace, TraceId};
 
 pub const KEYS: &[Binding] = &[
@@ -174,7 +174,9 @@ impl TraceView {
             return;
         };
         // Without the list (an old Loki, a proxy), every mapped label is tried.
-        let labels = result.ok().map(|l| l.iter().map(ToString::to_string).collect::<Vec<_>>());
+        let labels = result
+            .ok()
+            .map(|l| l.iter().map(ToString::to_string).collect::<Vec<_>>());
         let Loadable::Ready(model) = &self.load else {
             return;
         };
@@ -198,7 +200,8 @@ impl TraceView {
         let Some(table) = &mut model.statistics else {
             return;
         };
-        if table.cursor.act(action, table.rows.len(), layout::body_rows(cx.height)) {
+        let page = layout::body_rows(cx.height).saturating_sub(2);
+        if table.cursor.act(action, table.rows.len(), page) {
             return;
         }
         match action {
@@ -433,6 +436,11 @@ impl Screen for TraceView {
         if let Loadable::Ready(model) = &mut self.load {
             let rows = layout::trace_list_rows(height, model.detail);
             model.cursor.fit(model.visible.len(), rows);
+            if let Some(table) = &mut model.statistics {
+                // Under the summary and the table's header.
+                let rows = layout::body_rows(height).saturating_sub(2);
+                table.cursor.fit(table.rows.len(), rows);
+            }
         }
     }
 }

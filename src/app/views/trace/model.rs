@@ -2,9 +2,9 @@
 //! filtered out or focused, and so which rows are on screen.
 
 use super::filter::{Haystacks, SpanFilter};
+use super::stats::Statistics;
 use crate::app::cursor::Cursor;
 use std::ops::Range;
-use super::stats::Statistics;
 use triage_core::correlate::{Waterfall, critical_path};
 use triage_core::domain::{Nanos, Span, Trace};
 

@@ -1,6 +1,8 @@
 //! The trace view: a span waterfall on a time ruler, and the selected
 //! span's detail.
 
+mod stats;
+
 use super::format;
 use super::text::{fit, pad, word_wrap};
 use super::theme::Styles;
@@ -43,6 +45,12 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
     };
     let [list, detail] =
         Layout::vertical([Constraint::Fill(1), Constraint::Length(detail_height)]).areas(area);
+    if let Some(table) = &model.statistics {
+        let [head, table_area] =
+            Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
+        frame.render_widget(Paragraph::new(summary(model, theme)), head);
+        return stats::draw(frame, table_area, table, theme);
+    }
     let columns = Columns::new(list.width as usize);
     let mut lines = vec![
         summary(model, theme),
