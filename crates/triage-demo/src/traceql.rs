@@ -611,8 +611,13 @@ mod tests {
         assert!(count(&data, "{ duration > 200ms }") > count(&data, "{ duration > 700ms }"));
         assert_eq!(count(&data, "{ kind = server && duration < 1ns }"), 0);
         assert_eq!(
-            count(&data, r#"{ span.db.system != nil }"#),
+            count(&data, r#"{ span.db.system = "postgresql" }"#),
             count(&data, r#"{ .db.name = "shop" }"#)
+        );
+        assert_eq!(
+            count(&data, r#"{ span.db.system != nil }"#),
+            count(&data, r#"{ .db.name = "shop" }"#) + 60,
+            "and the cache reads"
         );
         assert_eq!(count(&data, r#"{ span.http.route =~ "/ver.*" }"#), 60);
         assert_eq!(
