@@ -25,7 +25,7 @@ pub mod update;
 pub mod views;
 pub mod watch;
 
-pub use action::Action;
+pub use action::{Action, TraceColumn};
 pub use cursor::Cursor;
 pub use effect::{Effect, RequestId};
 pub use loadable::Loadable;
