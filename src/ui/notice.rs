@@ -281,7 +281,10 @@ fn part(what: Part) -> &'static str {
 
 fn unreadable(why: &Unreadable) -> String {
     match why {
-        Unreadable::Json(words) | Unreadable::Failed(words) => words.to_string(),
+        Unreadable::Json(words) | Unreadable::Failed(words) | Unreadable::Protobuf(words) => {
+            words.to_string()
+        }
+        Unreadable::CutShort => "a protobuf field runs past the end of the answer".into(),
         Unreadable::NoData => "no data".into(),
         Unreadable::BadTimestamp(t) => format!("bad timestamp {t:?}"),
         Unreadable::BadNumber(n) => format!("bad number {n:?}"),

@@ -198,6 +198,10 @@ pub enum Part {
 pub enum Unreadable {
     /// The JSON parser's words (they quote what they found).
     Json(SafeText),
+    /// The protobuf decoder's words (they name the field).
+    Protobuf(SafeText),
+    /// A protobuf field runs past the end of the answer.
+    CutShort,
     /// The envelope says it failed: its error, else its status.
     Failed(SafeText),
     NoData,

@@ -7,9 +7,11 @@ pub mod error;
 pub mod http;
 pub mod loki;
 pub mod otlp_json;
+pub mod otlp_proto;
 pub mod prometheus;
 pub mod retry;
 pub mod tempo;
+mod texts;
 
 pub use error::{BackendError, ErrorKind, Problem, Source};
 pub use http::{Auth, Endpoint, HttpClient, Tls};
