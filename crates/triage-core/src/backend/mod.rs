@@ -18,4 +18,4 @@ pub use http::{Auth, Endpoint, HttpClient, Tls};
 pub use loki::{Direction, LogQuery, LokiClient};
 pub use prometheus::PrometheusClient;
 pub use retry::RetryPolicy;
-pub use tempo::TempoClient;
+pub use tempo::{DEFAULT_TRACE_MAX_BYTES, TempoClient};
