@@ -41,7 +41,9 @@ impl Clients {
         let cluster = Arc::new(Cluster::new(config.kubernetes.cluster.clone()));
         Clients {
             loki: backend(&config.loki, Source::Loki, &cluster, LokiClient::new),
-            tempo: backend(&config.tempo, Source::Tempo, &cluster, TempoClient::new),
+            tempo: backend(&config.tempo, Source::Tempo, &cluster, |endpoint| {
+                Ok(TempoClient::new(endpoint)?.with_trace_max_bytes(config.trace_max_bytes))
+            }),
             prometheus: backend(
                 &config.prometheus,
                 Source::Prometheus,

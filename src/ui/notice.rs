@@ -8,10 +8,10 @@ use crate::app::Notice;
 use crate::app::notice::Usage;
 use triage_core::backend::error::{
     CredentialProblem, KubeconfigProblem, Message, Misconfigured, Part, Problem, ServerWords,
-    TooLarge, Transport, Unreadable,
+    TempoLimit, TooLarge, Transport, Unreadable,
 };
 use triage_core::backend::{BackendError, ErrorKind, Source};
-use triage_core::domain::Completeness;
+use triage_core::domain::{Completeness, SafeText};
 
 /// What the message line says.
 pub fn words(notice: &Notice) -> String {
@@ -47,7 +47,7 @@ pub fn words(notice: &Notice) -> String {
         Notice::SharedInstant(page) => {
             format!("more than {page} lines share one timestamp; the rest of them are skipped")
         }
-        Notice::PartialTrace(warning) => format!("partial trace: {warning}"),
+        Notice::PartialTrace(warning) => partial_trace(warning),
         Notice::PartialSearch(Completeness::Partial {
             completed_jobs,
             total_jobs,
@@ -98,6 +98,20 @@ pub fn words(notice: &Notice) -> String {
             format!("this line has no {namespace} and {pod} labels to name its pod")
         }
     }
+}
+
+/// Tempo's words for a partial trace; when it was cut at its per-trace
+/// size, the server setting that cut it.
+fn partial_trace(warning: &str) -> String {
+    if warning
+        .to_ascii_lowercase()
+        .contains("exceeds maximum size")
+    {
+        return format!(
+            "partial trace: {warning} (Tempo's max_bytes_per_trace, in its overrides, is the limit)"
+        );
+    }
+    format!("partial trace: {warning}")
 }
 
 /// A failed request, as the reader is told it.
@@ -235,6 +249,8 @@ fn problem(p: &Problem) -> String {
             format!("unreadable {}: {}", part(*what), unreadable(why))
         }
         Problem::TooLarge(t) => too_large(t),
+        Problem::TraceTooLarge(t) => trace_too_large(t),
+        Problem::TempoLimit { limit, words } => tempo_limit(*limit, words),
         Problem::BrokenAnswer { cause } => format!("broken answer: {cause}"),
         Problem::LogStreamBroke { cause } => format!("log stream broke: {cause}"),
         Problem::NotWatchable => {
@@ -304,7 +320,11 @@ fn part(what: Part) -> &'static str {
 
 fn unreadable(why: &Unreadable) -> String {
     match why {
-        Unreadable::Json(words) | Unreadable::Failed(words) => words.to_string(),
+        Unreadable::Json(words) | Unreadable::Failed(words) | Unreadable::Protobuf(words) => {
+            words.to_string()
+        }
+        Unreadable::CutShort => "a protobuf field runs past the end of the answer".into(),
+        Unreadable::Interrupted => "stopped before it was read".into(),
         Unreadable::NoData => "no data".into(),
         Unreadable::BadTimestamp(t) => format!("bad timestamp {t:?}"),
         Unreadable::BadNumber(n) => format!("bad number {n:?}"),
@@ -329,6 +349,35 @@ fn too_large(t: &TooLarge) -> String {
             limit / 1024 / 1024
         ),
     }
+}
+
+/// Over the config's cap for a trace by id: the words name the setting.
+fn trace_too_large(t: &TooLarge) -> String {
+    const RAISE: &str = "raise it in the config: [contexts.NAME.tempo] trace_max_bytes = \"1GiB\"";
+    match t {
+        TooLarge::Declared { size, limit } => format!(
+            "the trace is {}, more than trace_max_bytes ({}); not read: {RAISE}",
+            format::size(*size),
+            format::size(*limit)
+        ),
+        TooLarge::Read { limit } | TooLarge::Stopped { limit } => format!(
+            "the trace is larger than trace_max_bytes ({}); stopped reading there and kept none of it: {RAISE}",
+            format::size(*limit)
+        ),
+    }
+}
+
+/// Tempo refused over a limit of its own: its words, and its setting.
+fn tempo_limit(limit: TempoLimit, words: &SafeText) -> String {
+    let setting = match limit {
+        TempoLimit::MaxBytesPerTrace => {
+            "the trace is over Tempo's own per-trace limit, max_bytes_per_trace in its overrides (overrides.defaults.global.max_bytes_per_trace); only Tempo's operators can raise it"
+        }
+        TempoLimit::MessageSize => {
+            "the trace is over the message size between Tempo's querier and query frontend: server.grpc_server_max_recv_msg_size and grpc_server_max_send_msg_size, and querier.frontend_worker.grpc_client_config.max_send_msg_size, in Tempo's config"
+        }
+    };
+    format!("{words} ({setting})")
 }
 
 fn misconfigured(m: &Misconfigured) -> String {
@@ -424,7 +473,6 @@ fn credentials(c: &CredentialProblem) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
-    use triage_core::domain::SafeText;
 
     fn said(words: &str) -> ServerWords {
         ServerWords::Said(SafeText::new(words))
@@ -503,5 +551,62 @@ mod tests {
         let cluster =
             BackendError::of(Source::Kubernetes, ErrorKind::Http, no_org).with_status(401);
         assert!(!backend_error(&cluster).contains("tenant"));
+    }
+
+    /// A trace over a cap names the setting that decides it, triage's or
+    /// Tempo's, and never asks to narrow a query (a trace by id has none).
+    #[test]
+    fn a_trace_too_large_names_the_setting_to_raise() {
+        let ours = BackendError::of(
+            Source::Tempo,
+            ErrorKind::TooLarge,
+            Problem::TraceTooLarge(TooLarge::Declared {
+                size: 600 << 20,
+                limit: 512 << 20,
+            }),
+        );
+        let tempos = |limit, words: &str, status| {
+            let problem = Problem::TempoLimit {
+                limit,
+                words: SafeText::new(words),
+            };
+            BackendError::of(Source::Tempo, ErrorKind::TooLarge, problem).with_status(status)
+        };
+        let per_trace = tempos(TempoLimit::MaxBytesPerTrace, "trace exceeds max size", 500);
+        let message = tempos(
+            TempoLimit::MessageSize,
+            "response larger than the max (36329178 vs 16777216)",
+            413,
+        );
+        let words: Vec<String> = [ours, per_trace, message]
+            .iter()
+            .map(backend_error)
+            .collect();
+        assert_eq!(
+            words[0],
+            "Tempo: the trace is 600 MiB, more than trace_max_bytes (512 MiB); not read: raise it in the config: [contexts.NAME.tempo] trace_max_bytes = \"1GiB\""
+        );
+        assert!(words[1].starts_with("Tempo: HTTP 500: trace exceeds max size (the trace is over Tempo's own per-trace limit, max_bytes_per_trace"), "{}", words[1]);
+        assert!(
+            words[2].contains("grpc_server_max_send_msg_size"),
+            "{}",
+            words[2]
+        );
+        assert!(words.iter().all(|w| !w.contains("Narrow")), "{words:?}");
+        let partial = words_of_partial(
+            "Trace exceeds maximum size of 5000000 bytes, a partial trace is returned",
+        );
+        assert!(
+            partial.ends_with("(Tempo's max_bytes_per_trace, in its overrides, is the limit)"),
+            "{partial}"
+        );
+        assert_eq!(
+            words_of_partial("some blocks failed"),
+            "partial trace: some blocks failed"
+        );
+    }
+
+    fn words_of_partial(warning: &str) -> String {
+        words(&Notice::PartialTrace(SafeText::new(warning)))
     }
 }

@@ -87,12 +87,17 @@ fn answer(recordings: &[Recording], options: Options, request: &Request<Body>) -
         .unwrap_or_default();
     let wants_protobuf = accepts_protobuf(request.headers());
     // The best score wins; on a tie, the recording listed first.
-    let best = recordings
-        .iter()
-        .rev()
-        .filter(|r| same_path(&r.path, path) && (r.accept.contains("protobuf") == wants_protobuf))
-        .filter_map(|r| score(r, &params).map(|s| (s, r)))
-        .max_by_key(|(s, _)| *s);
+    let best = |protobuf: bool| {
+        recordings
+            .iter()
+            .rev()
+            .filter(|r| same_path(&r.path, path) && (r.accept.contains("protobuf") == protobuf))
+            .filter_map(|r| score(r, &params).map(|s| (s, r)))
+            .max_by_key(|(s, _)| *s)
+    };
+    // Where only JSON was recorded, it answers JSON, as a server or a
+    // proxy that does not speak protobuf would.
+    let best = best(wants_protobuf).or_else(|| best(false).filter(|_| wants_protobuf));
     let Some((_, recording)) = best else {
         return (StatusCode::NOT_FOUND, "404 page not found\n").into_response();
     };

@@ -9,6 +9,7 @@ mod theme;
 pub use theme::{Colour, Named, NotAColour, Theme, ThemeError};
 
 use crate::backend::cluster::{ClusterSettings, Namespaces, kubeconfig_secrets};
+use crate::backend::tempo::DEFAULT_TRACE_MAX_BYTES;
 use crate::backend::{Auth, Endpoint, Tls};
 use crate::correlate::derived::RuleError;
 use crate::correlate::{DerivedField, DerivedFields, TracesToLogs};
@@ -49,6 +50,9 @@ pub struct Config {
     pub kubernetes: Kubernetes,
     /// The most lines a streamed log keeps.
     pub log_buffer: usize,
+    /// The most bytes of one trace by id read (`[contexts.NAME.tempo]
+    /// trace_max_bytes`); every other answer is capped at 64 MiB.
+    pub trace_max_bytes: u64,
     /// Every credential above, to be cut out of what comes back; each
     /// endpoint and the cluster settings hold a clone.
     pub redactor: Redactor,
@@ -193,6 +197,40 @@ struct BackendFile {
     bearer: Option<BearerFile>,
     #[serde(default)]
     tls: TlsFile,
+    /// Tempo only: the most bytes of one trace by id.
+    trace_max_bytes: Option<ByteSize>,
+}
+
+/// A size: bytes, or a number with a unit (`"512MiB"`, `"1GB"`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ByteSize {
+    Bytes(u64),
+    Text(String),
+}
+
+impl ByteSize {
+    fn bytes(&self) -> Option<u64> {
+        let text = match self {
+            ByteSize::Bytes(n) => return Some(*n),
+            ByteSize::Text(text) => text.trim(),
+        };
+        let digits = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(digits);
+        let unit: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1000,
+            "kib" => 1 << 10,
+            "mb" => 1000 * 1000,
+            "mib" => 1 << 20,
+            "gb" => 1000 * 1000 * 1000,
+            "gib" => 1 << 30,
+            _ => return None,
+        };
+        number.parse::<u64>().ok()?.checked_mul(unit)
+    }
 }
 
 #[derive(Deserialize)]
@@ -292,6 +330,7 @@ impl Config {
             history_dir: None,
             kubernetes: Kubernetes::default(),
             log_buffer: DEFAULT_LOG_BUFFER,
+            trace_max_bytes: DEFAULT_TRACE_MAX_BYTES,
             redactor: Redactor::default(),
         };
         config.with_secrets_shared()
@@ -359,6 +398,17 @@ fn resolve(
         }
         Ok::<_, ConfigError>(endpoint)
     };
+    for (backend, what) in [(&context.loki, "Loki"), (&context.prometheus, "Prometheus")] {
+        if backend
+            .as_ref()
+            .is_some_and(|b| b.trace_max_bytes.is_some())
+        {
+            return Err(ConfigError::Invalid(format!(
+                "{what}: trace_max_bytes is a Tempo setting ([contexts.NAME.tempo])"
+            )));
+        }
+    }
+    let trace_max_bytes = trace_max_bytes(context.tempo.as_ref())?;
     let loki = endpoint(context.loki, &overrides.loki, "Loki")?;
     let tempo = endpoint(context.tempo, &overrides.tempo, "Tempo")?;
     let prometheus = endpoint(context.prometheus, &overrides.prometheus, "Prometheus")?;
@@ -408,9 +458,24 @@ fn resolve(
             Some(lines) => lines,
             None => DEFAULT_LOG_BUFFER,
         },
+        trace_max_bytes,
         redactor: Redactor::default(),
     };
     Ok(config.with_secrets_shared())
+}
+
+/// `trace_max_bytes` of the context's Tempo, at least 1 KiB.
+fn trace_max_bytes(tempo: Option<&BackendFile>) -> Result<u64, ConfigError> {
+    let Some(size) = tempo.and_then(|t| t.trace_max_bytes.as_ref()) else {
+        return Ok(DEFAULT_TRACE_MAX_BYTES);
+    };
+    match size.bytes() {
+        Some(bytes) if bytes >= 1024 => Ok(bytes),
+        _ => Err(ConfigError::Invalid(
+            "Tempo: trace_max_bytes must be a size of at least 1KiB, like 536870912 or \"512MiB\""
+                .into(),
+        )),
+    }
 }
 
 fn kubernetes(file: KubernetesFile, overrides: &Overrides) -> Kubernetes {
@@ -625,6 +690,7 @@ mod tests {
         [contexts.staging.tempo]
         url = "https://tempo.staging"
         tls = { insecure_skip_verify = true }
+        trace_max_bytes = "1GiB"
         [contexts.staging.kubernetes]
         context = "staging-eu"
         namespace = "shop"
@@ -657,6 +723,7 @@ mod tests {
         );
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert_eq!(config.log_buffer, 5000);
+        assert_eq!(config.trace_max_bytes, 1 << 30);
         assert_eq!(
             config.warnings,
             ["TLS verification is OFF for Tempo (https://tempo.staging)"]
@@ -712,6 +779,15 @@ mod tests {
         assert!(parse(bad, &Overrides::default()).is_err());
         assert!(parse("lokii = 1", &Overrides::default()).is_err());
         assert!(parse("log_buffer = 0", &Overrides::default()).is_err());
+        for bad in ["\"lots\"", "\"12 parsecs\"", "100", "-1"] {
+            let text = format!("[contexts.a.tempo]\nurl = \"http://t\"\ntrace_max_bytes = {bad}");
+            assert!(parse(&text, &Overrides::default()).is_err(), "{bad}");
+        }
+        let plain = "[contexts.a.tempo]\nurl = \"http://t\"";
+        let config = parse(plain, &Overrides::default()).map_err(|e| e.to_string());
+        assert_eq!(config.map(|c| c.trace_max_bytes), Ok(512 << 20));
+        let on_loki = "[contexts.a.loki]\nurl = \"http://l\"\ntrace_max_bytes = 1000000";
+        assert!(parse(on_loki, &Overrides::default()).is_err());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! whose logs, traces, metrics and pods point at each other. The app
 //! reaches them with the same clients it uses against real servers.
 
+pub mod big_trace;
 mod data;
 mod incidents;
 mod kube;

@@ -5,6 +5,7 @@
 use super::error::{ServerWords, TooLarge};
 use crate::secret::Redactor;
 use std::time::Duration;
+use tokio::sync::watch;
 
 /// The most we read of one answer. Loki's default limit of 5000 lines is a
 /// few MB; anything near this is not a page we can show.
@@ -34,33 +35,72 @@ impl Answer {
     }
 }
 
-/// The most we read of one answer, counted as it arrives; an answer that
-/// says up front it is larger is not read at all.
-pub struct BodyCap {
-    read: usize,
+/// How one answer is read: the most kept of it, and who is told how much
+/// has arrived.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading<'a> {
+    /// The most bytes read; past it none of the answer is kept.
+    pub limit: u64,
+    /// Told the bytes received so far as they arrive (from 0 on each
+    /// attempt).
+    pub progress: Option<&'a watch::Sender<u64>>,
 }
 
-impl BodyCap {
-    pub fn new(declared: Option<u64>) -> Result<BodyCap, TooLarge> {
-        match declared {
-            Some(size) if size > MAX_BODY_BYTES as u64 => Err(TooLarge::Declared {
-                size,
-                limit: MAX_BODY_BYTES as u64,
-            }),
-            _ => Ok(BodyCap { read: 0 }),
+impl Default for Reading<'_> {
+    fn default() -> Self {
+        Reading {
+            limit: MAX_BODY_BYTES as u64,
+            progress: None,
         }
+    }
+}
+
+/// The most we read of one answer, counted as it arrives; an answer that
+/// says up front it is larger is not read at all.
+pub struct BodyCap<'a> {
+    read: u64,
+    declared: Option<u64>,
+    reading: Reading<'a>,
+}
+
+impl<'a> BodyCap<'a> {
+    pub fn new(reading: Reading<'a>, declared: Option<u64>) -> Result<Self, TooLarge> {
+        let limit = reading.limit;
+        match declared {
+            Some(size) if size > limit => Err(TooLarge::Declared { size, limit }),
+            _ => {
+                if let Some(progress) = reading.progress {
+                    progress.send_replace(0);
+                }
+                Ok(BodyCap {
+                    read: 0,
+                    declared,
+                    reading,
+                })
+            }
+        }
+    }
+
+    /// A buffer the size the answer said it is: grown by doubling, it
+    /// would hold up to twice that.
+    pub fn buffer(&self) -> Vec<u8> {
+        let size = self.declared.unwrap_or(0).min(self.reading.limit);
+        Vec::with_capacity(usize::try_from(size).unwrap_or(0))
     }
 
     /// Adds `chunk` to `body`, or says where reading stopped.
     pub fn take(&mut self, body: &mut Vec<u8>, chunk: &[u8]) -> Result<(), TooLarge> {
-        self.read += chunk.len();
-        if self.read > MAX_BODY_BYTES {
-            body.clear();
+        self.read = self.read.saturating_add(chunk.len() as u64);
+        if self.read > self.reading.limit {
+            *body = Vec::new();
             return Err(TooLarge::Read {
-                limit: MAX_BODY_BYTES as u64,
+                limit: self.reading.limit,
             });
         }
         body.extend_from_slice(chunk);
+        if let Some(progress) = self.reading.progress {
+            progress.send_replace(self.read);
+        }
         Ok(())
     }
 }

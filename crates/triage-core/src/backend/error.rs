@@ -133,6 +133,13 @@ pub enum Problem {
         why: Unreadable,
     },
     TooLarge(TooLarge),
+    /// A trace by id larger than the config's `trace_max_bytes`.
+    TraceTooLarge(TooLarge),
+    /// Tempo refused a trace over one of its own limits, in its words.
+    TempoLimit {
+        limit: TempoLimit,
+        words: SafeText,
+    },
     /// Reading an answer through the service proxy broke off.
     BrokenAnswer {
         cause: SafeText,
@@ -201,6 +208,10 @@ pub enum Part {
 pub enum Unreadable {
     /// The JSON parser's words (they quote what they found).
     Json(SafeText),
+    /// The protobuf decoder's words (they name the field).
+    Protobuf(SafeText),
+    /// A protobuf field runs past the end of the answer.
+    CutShort,
     /// The envelope says it failed: its error, else its status.
     Failed(SafeText),
     NoData,
@@ -208,6 +219,8 @@ pub enum Unreadable {
     BadNumber(SafeText),
     BadSpanId(SafeText),
     BadParentSpanId(SafeText),
+    /// The work of reading it was stopped (the program is ending).
+    Interrupted,
 }
 
 /// An answer larger than triage reads.
@@ -219,6 +232,17 @@ pub enum TooLarge {
     Read { limit: u64 },
     /// kube's cap stopped reading it at `limit`.
     Stopped { limit: u64 },
+}
+
+/// A limit of Tempo's own that a trace by id runs into; each is a
+/// setting of the server, not of triage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TempoLimit {
+    /// "trace exceeds max size": the per-tenant `max_bytes_per_trace`.
+    MaxBytesPerTrace,
+    /// "response larger than the max": the gRPC message size between
+    /// Tempo's querier and query frontend.
+    MessageSize,
 }
 
 /// Settings that cannot make a client.

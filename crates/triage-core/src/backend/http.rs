@@ -1,7 +1,7 @@
 //! The HTTP plumbing every client shares: auth, tenant, TLS, a size cap,
 //! and turning failures into [`BackendError`]s that keep the server's words.
 
-use super::answer::{Answer, BodyCap, root_cause, server_words};
+use super::answer::{Answer, BodyCap, Reading, root_cause, server_words};
 use super::cluster::Cluster;
 use super::cluster::proxy::{SCHEME as KUBE_SCHEME, ServiceProxy, ServiceRef};
 use super::error::{
@@ -209,9 +209,22 @@ impl HttpClient {
         query: &[(&str, String)],
         headers: &[(&str, &str)],
     ) -> Result<Answer, BackendError> {
+        self.get_reading(path, query, headers, Reading::default())
+            .await
+    }
+
+    /// [`get_with`](Self::get_with), reading the answer as `reading` says:
+    /// up to its limit, telling its progress.
+    pub async fn get_reading(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        headers: &[(&str, &str)],
+        reading: Reading<'_>,
+    ) -> Result<Answer, BackendError> {
         let mut attempt = 1;
         loop {
-            let result = self.attempt(path, query, headers).await;
+            let result = self.attempt(path, query, headers, reading).await;
             let outcome = match &result {
                 Ok(answer) => Outcome::Answered {
                     status: answer.status,
@@ -239,10 +252,13 @@ impl HttpClient {
         path: &str,
         query: &[(&str, String)],
         headers: &[(&str, &str)],
+        reading: Reading<'_>,
     ) -> Result<Answer, BackendError> {
         let (base, client) = match &self.transport {
             Transport::Direct { base, client } => (base, client),
-            Transport::Cluster(proxy) => return proxy.get(self.source, path, query, headers).await,
+            Transport::Cluster(proxy) => {
+                return proxy.get(self.source, path, query, headers, reading).await;
+            }
         };
         let url = base.join(path.trim_start_matches('/')).map_err(|e| {
             let cause = SafeText::new(&e.to_string());
@@ -264,6 +280,8 @@ impl HttpClient {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
+        let mut cap =
+            BodyCap::new(reading, response.content_length()).map_err(|e| self.too_large(e))?;
         let mut answer = Answer {
             status: response.status().as_u16(),
             content_type: header(reqwest::header::CONTENT_TYPE).unwrap_or_default(),
@@ -271,9 +289,8 @@ impl HttpClient {
             retry_after: header(reqwest::header::RETRY_AFTER)
                 .and_then(|v| parse_retry_after(&v, std::time::SystemTime::now())),
             attempts: 1,
-            body: Vec::new(),
+            body: cap.buffer(),
         };
-        let mut cap = BodyCap::new(response.content_length()).map_err(|e| self.too_large(e))?;
         while let Some(chunk) = response
             .chunk()
             .await

@@ -3,6 +3,7 @@
 //! ids in base64 (Tempo) or hex (the OTLP spec).
 
 use super::error::Unreadable;
+use super::texts::Texts;
 use crate::domain::{
     Attribute, SafeText, Span, SpanEvent, SpanId, SpanKind, SpanStatus, Trace, TraceId,
 };
@@ -177,11 +178,17 @@ impl AnyValue {
     }
 }
 
-pub(super) fn attributes(list: &[KeyValue], secrets: &Redactor) -> Vec<Attribute> {
+pub(super) fn attributes(list: &[KeyValue], texts: &mut Texts<'_>) -> Vec<Attribute> {
     list.iter()
         .map(|kv| Attribute {
-            key: secrets.safe(&kv.key),
-            value: secrets.safe(&kv.value.render(secrets)),
+            key: texts.safe(&kv.key),
+            value: match &kv.value.string_value {
+                Some(s) => texts.safe(s),
+                None => {
+                    let value = kv.value.render(texts.secrets());
+                    texts.safe(&value)
+                }
+            },
         })
         .collect()
 }
@@ -197,14 +204,14 @@ fn span_kind(kind: Option<&serde_json::Value>) -> SpanKind {
     }
 }
 
-fn span_status(status: Option<&OtlpStatus>, secrets: &Redactor) -> SpanStatus {
+fn span_status(status: Option<&OtlpStatus>, texts: &mut Texts<'_>) -> SpanStatus {
     let Some(status) = status else {
         return SpanStatus::Unset;
     };
     match status.code.as_ref().map(|c| (c.as_str(), c.as_i64())) {
         Some((Some("STATUS_CODE_OK"), _) | (_, Some(1))) => SpanStatus::Ok,
         Some((Some("STATUS_CODE_ERROR"), _) | (_, Some(2))) => {
-            SpanStatus::Error(secrets.safe(status.message.as_deref().unwrap_or("")))
+            SpanStatus::Error(texts.safe(status.message.as_deref().unwrap_or("")))
         }
         _ => SpanStatus::Unset,
     }
@@ -230,39 +237,45 @@ pub fn decode_trace(id: TraceId, body: &[u8], secrets: &Redactor) -> Result<Deco
         Some(trace) if !trace.resource_spans.is_empty() => trace.resource_spans,
         _ => answer.top_level.resource_spans,
     };
+    let mut texts = Texts::new(secrets);
     let mut spans = Vec::new();
     for batch in batches {
-        let resource: Arc<[Attribute]> = attributes(&batch.resource.attributes, secrets).into();
-        let service = resource
-            .iter()
-            .find(|a| a.key.as_str() == "service.name")
-            .map_or_else(|| SafeText::new("unknown service"), |a| a.value.clone());
+        let resource: Arc<[Attribute]> = attributes(&batch.resource.attributes, &mut texts).into();
+        let service = service_of(&resource);
         for scope in batch.scope_spans {
             for span in scope.spans {
-                spans.push(decode_span(span, &service, &resource, secrets)?);
+                spans.push(decode_span(span, &service, &resource, &mut texts)?);
             }
         }
     }
     if spans.is_empty() {
         return Ok(Decoded::Empty);
     }
-    let partial = (answer.status.as_deref() == Some("PARTIAL")).then(|| {
-        secrets.safe(
-            answer
-                .message
-                .as_deref()
-                .unwrap_or("the trace may be incomplete"),
-        )
-    });
+    let partial = (answer.status.as_deref() == Some("PARTIAL"))
+        .then(|| partial_words(answer.message.as_deref(), secrets));
     Ok(Decoded::Found(Trace { id, spans, partial }))
+}
+
+/// The `service.name` of a resource.
+pub(crate) fn service_of(resource: &[Attribute]) -> SafeText {
+    resource
+        .iter()
+        .find(|a| a.key.as_str() == "service.name")
+        .map_or_else(|| SafeText::new("unknown service"), |a| a.value.clone())
+}
+
+/// What Tempo said of a partial trace, or that it may be incomplete.
+pub(crate) fn partial_words(message: Option<&str>, secrets: &Redactor) -> SafeText {
+    secrets.safe(message.unwrap_or("the trace may be incomplete"))
 }
 
 fn decode_span(
     span: OtlpSpan,
     service: &SafeText,
     resource: &Arc<[Attribute]>,
-    secrets: &Redactor,
+    texts: &mut Texts<'_>,
 ) -> Result<Span, Unreadable> {
+    let secrets = texts.secrets();
     let span_id = SpanId::parse(&span.span_id)
         .ok_or_else(|| Unreadable::BadSpanId(secrets.safe(&span.span_id)))?;
     let parent_id = match span.parent_span_id.as_deref() {
@@ -278,22 +291,22 @@ fn decode_span(
         .map(|e| {
             Ok(SpanEvent {
                 time: e.time_unix_nano.get(secrets)?,
-                name: secrets.safe(&e.name),
-                attributes: attributes(&e.attributes, secrets),
+                name: texts.safe(&e.name),
+                attributes: attributes(&e.attributes, texts),
             })
         })
         .collect::<Result<_, Unreadable>>()?;
     Ok(Span {
         span_id,
         parent_id,
-        name: secrets.safe(&span.name),
+        name: texts.safe(&span.name),
         service: service.clone(),
         kind: span_kind(span.kind.as_ref()),
         start: span.start_time_unix_nano.get(secrets)?,
         end: span.end_time_unix_nano.get(secrets)?,
-        attributes: attributes(&span.attributes, secrets),
+        attributes: attributes(&span.attributes, texts),
         resource: Arc::clone(resource),
         events,
-        status: span_status(span.status.as_ref(), secrets),
+        status: span_status(span.status.as_ref(), texts),
     })
 }

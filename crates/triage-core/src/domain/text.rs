@@ -10,6 +10,7 @@
 
 use std::fmt;
 use std::ops::Deref;
+use std::sync::Arc;
 use unicode_width::UnicodeWidthChar;
 
 /// Shown where an escape sequence was.
@@ -21,8 +22,11 @@ pub const NEWLINE_MARK: char = '↵';
 const TAB_STOP: usize = 8;
 
 /// Text that is safe to draw: built only through [`SafeText::new`].
+/// Shared, not copied, when cloned: a trace's service names, attribute
+/// keys and common values are one allocation each, however many spans
+/// carry them.
 #[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SafeText(Box<str>);
+pub struct SafeText(Arc<str>);
 
 impl SafeText {
     /// Sanitises `raw` into one line of terminal-safe text.
@@ -30,7 +34,7 @@ impl SafeText {
         if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
             return SafeText(raw.into()); // the common case: plain printable ASCII
         }
-        SafeText(sanitize(raw).into_boxed_str())
+        SafeText(sanitize(raw).into())
     }
 
     pub fn as_str(&self) -> &str {
@@ -41,6 +45,14 @@ impl SafeText {
 impl Deref for SafeText {
     type Target = str;
     fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Looks a text up by its characters (a set of texts, by the raw string
+/// that needed no change).
+impl std::borrow::Borrow<str> for SafeText {
+    fn borrow(&self) -> &str {
         &self.0
     }
 }

@@ -3,7 +3,7 @@
 //! `kubectl port-forward` is needed.
 
 use super::Cluster;
-use crate::backend::answer::{Answer, BodyCap, root_cause};
+use crate::backend::answer::{Answer, BodyCap, Reading, root_cause};
 use crate::backend::error::{BackendError, ErrorKind, Misconfigured, Problem, Source};
 use crate::backend::retry::parse_retry_after;
 use crate::domain::SafeText;
@@ -97,6 +97,7 @@ impl ServiceProxy {
         path: &str,
         query: &[(&str, String)],
         headers: &[(&str, &str)],
+        reading: Reading<'_>,
     ) -> Result<Answer, BackendError> {
         let mut uri = self.service.proxy_path(path);
         if !query.is_empty() {
@@ -128,7 +129,7 @@ impl ServiceProxy {
                 .send(request)
                 .await
                 .map_err(|e| super::api_error(&e, self.cluster.redactor()).with_source(source))?;
-            let answer = self.read(source, response).await?;
+            let answer = self.read(source, response, reading).await?;
             if answer.status == 401 && !retried {
                 // Credentials expired: renew them once (see Cluster::forget).
                 self.cluster.forget(None).await;
@@ -147,6 +148,7 @@ impl ServiceProxy {
         &self,
         source: Source,
         response: http::Response<kube::client::Body>,
+        reading: Reading<'_>,
     ) -> Result<Answer, BackendError> {
         let (head, mut stream) = response.into_parts();
         let header = |name| {
@@ -160,8 +162,8 @@ impl ServiceProxy {
         let location = header(http::header::LOCATION);
         let declared = header(http::header::CONTENT_LENGTH).and_then(|v| v.parse().ok());
         let too_large = |what| self.fail(source, ErrorKind::TooLarge, Problem::TooLarge(what));
-        let mut cap = BodyCap::new(declared).map_err(too_large)?;
-        let mut body = Vec::new();
+        let mut cap = BodyCap::new(reading, declared).map_err(too_large)?;
+        let mut body = cap.buffer();
         while let Some(frame) = stream.frame().await {
             let frame = frame.map_err(|e| {
                 let cause = self.cluster.redactor().safe(&root_cause(&e));

@@ -7,6 +7,7 @@ use super::TempoClient;
 use crate::backend::answer::{Answer, server_words};
 use crate::backend::error::{BackendError, ErrorKind, Part, Problem, ServerWords, Unreadable};
 use crate::backend::otlp_json::{KeyValue, Number, attributes};
+use crate::backend::texts::Texts;
 use crate::domain::time::NANOS_PER_SEC;
 use crate::domain::{
     Completeness, MatchedSpan, SafeText, SearchResult, ServiceStats, SpanId, SpanSet, Tag,
@@ -322,7 +323,7 @@ fn span_set(set: WireSpanSet, secrets: &Redactor) -> Result<SpanSet, Unreadable>
             name: secrets.safe(&span.name),
             start: number(span.start_time_unix_nano.as_ref(), secrets)?,
             duration: number(span.duration_nanos.as_ref(), secrets)?,
-            attributes: attributes(&span.attributes, secrets),
+            attributes: attributes(&span.attributes, &mut Texts::new(secrets)),
         });
     }
     let matched = usize::try_from(number(set.matched.as_ref(), secrets)?.max(0)).unwrap_or(0);
