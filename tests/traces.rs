@@ -357,3 +357,69 @@ async fn filter_fold_focus_and_breadcrumb_in_a_recorded_trace() {
     press(&mut s, &c, &[Action::Unfocus]).await;
     assert_eq!(trace(&s).visible.len(), all);
 }
+
+/// Serves the recorded protobuf trace in four parts, 300 ms apart.
+async fn slow_protobuf_tempo() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = std::fs::read(support::replay::fixtures_dir().join(format!(
+        "tempo/trace_v2_error_{}.pb",
+        support::FAILING_TRACE
+    )))
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 16 * 1024];
+                let _ = socket.read(&mut request).await;
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/protobuf\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = socket.write_all(head.as_bytes()).await;
+                for part in body.chunks(body.len().div_ceil(4)) {
+                    let _ = socket.write_all(part).await;
+                    let _ = socket.flush().await;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_trace_on_its_way_shows_the_bytes_received() {
+    use futures::StreamExt;
+    let url = slow_protobuf_tempo().await;
+    let c = support::clients(None, Some(&url));
+    let mut s = state(120, 30);
+    let id = triage_core::domain::TraceId::parse(support::FAILING_TRACE).unwrap();
+    let effects = open(&mut s, Target::Trace(id));
+    let fetch = effects.into_iter().next().unwrap();
+    let mut messages =
+        triage::app::runner::open_stream(&c, &fetch, Duration::from_secs(10)).unwrap();
+    let mut told = Vec::new();
+    while let Some(msg) = messages.next().await {
+        let loaded = matches!(msg, triage::app::Msg::TraceLoaded { .. });
+        if let triage::app::Msg::TraceProgress { bytes, .. } = &msg {
+            told.push(*bytes);
+            let now = s.now;
+            triage::app::update(&mut s, msg, now);
+            assert!(screen(&s).contains("received"), "{}", screen(&s));
+            continue;
+        }
+        let now = s.now;
+        triage::app::update(&mut s, msg, now);
+        if loaded {
+            break;
+        }
+    }
+    assert!(
+        !told.is_empty() && told.windows(2).all(|w| w[0] <= w[1]),
+        "{told:?}"
+    );
+    assert_eq!(trace(&s).trace.spans.len(), 7, "read as protobuf, whole");
+}

@@ -57,12 +57,19 @@ async fn first_answers(
     // A stream says itself when it is silent past the deadline: wait for that.
     let mut wait = deadline + QUIET;
     while let Ok(Some(msg)) = tokio::time::timeout(wait, stream.next()).await {
-        let done = matches!(msg, Msg::PodsChanged { .. } | Msg::PodLogsEnded { .. });
+        let done = matches!(
+            msg,
+            Msg::PodsChanged { .. } | Msg::PodLogsEnded { .. } | Msg::TraceLoaded { .. }
+        );
+        // A trace on its way is waited for however long it reads.
+        let arriving = matches!(msg, Msg::TraceProgress { .. });
         answers.push(msg);
         if done {
             break;
         }
-        wait = QUIET;
+        if !arriving {
+            wait = QUIET;
+        }
     }
     answers
 }

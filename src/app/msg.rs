@@ -30,6 +30,11 @@ pub enum Msg {
         id: RequestId,
         result: Result<Trace, BackendError>,
     },
+    /// Bytes of a trace received so far; the trace follows.
+    TraceProgress {
+        id: RequestId,
+        bytes: u64,
+    },
     TracesFound {
         id: RequestId,
         result: Result<SearchResult, BackendError>,
@@ -96,6 +101,7 @@ impl Msg {
             Msg::LogsLoaded { id, .. }
             | Msg::TraceLoaded { id, .. }
             | Msg::TracesFound { id, .. }
+            | Msg::TraceProgress { id, .. }
             | Msg::MetricsLoaded { id, .. }
             | Msg::AlertsLoaded { id, .. }
             | Msg::NamesLoaded { id, .. }
@@ -112,7 +118,7 @@ impl Msg {
     /// many times and end only when cancelled or done.
     pub fn finishes(&self) -> Option<RequestId> {
         match self {
-            Msg::PodsChanged { .. } | Msg::PodLogs { .. } => None,
+            Msg::PodsChanged { .. } | Msg::PodLogs { .. } | Msg::TraceProgress { .. } => None,
             _ => self.request_id(),
         }
     }

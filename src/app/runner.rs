@@ -13,14 +13,14 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use triage_core::backend::cluster::Cluster;
 use triage_core::backend::{
     BackendError, Endpoint, LokiClient, PrometheusClient, Source, TempoClient,
 };
 use triage_core::config::Config;
-use triage_core::domain::{SafeText, Tag, TimeRange, promql};
+use triage_core::domain::{SafeText, Tag, TimeRange, TraceId, promql};
 
 /// Results waiting to be read by the loop; workers wait when it is full.
 const CHANNEL_CAPACITY: usize = 64;
@@ -114,8 +114,41 @@ pub fn open_stream(
                     .boxed(),
             )
         }
+        Effect::FetchTrace { id, trace_id } => {
+            Some(trace_with_progress(clients, *id, *trace_id, deadline))
+        }
         _ => None, // one-shot: see execute
     }
+}
+
+/// How often the bytes of a trace on its way are told.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// A trace by id: the bytes received so far, now and then, then the trace.
+fn trace_with_progress(
+    clients: &Clients,
+    id: RequestId,
+    trace_id: TraceId,
+    deadline: Duration,
+) -> BoxStream<'static, Msg> {
+    let tempo = clients.tempo.clone();
+    let (sender, receiver) = watch::channel(0u64);
+    let trace = async move {
+        let work = async {
+            let tempo = tempo?;
+            tempo.trace_with_progress(trace_id, sender).await
+        };
+        let result = within(deadline, Source::Tempo, work).await;
+        Msg::TraceLoaded { id, result }
+    };
+    // Ends when the trace is read and the sender dropped.
+    let progress = stream::unfold(receiver, move |mut receiver| async move {
+        tokio::time::sleep(PROGRESS_EVERY).await;
+        receiver.changed().await.ok()?;
+        let bytes = *receiver.borrow_and_update();
+        Some((Msg::TraceProgress { id, bytes }, receiver))
+    });
+    stream::select(progress, stream::once(trace)).boxed()
 }
 
 /// Runs one request effect to its result message. `None` for effects that
@@ -131,16 +164,6 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             };
             let result = within(deadline, Source::Loki, work).await;
             Some(Msg::LogsLoaded { id, result })
-        }
-        Effect::FetchTrace { id, trace_id } => {
-            let work = async {
-                match &clients.tempo {
-                    Ok(tempo) => tempo.trace(trace_id).await,
-                    Err(e) => Err(e.clone()),
-                }
-            };
-            let result = within(deadline, Source::Tempo, work).await;
-            Some(Msg::TraceLoaded { id, result })
         }
         Effect::SearchTraces { id, query } => {
             let work = async {
@@ -221,7 +244,9 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Kubernetes, work).await;
             Some(Msg::EventsLoaded { id, result })
         }
-        Effect::WatchPods { .. } | Effect::StreamPodLogs { .. } => None, // see open_stream
+        Effect::WatchPods { .. } | Effect::StreamPodLogs { .. } | Effect::FetchTrace { .. } => {
+            None // see open_stream
+        }
         Effect::Remember {
             language,
             expression,

@@ -29,13 +29,11 @@ pub fn natural_rows(view: &TraceView) -> usize {
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &TraceView, state: &State) {
     let theme = &state.settings.theme;
-    let Some(model) = super::loaded(
-        frame,
-        area,
-        &view.load,
-        &format!("trace {}", view.trace_id),
-        state,
-    ) else {
+    let what = match view.received {
+        0 => format!("trace {}", view.trace_id),
+        bytes => format!("trace {} ({} received)", view.trace_id, format::size(bytes)),
+    };
+    let Some(model) = super::loaded(frame, area, &view.load, &what, state) else {
         return;
     };
     let detail_height = if model.detail {

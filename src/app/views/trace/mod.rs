@@ -146,6 +146,7 @@ impl TraceView {
             trace_id,
             load,
             editing: None,
+            received: 0,
             logs_of: None,
             loki_labels: None,
         }
@@ -365,8 +366,10 @@ impl Screen for TraceView {
     }
 
     fn receive(&mut self, msg: Msg, cx: &mut Ctx) {
-        if let Msg::LokiLabelsLoaded { result, .. } = msg {
-            return self.labels_loaded(result, cx);
+        match msg {
+            Msg::LokiLabelsLoaded { result, .. } => return self.labels_loaded(result, cx),
+            Msg::TraceProgress { bytes, .. } => return self.received = bytes,
+            _ => {}
         }
         let Msg::TraceLoaded { result, .. } = msg else {
             return;
@@ -449,6 +452,8 @@ pub struct TraceView {
     pub trace_id: TraceId,
     pub load: Loadable<TraceModel>,
     editing: Option<Editing>,
+    /// Bytes of the trace received while it loads.
+    pub received: u64,
     /// `L` waits for Loki's labels to build the query for this span.
     logs_of: Option<(RequestId, SpanId)>,
     /// The labels Loki has, once asked.
