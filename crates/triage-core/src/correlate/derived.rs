@@ -50,7 +50,7 @@ impl DerivedField {
     pub fn from_field(name: &str, field: &str) -> Result<Self, RuleError> {
         let field = regex::escape(field);
         let pattern =
-            format!(r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{32}}|[0-9a-fA-F]{{16}})\b"#);
+            format!(r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{1,32}})\b"#);
         DerivedField::from_regex(name, &pattern)
     }
 }
@@ -101,11 +101,11 @@ fn default_rules() -> Vec<DerivedField> {
     let rules = [
         DerivedField::from_regex(
             "trace_id=",
-            r"(?i)\btrace_?id=([0-9a-f]{32}|[0-9a-f]{16})\b",
+            r"(?i)\btrace_?id=([0-9a-f]{1,32})\b",
         ),
         DerivedField::from_regex(
             "JSON traceId",
-            r#""(?:traceId|traceID|trace_id)"\s*:\s*"([0-9a-fA-F]{32}|[0-9a-fA-F]{16})""#,
+            r#""(?:traceId|traceID|trace_id)"\s*:\s*"([0-9a-fA-F]{1,32})""#,
         ),
         DerivedField::from_regex("|trace id|", r"\|([0-9a-fA-F]{32})\|"),
     ];
@@ -139,6 +139,20 @@ mod tests {
         ] {
             assert_eq!(ids(&rules, &line), vec![ID.to_owned()], "{line}");
         }
+    }
+
+    #[test]
+    fn ids_without_their_leading_zeros_are_padded() {
+        // As Tempo's generator and search write them: 30 digits for 00b2f6df...
+        let short = "b2f6df1f9ff27b17f4340319f1a9c6";
+        let rules = DerivedFields::default();
+        for line in [
+            format!("trace_id={short} done"),
+            format!("{{\"traceId\": \"{short}\"}}"),
+        ] {
+            assert_eq!(ids(&rules, &line), ["00b2f6df1f9ff27b17f4340319f1a9c6"], "{line}");
+        }
+        assert!(ids(&rules, &format!("trace_id={ID}0")).is_empty(), "33 digits");
     }
 
     #[test]
