@@ -98,10 +98,18 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
         frame.render_widget(&prompt.textarea, input);
         return;
     }
-    let hints = match &state.prompt {
+    let mut hints = match &state.prompt {
         Some(_) => EDITOR_HINTS.to_owned(),
         None => keymap::hints(state.current().screen()),
     };
+    // A message is what the reader needs now: the hints give way to it.
+    let said = state.notice.as_ref().map(super::notice::words);
+    if said
+        .as_ref()
+        .is_some_and(|text| width(text) + 2 + width(&hints) > area.width as usize)
+    {
+        hints.clear();
+    }
     let room = (area.width as usize).saturating_sub(width(&hints) + 1);
     let left = match (&state.notice, loading_since(state)) {
         (Some(notice), _) => {
@@ -110,7 +118,7 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
             } else {
                 theme.accent()
             };
-            let text = super::notice::words(notice);
+            let text = said.unwrap_or_default();
             Span::styled(fit(&format!(" {text}"), room), style)
         }
         (None, Some(since)) => {

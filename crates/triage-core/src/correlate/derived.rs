@@ -49,8 +49,7 @@ impl DerivedField {
     /// logfmt (`field=<id>`).
     pub fn from_field(name: &str, field: &str) -> Result<Self, RuleError> {
         let field = regex::escape(field);
-        let pattern =
-            format!(r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{1,32}})\b"#);
+        let pattern = format!(r#"(?:"{field}"\s*:\s*"|\b{field}=)([0-9a-fA-F]{{1,32}})\b"#);
         DerivedField::from_regex(name, &pattern)
     }
 }
@@ -99,10 +98,7 @@ impl Default for DerivedFields {
 
 fn default_rules() -> Vec<DerivedField> {
     let rules = [
-        DerivedField::from_regex(
-            "trace_id=",
-            r"(?i)\btrace_?id=([0-9a-f]{1,32})\b",
-        ),
+        DerivedField::from_regex("trace_id=", r"(?i)\btrace_?id=([0-9a-f]{1,32})\b"),
         DerivedField::from_regex(
             "JSON traceId",
             r#""(?:traceId|traceID|trace_id)"\s*:\s*"([0-9a-fA-F]{1,32})""#,
@@ -150,9 +146,16 @@ mod tests {
             format!("trace_id={short} done"),
             format!("{{\"traceId\": \"{short}\"}}"),
         ] {
-            assert_eq!(ids(&rules, &line), ["00b2f6df1f9ff27b17f4340319f1a9c6"], "{line}");
+            assert_eq!(
+                ids(&rules, &line),
+                ["00b2f6df1f9ff27b17f4340319f1a9c6"],
+                "{line}"
+            );
         }
-        assert!(ids(&rules, &format!("trace_id={ID}0")).is_empty(), "33 digits");
+        assert!(
+            ids(&rules, &format!("trace_id={ID}0")).is_empty(),
+            "33 digits"
+        );
     }
 
     #[test]
