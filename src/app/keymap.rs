@@ -98,8 +98,10 @@ pub fn help(screen: &dyn Screen) -> impl Iterator<Item = &'static Binding> {
 }
 
 /// The status bar's hints: each action the view lists, by its first key
-/// and its word; neighbours with one word share it (`h/l exemplar`).
-pub fn hints(screen: &dyn Screen) -> String {
+/// and its word; neighbours with one word share it (`h/l exemplar`). On a
+/// narrow screen the ones before the last (`? help`) are left out from the
+/// end until the line fits `room` columns.
+pub fn hints(screen: &dyn Screen, room: usize) -> String {
     let mut words: Vec<(String, &str)> = Vec::new();
     for &action in screen.hints() {
         let Some(binding) = bindings(screen).find(|b| b.action == action) else {
@@ -117,11 +119,18 @@ pub fn hints(screen: &dyn Screen) -> String {
             _ => words.push((name, binding.hint)),
         }
     }
-    let mut line: String = words
+    let mut hints: Vec<String> = words
         .iter()
         .map(|(keys, word)| format!("{keys} {word}"))
-        .collect::<Vec<_>>()
-        .join("  ");
+        .collect();
+    let fits = |hints: &[String]| {
+        let len: usize = hints.iter().map(|h| h.chars().count() + 2).sum();
+        len <= room
+    };
+    while hints.len() > 1 && !fits(&hints) {
+        hints.remove(hints.len() - 2);
+    }
+    let mut line = hints.join("  ");
     line.push(' ');
     line
 }

@@ -100,7 +100,7 @@ pub fn status(frame: &mut Frame, area: Rect, state: &State) {
     }
     let mut hints = match &state.prompt {
         Some(_) => EDITOR_HINTS.to_owned(),
-        None => keymap::hints(state.current().screen()),
+        None => keymap::hints(state.current().screen(), area.width as usize),
     };
     // A message is what the reader needs now: the hints give way to it.
     let said = state.notice.as_ref().map(super::notice::words);

@@ -85,26 +85,25 @@ impl Columns {
 
 fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
     let errors = model.trace.spans.iter().filter(|s| s.is_error()).count();
-    let mut spans = vec![
-        Span::styled(format!(" {}", model.trace.id), theme.accent()),
-        Span::raw(format!(
-            " · {} spans · {} services · {}",
-            model.trace.spans.len(),
-            model.waterfall.services.len(),
-            format::duration(model.waterfall.duration())
-        )),
-    ];
-    if errors > 0 {
-        spans.push(Span::styled(format!(" · {errors} errors"), theme.error()));
-    }
-    if let Some(warning) = &model.trace.partial {
-        spans.push(Span::styled(format!(" · PARTIAL: {warning}"), theme.warn()));
-    }
+    // What is switched on comes first: on a narrow screen the end is cut.
+    let mut spans = vec![Span::styled(format!(" {}", model.trace.id), theme.accent())];
     if let Some(filter) = filter_words(model) {
         spans.push(Span::styled(filter, theme.accent()));
     }
     if model.critical_only {
         spans.push(Span::styled(" · critical path only", theme.warn()));
+    }
+    spans.push(Span::raw(format!(
+        " · {} spans · {} services · {}",
+        model.trace.spans.len(),
+        model.waterfall.services.len(),
+        format::duration(model.waterfall.duration())
+    )));
+    if errors > 0 {
+        spans.push(Span::styled(format!(" · {errors} errors"), theme.error()));
+    }
+    if let Some(warning) = &model.trace.partial {
+        spans.push(Span::styled(format!(" · PARTIAL: {warning}"), theme.warn()));
     }
     Line::from(spans)
 }
