@@ -72,14 +72,17 @@ fn inside(c: &mut Criterion) {
         let mut state = state_with(trace);
         let mut terminal = terminal();
         let mut down = true;
-        c.bench_function(&format!("trace {label}: one-row scroll + frame 200x50"), |b| {
-            b.iter(|| {
-                down = !down;
-                let action = if down { Action::Down } else { Action::Up };
-                app::update(&mut state, Msg::Action(action), 0);
-                draw(&mut terminal, &state);
-            })
-        });
+        c.bench_function(
+            &format!("trace {label}: one-row scroll + frame 200x50"),
+            |b| {
+                b.iter(|| {
+                    down = !down;
+                    let action = if down { Action::Down } else { Action::Up };
+                    app::update(&mut state, Msg::Action(action), 0);
+                    draw(&mut terminal, &state);
+                })
+            },
+        );
     }
 }
 

@@ -423,3 +423,42 @@ async fn a_trace_on_its_way_shows_the_bytes_received() {
     );
     assert_eq!(trace(&s).trace.spans.len(), 7, "read as protobuf, whole");
 }
+
+#[test]
+fn a_broken_trace_is_shown_whole_with_a_note() {
+    use std::sync::Arc;
+    use triage_core::domain::{Span, SpanId, SpanKind, SpanStatus, Trace, TraceId};
+    let span = |id: u8, parent: Option<u8>, start: i64| Span {
+        span_id: SpanId([id; 8]),
+        parent_id: parent.map(|p| SpanId([p; 8])),
+        name: format!("op{id}").into(),
+        service: "svc".into(),
+        kind: SpanKind::Internal,
+        start,
+        end: start + 10,
+        attributes: Vec::new(),
+        resource: Arc::from(Vec::new()),
+        events: Vec::new(),
+        status: SpanStatus::Unset,
+    };
+    let broken = Trace {
+        id: TraceId([9; 16]),
+        spans: vec![
+            span(1, None, 0),    // a root
+            span(2, None, 5),    // another
+            span(3, Some(7), 1), // its parent is not in the trace
+            span(4, Some(5), 2), // 4 and 5 name each other
+            span(5, Some(4), 3),
+            span(1, Some(2), 6), // an id used twice
+        ],
+        partial: None,
+    };
+    let mut s = state(160, 20);
+    s.views.push(View::Trace(TraceView::ready(broken)));
+    let model = trace(&s);
+    assert_eq!(model.visible.len(), 6, "every span shown");
+    let text = screen(&s);
+    assert!(text.contains("roots"), "{text}");
+    assert!(text.contains("without their parent (?)"), "{text}");
+    assert!(text.contains("1 span ids used twice"), "{text}");
+}

@@ -16,6 +16,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 use triage_core::config::Theme;
+use triage_core::correlate::Oddities;
 use triage_core::domain::{Attribute, Span as TraceSpan, SpanStatus};
 
 const DURATION_WIDTH: usize = 9;
@@ -105,7 +106,19 @@ fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
     if let Some(warning) = &model.trace.partial {
         spans.push(Span::styled(format!(" · PARTIAL: {warning}"), theme.warn()));
     }
+    spans.extend(oddities(model.oddities).map(|odd| Span::styled(odd, theme.warn())));
     Line::from(spans)
+}
+
+/// ` · 2 roots`, ` · 3 spans without their parent (?)`, ` · 1 span id used twice`.
+fn oddities(odd: Oddities) -> impl Iterator<Item = String> {
+    [
+        (odd.roots > 1).then(|| format!(" · {} roots", odd.roots)),
+        (odd.orphans > 0).then(|| format!(" · {} without their parent (?)", odd.orphans)),
+        (odd.duplicate_ids > 0).then(|| format!(" · {} span ids used twice", odd.duplicate_ids)),
+    ]
+    .into_iter()
+    .flatten()
 }
 
 /// What the filter is and what it takes: ` · filter db errors >200ms: 3 of 40 (hidden)`.

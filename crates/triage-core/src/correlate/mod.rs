@@ -14,4 +14,4 @@ pub use critical_path::critical_path;
 pub use derived::{DerivedField, DerivedFields, TraceMatch};
 pub use statistics::{StatRow, self_times, statistics};
 pub use traces_to_logs::{NoLabels, SpanLogsQuery, TracesToLogs, logql_string, logs_query};
-pub use waterfall::Waterfall;
+pub use waterfall::{Oddities, Waterfall};

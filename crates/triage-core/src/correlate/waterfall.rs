@@ -19,6 +19,15 @@ pub struct Node {
     pub orphan: bool,
 }
 
+/// See [`Waterfall::oddities`]; a well-formed trace has one root and no
+/// orphans or duplicate ids.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Oddities {
+    pub roots: usize,
+    pub orphans: usize,
+    pub duplicate_ids: usize,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Waterfall {
     pub rows: Vec<Node>,
@@ -85,6 +94,24 @@ impl Waterfall {
             start,
             end,
             services: layout.services,
+        }
+    }
+
+    /// What is odd about the trace's shape, said beside it so that a
+    /// broken trace is read as one: several roots, spans whose parent is
+    /// missing (or in a cycle), span ids used twice.
+    pub fn oddities(&self, trace: &Trace) -> Oddities {
+        let roots = (self.rows.iter())
+            .filter(|n| n.depth == 0 && !n.orphan)
+            .count();
+        let orphans = self.rows.iter().filter(|n| n.orphan).count();
+        let mut ids: Vec<SpanId> = trace.spans.iter().map(|s| s.span_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Oddities {
+            roots,
+            orphans,
+            duplicate_ids: trace.spans.len() - ids.len(),
         }
     }
 
@@ -290,6 +317,15 @@ mod tests {
         let w = Waterfall::new(&t);
         assert_eq!(w.rows.len(), 3);
         assert!(w.rows[0].orphan);
+        let odd = w.oddities(&t);
+        assert_eq!((odd.roots, odd.orphans, odd.duplicate_ids), (0, 2, 0));
+        let twice = trace(vec![
+            span(1, None, 0, 10, "a"),
+            span(1, None, 0, 10, "a"),
+            span(2, None, 0, 10, "b"),
+        ]);
+        let odd = Waterfall::new(&twice).oddities(&twice);
+        assert_eq!((odd.roots, odd.duplicate_ids), (3, 1));
     }
 
     #[test]

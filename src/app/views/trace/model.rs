@@ -5,13 +5,15 @@ use super::filter::{Haystacks, SpanFilter};
 use super::stats::Statistics;
 use crate::app::cursor::Cursor;
 use std::ops::Range;
-use triage_core::correlate::{Waterfall, critical_path};
+use triage_core::correlate::{Oddities, Waterfall, critical_path};
 use triage_core::domain::{Nanos, Span, Trace};
 
 #[derive(Debug)]
 pub struct TraceModel {
     pub trace: Trace,
     pub waterfall: Waterfall,
+    /// Several roots, orphans, duplicate ids: said beside the trace.
+    pub oddities: Oddities,
     /// Per span: on the critical path.
     pub critical: Vec<bool>,
     /// The statistics table, when shown (worked out the first time).
@@ -44,6 +46,7 @@ impl TraceModel {
         let rows = waterfall.rows.len();
         let mut model = TraceModel {
             critical: critical_path(&trace, &waterfall),
+            oddities: waterfall.oddities(&trace),
             statistics: None,
             trace,
             waterfall,
