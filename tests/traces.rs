@@ -436,9 +436,9 @@ fn a_broken_trace_is_shown_whole_with_a_note() {
         kind: SpanKind::Internal,
         start,
         end: start + 10,
-        attributes: Vec::new(),
+        attributes: Box::default(),
         resource: Arc::from(Vec::new()),
-        events: Vec::new(),
+        events: Box::default(),
         status: SpanStatus::Unset,
     };
     let broken = Trace {

@@ -304,7 +304,7 @@ fn decode_span(
         kind: span_kind(span.kind.as_ref()),
         start: span.start_time_unix_nano.get(secrets)?,
         end: span.end_time_unix_nano.get(secrets)?,
-        attributes: attributes(&span.attributes, texts),
+        attributes: attributes(&span.attributes, texts).into(),
         resource: Arc::clone(resource),
         events,
         status: span_status(span.status.as_ref(), texts),

@@ -222,7 +222,7 @@ fn domain_span(
         kind: span_kind(span.kind),
         start: nanos(span.start_time_unix_nano),
         end: nanos(span.end_time_unix_nano),
-        attributes: attributes(&span.attributes, texts),
+        attributes: attributes(&span.attributes, texts).into(),
         resource: Arc::clone(resource),
         events,
         status: span_status(span.status.as_ref(), texts),

@@ -245,9 +245,9 @@ mod tests {
             kind: SpanKind::Internal,
             start,
             end,
-            attributes: Vec::new(),
+            attributes: Box::default(),
             resource: Arc::from(Vec::new()),
-            events: Vec::new(),
+            events: Box::default(),
             status: SpanStatus::Unset,
         }
     }

@@ -131,10 +131,12 @@ pub struct Span {
     pub kind: SpanKind,
     pub start: Nanos,
     pub end: Nanos,
-    pub attributes: Vec<Attribute>,
+    /// Boxed slices, not vectors: 16 bytes a span less, in traces of a
+    /// million spans.
+    pub attributes: Box<[Attribute]>,
     /// The resource's attributes, shared by the spans of one resource.
     pub resource: Arc<[Attribute]>,
-    pub events: Vec<SpanEvent>,
+    pub events: Box<[SpanEvent]>,
     pub status: SpanStatus,
 }
 

@@ -93,12 +93,12 @@ mod tests {
             kind: SpanKind::Server,
             start: 0,
             end: ms * 1_000_000,
-            attributes: vec![Attribute {
+            attributes: Box::new([Attribute {
                 key: "http.route".into(),
                 value: "/Checkout".into(),
-            }],
+            }]),
             resource: Arc::from(Vec::new()),
-            events: Vec::new(),
+            events: Box::default(),
             status: if error {
                 SpanStatus::Error("boom".into())
             } else {

@@ -1,0 +1,95 @@
+//! Opening a big trace by id as Tempo's protobuf (see BENCHMARKS.md,
+//! "trace open (protobuf)"), from a loopback server serving the answer of
+//! `triage_demo::big_trace`:
+//! (a) a bare reqwest GET of the same bytes, what the network part costs;
+//! (b) `TempoClient::trace` (fetch + decode) + `Waterfall::new`.
+//! 100,000 spans, and 1,000,000 with ten samples.
+
+use axum::body::Bytes;
+use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
+use std::time::Duration;
+use tokio::runtime::Runtime;
+use triage_core::backend::{Endpoint, TempoClient};
+use triage_core::correlate::Waterfall;
+use triage_demo::big_trace::big_trace;
+
+/// Serves `body` as Tempo's v2 protobuf answer for any path; the base URL.
+fn serve(runtime: &Runtime, body: Bytes) -> String {
+    runtime.block_on(async move {
+        let app = axum::Router::new().fallback(move || {
+            let body = body.clone();
+            async move { ([("content-type", "application/protobuf")], body) }
+        });
+        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => listener,
+            Err(e) => panic!("bind loopback: {e}"),
+        };
+        let url = listener.local_addr().map(|a| format!("http://{a}"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url.unwrap_or_else(|e| panic!("local address: {e}"))
+    })
+}
+
+fn trace_open(c: &mut Criterion) {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => panic!("runtime: {e}"),
+    };
+    let mut group = c.benchmark_group("trace open (protobuf)");
+    group.sampling_mode(SamplingMode::Flat);
+    for spans in [100_000, 1_000_000] {
+        let made = big_trace(spans, 42);
+        let size = made.body.len();
+        let url = serve(&runtime, Bytes::from(made.body));
+        let id = made.id;
+        let (samples, time) = if spans >= 1_000_000 {
+            (10, 60)
+        } else {
+            (20, 20)
+        };
+        group.sample_size(samples);
+        group.measurement_time(Duration::from_secs(time));
+        let label = format!("{spans} spans, {:.1} MB", size as f64 / 1e6);
+        let http = reqwest::Client::new();
+        let get_url = format!("{url}/api/v2/traces/{id}");
+        group.bench_function(BenchmarkId::new("bare GET", &label), |b| {
+            b.iter(|| {
+                runtime.block_on(async {
+                    let answer = http.get(&get_url).send().await;
+                    let bytes = match answer {
+                        Ok(answer) => answer.bytes().await,
+                        Err(e) => Err(e),
+                    };
+                    assert_eq!(bytes.map(|b| b.len()).ok(), Some(size));
+                })
+            })
+        });
+        let client = match TempoClient::new(&Endpoint::new(&url)) {
+            Ok(client) => client,
+            Err(e) => panic!("client: {e}"),
+        };
+        group.bench_function(
+            BenchmarkId::new("TempoClient::trace + Waterfall::new", &label),
+            |b| {
+                // Freeing the spans is closing the trace, not opening it: the
+                // outputs are dropped outside the timing.
+                b.iter_with_large_drop(|| {
+                    let trace = match runtime.block_on(client.trace(id)) {
+                        Ok(trace) => trace,
+                        Err(e) => panic!("{e}"),
+                    };
+                    assert_eq!(trace.spans.len(), spans);
+                    let waterfall = Waterfall::new(&trace);
+                    (trace, waterfall)
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(benches, trace_open);
+criterion_main!(benches);
