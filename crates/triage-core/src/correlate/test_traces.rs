@@ -15,9 +15,9 @@ pub fn span(id: u64, parent: Option<u64>, start: Nanos, end: Nanos) -> Span {
         kind: SpanKind::Internal,
         start,
         end,
-        attributes: Vec::new(),
+        attributes: Box::default(),
         resource: Arc::from(Vec::new()),
-        events: Vec::new(),
+        events: Box::default(),
         status: SpanStatus::Unset,
     }
 }

@@ -195,7 +195,7 @@ mod tests {
             101 * NANOS_PER_SEC,
         );
         s.resource = Arc::from(attributes(resource));
-        s.attributes = attributes(own);
+        s.attributes = attributes(own).into();
         s
     }
 
