@@ -105,8 +105,12 @@ async fn a_late_answer_for_a_view_left_behind_is_dropped() {
         matches!(cancel.as_slice(), [app::Effect::Cancel(_)]),
         "{cancel:?}"
     );
-    let late = app::runner::execute(&c, fetch[0].clone(), std::time::Duration::from_secs(5))
+    // A trace comes as a stream: bytes received, then the trace.
+    let stream = app::runner::open_stream(&c, &fetch[0], std::time::Duration::from_secs(5));
+    let late = futures::StreamExt::collect::<Vec<Msg>>(stream.unwrap())
         .await
+        .into_iter()
+        .find(|msg| matches!(msg, Msg::TraceLoaded { .. }))
         .unwrap();
     // The same trace opened again waits for a new request: the old answer
     // is not its answer, even for the same trace id.
