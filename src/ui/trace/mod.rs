@@ -85,7 +85,6 @@ impl Columns {
 }
 
 fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
-    let errors = model.trace.spans.iter().filter(|s| s.is_error()).count();
     // What is switched on comes first: on a narrow screen the end is cut.
     let mut spans = vec![Span::styled(format!(" {}", model.trace.id), theme.accent())];
     if let Some(filter) = filter_words(model) {
@@ -100,8 +99,11 @@ fn summary(model: &TraceModel, theme: &Theme) -> Line<'static> {
         model.waterfall.services.len(),
         format::duration(model.waterfall.duration())
     )));
-    if errors > 0 {
-        spans.push(Span::styled(format!(" · {errors} errors"), theme.error()));
+    if model.errors > 0 {
+        spans.push(Span::styled(
+            format!(" · {} errors", model.errors),
+            theme.error(),
+        ));
     }
     if let Some(warning) = &model.trace.partial {
         spans.push(Span::styled(format!(" · PARTIAL: {warning}"), theme.warn()));

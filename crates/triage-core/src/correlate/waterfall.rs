@@ -15,9 +15,15 @@ pub struct Node {
     pub subtree_end: u32,
     /// Index into `Waterfall::services`, for a stable colour per service.
     pub service: u32,
+    /// The row of its parent, `NO_PARENT` for a top-level span: kept so
+    /// that a breadcrumb or a fold walks up without scanning back.
+    pub parent: u32,
     /// The span names a parent the trace does not contain.
     pub orphan: bool,
 }
+
+/// `Node::parent` of a span at the top.
+pub const NO_PARENT: u32 = u32::MAX;
 
 /// See [`Waterfall::oddities`]; a well-formed trace has one root and no
 /// orphans or duplicate ids.
@@ -169,11 +175,8 @@ impl Waterfall {
 
     /// The row of the nearest ancestor, if any.
     pub fn parent_row(&self, row: usize) -> Option<usize> {
-        let depth = self.rows.get(row)?.depth;
-        (0..row)
-            .rev()
-            .find(|&r| self.rows[r].depth < depth)
-            .filter(|&r| self.rows[r].subtree_end as usize > row)
+        let parent = self.rows.get(row)?.parent;
+        (parent != NO_PARENT).then_some(parent as usize)
     }
 }
 
@@ -201,12 +204,14 @@ impl Layout<'_> {
                 }
             }
             let service = self.service_index(span);
+            let parent = open.last().map_or(NO_PARENT, |&(row, _)| row as u32);
             open.push((self.rows.len(), depth));
             self.rows.push(Node {
                 span,
                 depth,
                 subtree_end: 0,
                 service,
+                parent,
                 orphan,
             });
             for &child in self.children[span as usize].iter().rev() {

@@ -1,8 +1,11 @@
 //! The span filter: words typed into the filter line, matched against a
-//! span's name, service and attribute values, plus two toggles (errors
-//! only, slower than a duration).
+//! span's name, service and attribute values (its resource's too), plus
+//! two toggles (errors only, slower than a duration) and a statistics row.
 
-use triage_core::domain::{Nanos, SafeText, Span, Trace};
+use memchr::memmem::Finder;
+use std::collections::HashMap;
+use std::sync::Arc;
+use triage_core::domain::{Attribute, Nanos, SafeText, Span, Trace};
 
 /// What spans must be to match; nothing set matches every span.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -29,45 +32,81 @@ impl SpanFilter {
         self.words = text.split_whitespace().map(str::to_lowercase).collect();
     }
 
-    pub fn matches(&self, span: &Span, haystack: &str) -> bool {
-        (!self.errors_only || span.is_error())
+    /// Whether `span` passes; `has_words` says whether its text holds
+    /// every word (see [`Haystacks::with_words`]).
+    pub fn matches(&self, span: &Span, has_words: bool) -> bool {
+        has_words
+            && (!self.errors_only || span.is_error())
+            && self.slower_than.is_none_or(|t| span.duration() >= t)
             && self.only.as_ref().is_none_or(|(service, operation)| {
                 span.service == *service && operation.as_ref().is_none_or(|o| span.name == *o)
             })
-            && self.slower_than.is_none_or(|t| span.duration() >= t)
-            && self.words.iter().all(|w| haystack.contains(w.as_str()))
     }
 }
 
-/// Each span's searchable text, lower-cased once, in one buffer: a
-/// keystroke then scans bytes instead of lower-casing every attribute.
+/// The searchable text of every span, lower-cased once, in one buffer; a
+/// resource's attributes once per resource, not once per span: a keystroke
+/// then scans bytes instead of lower-casing every attribute again.
 #[derive(Debug, Default)]
 pub struct Haystacks {
     text: String,
-    /// `text[ends[i-1]..ends[i]]` is span i's.
+    /// `text[ends[i-1]..ends[i]]` is span i's own text.
     ends: Vec<usize>,
+    /// Each distinct resource's attributes, and which one a span has.
+    resources: Vec<String>,
+    resource_of: Vec<u32>,
 }
 
 impl Haystacks {
     pub fn new(trace: &Trace) -> Self {
-        let mut text = String::new();
-        let mut ends = Vec::with_capacity(trace.spans.len());
+        let mut hay = Haystacks::default();
+        let mut seen: HashMap<*const [Attribute], u32> = HashMap::new();
         for span in &trace.spans {
-            push_lower(&mut text, &span.name);
-            push_lower(&mut text, &span.service);
-            for a in span.attributes.iter().chain(span.resource.iter()) {
-                text.extend(a.key.chars().flat_map(char::to_lowercase));
-                text.push('=');
-                push_lower(&mut text, &a.value);
-            }
-            ends.push(text.len());
+            push_lower(&mut hay.text, &span.name);
+            push_lower(&mut hay.text, &span.service);
+            push_attributes(&mut hay.text, &span.attributes);
+            hay.ends.push(hay.text.len());
+            let resource = *seen.entry(Arc::as_ptr(&span.resource)).or_insert_with(|| {
+                let mut text = String::new();
+                push_attributes(&mut text, &span.resource);
+                hay.resources.push(text);
+                (hay.resources.len() - 1) as u32
+            });
+            hay.resource_of.push(resource);
         }
-        Haystacks { text, ends }
+        hay
     }
 
-    pub fn of(&self, span: usize) -> &str {
-        let start = span.checked_sub(1).map_or(0, |i| self.ends[i]);
-        &self.text[start..self.ends[span]]
+    /// Per span: whether its text and its resource's hold every one of
+    /// `filter`'s words between them.
+    pub fn with_words(&self, filter: &SpanFilter) -> Vec<bool> {
+        let words: Vec<Finder> = filter.words.iter().take(64).map(Finder::new).collect();
+        let all = if words.len() == 64 {
+            u64::MAX
+        } else {
+            (1u64 << words.len()) - 1
+        };
+        let found = |text: &str| {
+            (words.iter().enumerate())
+                .filter(|(_, w)| w.find(text.as_bytes()).is_some())
+                .fold(0u64, |mask, (i, _)| mask | 1 << i)
+        };
+        let by_resource: Vec<u64> = self.resources.iter().map(|r| found(r)).collect();
+        (0..self.ends.len())
+            .map(|span| {
+                let start = span.checked_sub(1).map_or(0, |i| self.ends[i]);
+                let own = found(&self.text[start..self.ends[span]]);
+                own | by_resource[self.resource_of[span] as usize] == all
+            })
+            .collect()
+    }
+}
+
+fn push_attributes(text: &mut String, attributes: &[Attribute]) {
+    for a in attributes {
+        text.extend(a.key.chars().flat_map(char::to_lowercase));
+        text.push('=');
+        push_lower(text, &a.value);
     }
 }
 
@@ -81,10 +120,9 @@ fn push_lower(text: &mut String, field: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use triage_core::domain::{Attribute, SpanId, SpanKind, SpanStatus, TraceId};
+    use triage_core::domain::{SpanId, SpanKind, SpanStatus, TraceId};
 
-    fn span(name: &str, service: &str, ms: i64, error: bool) -> Span {
+    fn span(name: &str, service: &str, ms: i64, error: bool, resource: &Arc<[Attribute]>) -> Span {
         Span {
             span_id: SpanId([1; 8]),
             parent_id: None,
@@ -97,7 +135,7 @@ mod tests {
                 key: "http.route".into(),
                 value: "/Checkout".into(),
             }]),
-            resource: Arc::from(Vec::new()),
+            resource: Arc::clone(resource),
             events: Box::default(),
             status: if error {
                 SpanStatus::Error("boom".into())
@@ -109,18 +147,24 @@ mod tests {
 
     #[test]
     fn words_toggles_and_fields() {
+        let pod: Arc<[Attribute]> = Arc::new([Attribute {
+            key: "k8s.pod.name".into(),
+            value: "frontend-7d9f".into(),
+        }]);
+        let none: Arc<[Attribute]> = Arc::new([]);
         let trace = Trace {
             id: TraceId([1; 16]),
             spans: vec![
-                span("GET", "Frontend", 5, false),
-                span("SELECT", "postgres", 300, true),
+                span("GET", "Frontend", 5, false, &pod),
+                span("SELECT", "postgres", 300, true, &none),
             ],
             partial: None,
         };
         let hay = Haystacks::new(&trace);
         let hits = |f: &SpanFilter| {
+            let words = hay.with_words(f);
             (0..2)
-                .filter(|&i| f.matches(&trace.spans[i], hay.of(i)))
+                .filter(|&i| f.matches(&trace.spans[i], words[i]))
                 .collect::<Vec<_>>()
         };
         let mut filter = SpanFilter::default();
@@ -132,11 +176,26 @@ mod tests {
         assert_eq!(hits(&filter), [0, 1], "key=value");
         filter.set_text("getfrontend");
         assert_eq!(hits(&filter), Vec::<usize>::new(), "not across fields");
+        filter.set_text("7d9f select");
+        assert_eq!(
+            hits(&filter),
+            Vec::<usize>::new(),
+            "the resource's words are its spans'"
+        );
+        filter.set_text("7d9f get");
+        assert_eq!(
+            hits(&filter),
+            [0],
+            "a word in the span, one in its resource"
+        );
         filter.set_text("");
         filter.errors_only = true;
         assert_eq!(hits(&filter), [1]);
         filter.errors_only = false;
         filter.slower_than = Some(100_000_000);
+        assert_eq!(hits(&filter), [1]);
+        filter.slower_than = None;
+        filter.only = Some(("postgres".into(), None));
         assert_eq!(hits(&filter), [1]);
         assert!(filter.is_active());
     }

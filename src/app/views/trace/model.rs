@@ -14,6 +14,8 @@ pub struct TraceModel {
     pub waterfall: Waterfall,
     /// Several roots, orphans, duplicate ids: said beside the trace.
     pub oddities: Oddities,
+    /// Spans with an error status, counted once (not at every frame).
+    pub errors: usize,
     /// Per span: on the critical path.
     pub critical: Vec<bool>,
     /// The statistics table, when shown (worked out the first time).
@@ -47,6 +49,7 @@ impl TraceModel {
         let mut model = TraceModel {
             critical: critical_path(&trace, &waterfall),
             oddities: waterfall.oddities(&trace),
+            errors: trace.spans.iter().filter(|s| s.is_error()).count(),
             statistics: None,
             trace,
             waterfall,
@@ -175,20 +178,21 @@ impl TraceModel {
 
     pub fn set_filter(&mut self, edit: impl FnOnce(&mut SpanFilter)) {
         edit(&mut self.filter);
-        if self.filter.is_active() && self.haystacks.is_none() {
-            self.haystacks = Some(Haystacks::new(&self.trace));
+        if !self.filter.is_active() {
+            self.matched.fill(true);
+            self.match_count = self.matched.len();
+            return self.refresh();
         }
+        let haystacks = self
+            .haystacks
+            .get_or_insert_with(|| Haystacks::new(&self.trace));
+        let has_words = haystacks.with_words(&self.filter);
         let (spans, rows) = (&self.trace.spans, &self.waterfall.rows);
-        self.match_count = 0;
         for (row, node) in rows.iter().enumerate() {
             let span = node.span as usize;
-            let hit = match &self.haystacks {
-                Some(h) if self.filter.is_active() => self.filter.matches(&spans[span], h.of(span)),
-                _ => true,
-            };
-            self.matched[row] = hit;
-            self.match_count += hit as usize;
+            self.matched[row] = self.filter.matches(&spans[span], has_words[span]);
         }
+        self.match_count = self.matched.iter().filter(|&&m| m).count();
         self.refresh();
     }
 
