@@ -209,7 +209,7 @@ fn ruler(model: &TraceModel, columns: &Columns, theme: &Theme) -> Line<'static> 
     Line::styled(
         format!(
             "{}{:>DURATION_WIDTH$} {}",
-            pad(" service  span", columns.tree),
+            pad(" service  span  (◆ critical path)", columns.tree),
             "duration",
             scale.into_iter().collect::<String>()
         ),
