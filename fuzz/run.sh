@@ -13,7 +13,7 @@ seconds=${1:-15}
 shift || true
 fixtures=../../shared/fixtures
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(sanitize loki_streams tempo_trace prometheus kube_pod kube_event kube_log_line)
+[ ${#targets[@]} -gt 0 ] || targets=(sanitize loki_streams tempo_trace tempo_protobuf prometheus kube_pod kube_event kube_log_line)
 
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install --locked cargo-fuzz
@@ -35,6 +35,7 @@ seeds() {
     sanitize) echo "$fixtures"/loki/* "$fixtures"/tempo/*.txt seeds/kube_log_line/* ;;
     loki_streams) echo "$fixtures"/loki/* ;;
     tempo_trace) echo "$fixtures"/tempo/trace_*.json "$fixtures"/tempo/*.txt ;;
+    tempo_protobuf) echo "$fixtures"/tempo/trace_*.pb ;;
     prometheus) echo "$fixtures"/prometheus/* ;;
     kube_pod | kube_event | kube_log_line) echo seeds/"$1"/* ;;
   esac

@@ -1,5 +1,6 @@
 //! Tempo's trace answer (OTLP JSON, v1 and v2 shapes), read as the client
-//! reads it. Protobuf is never asked for, so it has no target.
+//! reads it from a server that does not answer protobuf (see
+//! tempo_protobuf for the one that does).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

@@ -151,6 +151,8 @@ fn answer(canned: Option<Canned>) -> Response {
     response
 }
 
+fn sendable<T: Send>(_: &T) {}
+
 fn client(url: &str) -> TempoClient {
     TempoClient::new(&Endpoint::new(url)).unwrap()
 }
@@ -330,7 +332,10 @@ async fn progress_tells_the_bytes_received_as_they_arrive() {
         }
         seen
     });
-    let trace = client(&url).trace_with_progress(id(), progress).await;
+    let client = client(&url);
+    let loading = client.trace_with_progress(id(), progress);
+    sendable(&loading); // the app runs it on a task of its own
+    let trace = loading.await;
     assert_eq!(trace.unwrap().spans.len(), 7);
     let seen = heard.await.unwrap(); // the sender is dropped with the request
     assert_eq!(seen.last(), Some(&(body.len() as u64)));
