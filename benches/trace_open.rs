@@ -2,10 +2,16 @@
 //! "trace open (protobuf)"), from a loopback server serving the answer of
 //! `triage_demo::big_trace`:
 //! (a) a bare reqwest GET of the same bytes, what the network part costs;
-//! (b) `TempoClient::trace` (fetch + decode) + `Waterfall::new`.
+//! (b) `TempoClient::trace` (fetch + decode) + `Waterfall::new`;
+//! (c) the request to the trace view's first frame at 200x50.
 //! 100,000 spans, and 1,000,000 with ten samples.
 
+mod support;
+
 use axum::body::Bytes;
+use support::{HEIGHT, WIDTH};
+use triage::app::views::trace::TraceView;
+use triage::app::{Settings, State, View};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use std::time::Duration;
 use tokio::runtime::Runtime;
@@ -87,6 +93,21 @@ fn trace_open(c: &mut Criterion) {
                 })
             },
         );
+        // What the user waits for: the request, the view's model (waterfall,
+        // critical path) and its first frame at 200x50.
+        let mut terminal = support::terminal();
+        group.bench_function(BenchmarkId::new("request to first frame", &label), |b| {
+            b.iter_with_large_drop(|| {
+                let trace = match runtime.block_on(client.trace(id)) {
+                    Ok(trace) => trace,
+                    Err(e) => panic!("{e}"),
+                };
+                let mut state = State::new(Settings::default(), WIDTH, HEIGHT, 0);
+                state.views.push(View::Trace(TraceView::ready(trace)));
+                support::draw(&mut terminal, &state);
+                state
+            })
+        });
     }
     group.finish();
 }
