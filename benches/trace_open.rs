@@ -9,12 +9,12 @@
 mod support;
 
 use axum::body::Bytes;
-use support::{HEIGHT, WIDTH};
-use triage::app::views::trace::TraceView;
-use triage::app::{Settings, State, View};
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use std::time::Duration;
+use support::{HEIGHT, WIDTH};
 use tokio::runtime::Runtime;
+use triage::app::views::trace::TraceView;
+use triage::app::{Settings, State, View};
 use triage_core::backend::{Endpoint, TempoClient};
 use triage_core::correlate::Waterfall;
 use triage_demo::big_trace::big_trace;

@@ -14,29 +14,6 @@ use triage_core::domain::SafeText;
 /// Shown at most in the completion list.
 const COMPLETIONS: usize = 8;
 
-/// Expressions run, oldest first, per language.
-#[derive(Debug, Default)]
-pub struct Histories {
-    pub promql: Vec<String>,
-    pub traceql: Vec<String>,
-}
-
-impl Histories {
-    pub fn of(&self, language: Language) -> &Vec<String> {
-        match language {
-            Language::PromQl => &self.promql,
-            Language::TraceQl => &self.traceql,
-        }
-    }
-
-    fn of_mut(&mut self, language: Language) -> &mut Vec<String> {
-        match language {
-            Language::PromQl => &mut self.promql,
-            Language::TraceQl => &mut self.traceql,
-        }
-    }
-}
-
 /// A key in the editor: Tab accepts a name, ↑/↓ choose among names when
 /// there are some and walk the history when not.
 pub fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {

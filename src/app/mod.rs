@@ -8,6 +8,7 @@ pub mod complete;
 mod cursor;
 mod editor;
 pub mod effect;
+pub mod histories;
 pub mod keymap;
 pub mod keys;
 pub mod layout;

@@ -4,6 +4,7 @@
 //! view's (the rest).
 
 use super::complete::Context;
+pub use super::complete::Language;
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::{CursorMove, TextArea};
 use regex::Regex;
@@ -18,13 +19,6 @@ pub enum PromptKind {
     Threshold,
     /// An expression, with completion and history.
     Expression(Language),
-}
-
-/// The query language an expression is written in.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Language {
-    PromQl,
-    TraceQl,
 }
 
 pub struct Prompt {

@@ -1,8 +1,8 @@
 //! The one owner of everything on screen.
 
 use super::complete::Names;
-use super::editor::Histories;
 use super::effect::RequestIds;
+use super::histories::Histories;
 use super::loadable::Loadable;
 use super::notice::Notice;
 use super::prompt::Prompt;

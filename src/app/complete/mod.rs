@@ -4,8 +4,6 @@
 pub mod promql;
 pub mod traceql;
 
-use super::prompt::Language;
-
 /// A list of names a backend can be asked for.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Names {
@@ -107,12 +105,30 @@ fn quoted(name: &str, quote: Option<char>) -> String {
     format!("{open}{escaped}{close}")
 }
 
+/// The query language an expression is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Language {
+    PromQl,
+    TraceQl,
+}
+
 /// What completes the text before the cursor, if anything does.
 pub fn context(language: Language, before: &str) -> Option<Context> {
     match language {
         Language::PromQl => promql::context(before),
         Language::TraceQl => traceql::context(before),
     }
+}
+
+/// The word at the end of `text`, of the characters `keep` takes.
+fn last_word_of(text: &str, keep: fn(char) -> bool) -> &str {
+    let start = text
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| keep(*c))
+        .last()
+        .map_or(text.len(), |(i, _)| i);
+    &text[start..]
 }
 
 /// Up to `limit` names: those starting with the prefix, then those

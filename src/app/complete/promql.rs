@@ -62,13 +62,7 @@ fn is_name_char(c: char) -> bool {
 
 /// The name-like word at the end of `text`.
 fn last_word(text: &str) -> &str {
-    let start = text
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| is_name_char(*c))
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    &text[start..]
+    super::last_word_of(text, is_name_char)
 }
 
 /// The label a value belongs to: `text` ends with `label op`, op being

@@ -51,13 +51,7 @@ fn is_tag_char(c: char) -> bool {
 
 /// The tag-like word at the end of `text`.
 fn last_word(text: &str) -> &str {
-    let start = text
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| is_tag_char(*c))
-        .last()
-        .map_or(text.len(), |(i, _)| i);
-    &text[start..]
+    super::last_word_of(text, is_tag_char)
 }
 
 /// `text` ends with `tag op`: the tag.
