@@ -80,8 +80,6 @@ pub struct TracesView {
     pub descending: bool,
     /// Traces whose matched spans are shown.
     pub open: HashSet<TraceId>,
-    /// Indexes into `found.traces`, sorted.
-    order: Vec<u32>,
     pub rows: Vec<Row>,
     pub cursor: Cursor,
     /// The window being asked for, and when.
@@ -109,7 +107,6 @@ impl TracesView {
             sort: TraceColumn::Start,
             descending: true,
             open: HashSet::new(),
-            order: Vec::new(),
             rows: Vec::new(),
             cursor: Cursor::default(),
             pending: None,
@@ -181,7 +178,6 @@ impl TracesView {
                 }
             }
         }
-        self.order = order;
         self.rows = rows;
         if let Some(at) = selected.and_then(|r| self.rows.iter().position(|&x| x == r)) {
             self.cursor.selected = at;
