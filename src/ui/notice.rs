@@ -311,6 +311,7 @@ fn part(what: Part) -> &'static str {
     match what {
         Part::LokiAnswer => "Loki answer",
         Part::TempoTrace => "Tempo trace",
+        Part::TempoSearch => "Tempo search answer",
         Part::PrometheusAnswer => "Prometheus answer",
         Part::PrometheusSeries => "Prometheus series",
         Part::PrometheusScalar => "Prometheus scalar",

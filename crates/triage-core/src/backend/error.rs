@@ -197,6 +197,8 @@ pub enum ServerWords {
 pub enum Part {
     LokiAnswer,
     TempoTrace,
+    /// A search's, or a list of tags or values.
+    TempoSearch,
     PrometheusAnswer,
     PrometheusSeries,
     PrometheusScalar,

@@ -42,7 +42,7 @@ impl TempoClient {
             return Err(self.search_error(&answer));
         }
         decode_search(&answer.body, self.http.redactor())
-            .map_err(|why| self.http.decode_error(Part::TempoTrace, why))
+            .map_err(|why| self.http.decode_error(Part::TempoSearch, why))
     }
 
     /// The tag names seen in `range`, of one scope or of all. Tempo without
@@ -107,7 +107,7 @@ impl TempoClient {
         let secrets = self.http.redactor();
         serde_json::from_slice(&answer.body).map_err(|e| {
             let why = Unreadable::Json(secrets.safe(&e.to_string()));
-            self.http.decode_error(Part::TempoTrace, why)
+            self.http.decode_error(Part::TempoSearch, why)
         })
     }
 
