@@ -192,7 +192,26 @@ async fn the_demo_walk_failing_trace_critical_path_logs_and_statistics() {
             .iter()
             .all(|t| t.error)
     );
+    // Enter on a matched span opens its trace with the cursor on it.
+    press(
+        &mut s,
+        &c,
+        &[
+            Action::ToggleCollapse,
+            Action::Down,
+            Action::Down,
+            Action::Down,
+        ],
+    )
+    .await;
+    let matched = traces(&s).selected_trace().unwrap().span_sets[0].spans[2].span_id;
     press(&mut s, &c, &[Action::Open]).await;
+    assert_eq!(trace(&s).selected_span().map(|s| s.span_id), Some(matched));
+    assert_ne!(
+        trace(&s).selected_row(),
+        Some(0),
+        "not the root, where it would be anyway"
+    );
 
     // The critical path runs through the database query, not the cache read
     // beside it.

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
-use triage_core::domain::{Nanos, PodKey, SafeText, TimeRange, TraceId};
+use triage_core::domain::{Nanos, PodKey, SafeText, SpanId, TimeRange, TraceId};
 
 /// What the place a jump came from knew of a pod (span attributes, log
 /// labels), shown if the pod is gone.
@@ -24,6 +24,11 @@ pub enum Target {
         request: PodLogRequest,
     },
     Trace(TraceId),
+    /// A trace with one of its spans selected (a search's matched span).
+    TraceAt {
+        trace_id: TraceId,
+        span_id: SpanId,
+    },
     /// A TraceQL search over the last `since`.
     Traces {
         traceql: String,

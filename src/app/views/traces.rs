@@ -18,7 +18,8 @@ use std::collections::HashSet;
 use std::time::Duration;
 use triage_core::backend::BackendError;
 use triage_core::domain::{
-    Completeness, Nanos, SafeText, SearchResult, TimeRange, TraceId, TraceQuery, TraceSummary,
+    Completeness, MatchedSpan, Nanos, SafeText, SearchResult, TimeRange, TraceId, TraceQuery,
+    TraceSummary,
 };
 
 /// Traces a window answers with at most, and matched spans per trace.
@@ -32,7 +33,7 @@ pub const KEYS: &[Binding] = &[
     Binding::new(
         &[key(KeyCode::Enter)],
         Action::Open,
-        "open the trace's waterfall",
+        "open the trace's waterfall (at the matched span on one)",
     )
     .hint("open"),
     Binding::new(
@@ -143,6 +144,18 @@ impl TracesView {
 
     pub fn trace(&self, index: u32) -> Option<&TraceSummary> {
         self.found.as_ref()?.traces.get(index as usize)
+    }
+
+    /// The trace under the cursor, and its matched span if the cursor is on one.
+    fn selected(&self) -> Option<(&TraceSummary, Option<&MatchedSpan>)> {
+        match *self.rows.get(self.cursor.selected)? {
+            Row::Trace(t) => Some((self.trace(t)?, None)),
+            Row::Span(t, s, i) => {
+                let trace = self.trace(t)?;
+                let span = trace.span_sets.get(s as usize)?.spans.get(i as usize);
+                Some((trace, span))
+            }
+        }
     }
 
     pub fn selected_trace(&self) -> Option<&TraceSummary> {
@@ -271,8 +284,12 @@ impl Screen for TracesView {
             return;
         }
         match action {
-            Action::Open => match self.selected_trace() {
-                Some(trace) => cx.go(Target::Trace(trace.id)),
+            Action::Open => match self.selected() {
+                Some((trace, Some(span))) => cx.go(Target::TraceAt {
+                    trace_id: trace.id,
+                    span_id: span.span_id,
+                }),
+                Some((trace, None)) => cx.go(Target::Trace(trace.id)),
                 None => cx.tell(Notice::NoTraceSelected),
             },
             Action::ToggleCollapse => self.toggle_spans(),

@@ -130,10 +130,15 @@ enum Editing {
 }
 
 impl TraceView {
-    pub fn open(trace_id: TraceId, cx: &mut Ctx) -> Self {
+    /// Asks for the trace; `select`, a span to put the cursor on once it
+    /// is here.
+    pub fn open(trace_id: TraceId, select: Option<SpanId>, cx: &mut Ctx) -> Self {
         let id = cx.ask(|id| Effect::FetchTrace { id, trace_id });
         let load = Loadable::Loading { id, since: cx.now };
-        Self::of(trace_id, load)
+        TraceView {
+            select,
+            ..Self::of(trace_id, load)
+        }
     }
 
     /// A trace already at hand (benches, tests).
@@ -147,6 +152,7 @@ impl TraceView {
             load,
             editing: None,
             received: 0,
+            select: None,
             logs_of: None,
             loki_labels: None,
         }
@@ -379,7 +385,11 @@ impl Screen for TraceView {
                 if let Some(warning) = &trace.partial {
                     cx.tell(Notice::PartialTrace(warning.clone()));
                 }
-                Loadable::Ready(TraceModel::new(trace))
+                let mut model = TraceModel::new(trace);
+                if let Some(span) = self.select.take() {
+                    model.select_span(span);
+                }
+                Loadable::Ready(model)
             }
             Err(e) => Loadable::Failed(e),
         };
@@ -454,6 +464,8 @@ pub struct TraceView {
     editing: Option<Editing>,
     /// Bytes of the trace received while it loads.
     pub received: u64,
+    /// The span the cursor goes to once the trace is here.
+    select: Option<SpanId>,
     /// `L` waits for Loki's labels to build the query for this span.
     logs_of: Option<(RequestId, SpanId)>,
     /// The labels Loki has, once asked.

@@ -6,7 +6,7 @@ use super::stats::Statistics;
 use crate::app::cursor::Cursor;
 use std::ops::Range;
 use triage_core::correlate::{Oddities, Waterfall, critical_path};
-use triage_core::domain::{Nanos, Span, Trace};
+use triage_core::domain::{Nanos, Span, SpanId, Trace};
 
 #[derive(Debug)]
 pub struct TraceModel {
@@ -228,6 +228,15 @@ impl TraceModel {
         }
         self.refresh_at(Some(row));
         true
+    }
+
+    /// Puts the cursor on the span with this id, if the trace has it.
+    pub fn select_span(&mut self, id: SpanId) {
+        let found = (self.waterfall.rows.iter())
+            .position(|node| self.trace.spans[node.span as usize].span_id == id);
+        if let Some(row) = found {
+            self.select_row(row);
+        }
     }
 
     /// Puts the cursor on a waterfall row, or the nearest shown row before it.
