@@ -6,6 +6,8 @@
 #   screenshots/metrics.png  a latency graph with its exemplars, run from the editor
 #   screenshots/pod.png    the pod behind the failed trace's database span
 #   screenshots/pods.png   the demo cluster's pods, one crash-looping
+#   screenshots/traces.png the failed requests found with TraceQL, one's spans open
+#   screenshots/stats.png  where the time of a failed request went
 #
 # Runs the demo in a detached 160x45 session of a private tmux server,
 # captures the pane with its colours and renders it with ansi_to_png.py.
@@ -142,6 +144,22 @@ t send-keys -t "$SESSION" -l 'pods'
 keys Enter 1
 wait_for 'auth-6f7c8d9b5-h8vcz'
 shot pods
+
+# Traces: the failed requests by TraceQL, the newest one's matched spans.
+keys : 1
+t send-keys -t "$SESSION" -l 'traces { status = error }'
+keys Enter 1
+wait_for 'matched +root'
+keys Space 1
+wait_for 'status=error'
+shot traces
+
+# Its statistics: postgres took the time.
+keys Enter 1
+wait_for 'critical path'
+keys S 1
+wait_for 'service / operation'
+shot stats
 
 keys q 1
 sleep 0.3
