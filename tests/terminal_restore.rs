@@ -49,11 +49,13 @@ fn suspend_gives_the_terminal_back_and_continue_takes_it_again() {
     let mut session = start(None);
     session.signal(Signal::TSTP);
     session.wait_until("the terminal given back", Session::restored);
+    session.wait_until("the program stopped", Session::stopped);
     session.signal(Signal::CONT);
     session.wait_until("the terminal taken again", |s| !s.restored());
     // Ctrl-z, as a user presses it (raw mode turns it into a key).
     session.type_keys(b"\x1a");
     session.wait_until("the terminal given back on Ctrl-z", Session::restored);
+    session.wait_until("the program stopped on Ctrl-z", Session::stopped);
     session.signal(Signal::CONT);
     session.wait_until("the terminal taken again", |s| !s.restored());
     session.type_keys(b"q");

@@ -138,6 +138,18 @@ impl Session {
         }
     }
 
+    /// Whether the program has stopped itself (job control): a `CONT` sent
+    /// before it has would be lost, and it would then stop for good.
+    pub fn stopped(&self) -> bool {
+        let Some(pid) = self.child.process_id() else {
+            return false;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The state follows the command's closing parenthesis: `T` is stopped.
+        stat.rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('T'))
+    }
+
     pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(self.child.process_id().unwrap() as i32).unwrap();
         kill_process(pid, signal).unwrap();
