@@ -174,7 +174,7 @@ fn next_child(frame: &mut Frame, children: &[Clipped]) -> Option<Clipped> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::test_traces::{big, random_trace, span, timings, trace};
+    use crate::correlate::test_traces::{random_trace, span, trace};
     use crate::domain::Span;
     use proptest::prelude::*;
 
@@ -373,23 +373,5 @@ mod tests {
                 }
             }
         }
-    }
-
-    /// `cargo test -p triage-core --release --lib -- --ignored --nocapture --test-threads=1 100k`
-    #[test]
-    #[ignore = "a timing, for release builds"]
-    fn timing_100k_spans() {
-        let t = big(100_000);
-        let w = Waterfall::new(&t);
-        let fanned = timings(|| drop(critical_path(&t, &w)));
-        let chain: Vec<Span> = (1..=100_000u64)
-            .map(|i| span(i, (i > 1).then(|| i - 1), i as i64, 200_000))
-            .collect();
-        let t = trace(chain);
-        let w = Waterfall::new(&t);
-        let deep = timings(|| drop(critical_path(&t, &w)));
-        println!(
-            "100k spans (first, median of 11): critical path {fanned:?}, in one chain {deep:?}"
-        );
     }
 }

@@ -155,7 +155,7 @@ impl Sums {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::correlate::test_traces::{big, random_trace, span, timings, trace};
+    use crate::correlate::test_traces::{random_trace, span, trace};
     use crate::domain::{Span, SpanStatus};
     use proptest::prelude::*;
 
@@ -294,16 +294,5 @@ mod tests {
                 prop_assert_eq!(&largest.service, &service.service);
             }
         }
-    }
-
-    /// `cargo test -p triage-core --release --lib -- --ignored --nocapture --test-threads=1 100k`
-    #[test]
-    #[ignore = "a timing, for release builds"]
-    fn timing_100k_spans() {
-        let t = big(100_000);
-        let w = Waterfall::new(&t);
-        let own = timings(|| drop(self_times(&t, &w)));
-        let all = timings(|| drop(statistics(&t, &w)));
-        println!("100k spans (first, median of 11): self times {own:?}, statistics {all:?}");
     }
 }
