@@ -22,7 +22,7 @@ fn view_title(view: &View) -> String {
             LogSource::Pod { .. } => format!("logs {} {}", logs.title, buffer(logs)),
         },
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
-        View::Traces(traces) => format!("traces {}", traces.title()),
+        View::Traces(traces) => format!("traces {}", traces.title),
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
         View::Alerts(_) => "alerts".into(),
         View::Pods(pods) => {

@@ -60,7 +60,7 @@ fn query_line(view: &TracesView, theme: &Theme) -> Line<'static> {
     let back = format::age(view.searched.end - view.searched.start);
     let mut spans = vec![
         Span::styled(" TraceQL ", theme.accent()),
-        Span::raw(view.title().to_string()),
+        Span::raw(view.title.to_string()),
         Span::styled(format!(" · {back} back · {found} traces"), theme.dim()),
     ];
     if let Some(Completeness::Partial {

@@ -14,6 +14,7 @@ use crate::app::target::{Known, Target};
 use crate::app::watch::Watch;
 use triage_core::backend::BackendError;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::correlate::logql_string;
 use triage_core::domain::pod::Container;
 use triage_core::domain::{Nanos, Pod, PodChange, PodEvent, PodKey};
 
@@ -277,11 +278,7 @@ pub fn container_logs(
 /// The pod's logs in Loki, by the labels that name it there.
 pub fn loki_logs(pod: &PodKey, container: Option<&str>, cx: &mut Ctx) {
     let names = &cx.settings.pod_labels;
-    let matcher = |label: &str, value: &str| {
-        // A LogQL string: backslashes and quotes escaped, as in Go.
-        let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
-        format!("{label}=\"{quoted}\"")
-    };
+    let matcher = |label: &str, value: &str| format!("{label}={}", logql_string(value));
     let mut selector = vec![
         matcher(&names.namespace, &pod.namespace),
         matcher(&names.pod, &pod.name),

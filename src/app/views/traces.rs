@@ -73,6 +73,8 @@ pub enum Row {
 pub struct TracesView {
     /// The first window's search; older windows follow from it.
     pub query: TraceQuery,
+    /// The expression as shown: typed text can hold anything.
+    pub title: SafeText,
     /// What was found so far, over `searched`.
     pub found: Option<SearchResult>,
     /// The time searched so far: from the oldest window's start to now.
@@ -103,6 +105,7 @@ impl TracesView {
                 start: range.end,
                 end: range.end,
             },
+            title: SafeText::new(&query.traceql),
             query: query.clone(),
             found: None,
             sort: TraceColumn::Start,
@@ -115,10 +118,6 @@ impl TracesView {
         };
         view.ask(query, cx);
         view
-    }
-
-    pub fn title(&self) -> SafeText {
-        SafeText::new(&self.query.traceql)
     }
 
     fn ask(&mut self, query: TraceQuery, cx: &mut Ctx) {

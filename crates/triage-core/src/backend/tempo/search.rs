@@ -313,6 +313,7 @@ fn summary(wire: WireTrace, secrets: &Redactor) -> Result<Option<TraceSummary>, 
 
 fn span_set(set: WireSpanSet, secrets: &Redactor) -> Result<SpanSet, Unreadable> {
     let mut spans = Vec::with_capacity(set.spans.len());
+    let mut texts = Texts::new(secrets);
     for span in set.spans {
         let Some(span_id) = span_id(&span.span_id) else {
             tracing::warn!(id = %secrets.safe(&span.span_id), "a matched span without a span id");
@@ -323,7 +324,7 @@ fn span_set(set: WireSpanSet, secrets: &Redactor) -> Result<SpanSet, Unreadable>
             name: secrets.safe(&span.name),
             start: number(span.start_time_unix_nano.as_ref(), secrets)?,
             duration: number(span.duration_nanos.as_ref(), secrets)?,
-            attributes: attributes(&span.attributes, &mut Texts::new(secrets)),
+            attributes: attributes(&span.attributes, &mut texts),
         });
     }
     let matched = usize::try_from(number(set.matched.as_ref(), secrets)?.max(0)).unwrap_or(0);
