@@ -148,9 +148,8 @@ async fn paging_back_loads_every_line_once() {
     assert!(matches!(view.older, Older::Exhausted));
     assert_eq!(view.rows.len(), total);
     assert!(
-        view.rows
-            .windows(2)
-            .all(|w| w[0].line.timestamp >= w[1].line.timestamp)
+        (view.rows.iter().zip(view.rows.iter().skip(1)))
+            .all(|(newer, older)| newer.line.timestamp >= older.line.timestamp)
     );
     let text = screen(&s);
     assert!(text.contains("start of the range"), "{text}");
