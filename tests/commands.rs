@@ -4,17 +4,9 @@
 mod support;
 
 use crossterm::event::{KeyCode, KeyEvent};
-use support::{FAILING_TRACE, clients, press, screen, state};
-use triage::app::{Action, Clients, State};
+use support::{FAILING_TRACE, clients, command, press, screen, state};
+use triage::app::Action;
 use triage::app::{Loadable, View};
-
-async fn command(s: &mut State, c: &Clients, text: &str) {
-    press(s, c, &[Action::OpenCommand]).await;
-    for ch in text.chars() {
-        press(s, c, &[Action::Input(KeyEvent::from(KeyCode::Char(ch)))]).await;
-    }
-    press(s, c, &[Action::Submit]).await;
-}
 
 #[tokio::test]
 async fn commands_open_views_and_quit() {

@@ -56,6 +56,7 @@ fn a_long_follow_keeps_memory_flat() {
                 s,
                 Msg::PodLogs {
                     id,
+                    stream: 0,
                     result: Ok(lines),
                 },
                 s.now,

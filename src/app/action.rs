@@ -60,8 +60,11 @@ pub enum Action {
     SortBy(PodColumn),
     /// Trace search: sort by start or duration (again: reverse).
     SortTraces(TraceColumn),
-    /// Pods: the container's log from the API server, followed.
+    /// Pods: the container's log from the API server, followed (of every
+    /// marked pod, merged, when some are marked).
     PodLogs,
+    /// Pods: mark or unmark the pod under the cursor.
+    Mark,
     /// Pods: the log of the container's previous run.
     PreviousLogs,
     /// Pods: the pod's logs in Loki.

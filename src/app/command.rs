@@ -1,8 +1,8 @@
-//! The command line: `:logs LOGQL`, `:trace ID`, `:traces TRACEQL`, `:metrics PROMQL`,
+//! The command line: `:logs LOGQL`, `:logs-pods SELECTOR`, `:trace ID`, `:traces TRACEQL`, `:metrics PROMQL`,
 //! `:alerts`, `:pods`, `:ns NAME`, `:ctx NAME`, `:q`.
 
 use super::notice::{Notice, Usage};
-use super::target::Target;
+use super::target::{PodPick, Target};
 use triage_core::backend::cluster::Namespaces;
 use triage_core::domain::{SafeText, TraceId, pod::is_dns_name};
 
@@ -33,6 +33,11 @@ pub fn parse(line: &str, since: std::time::Duration, now: i64) -> Command {
         "help" => Command::Help,
         "logs" | "l" if rest.is_empty() => usage(Usage::Logs),
         "logs" | "l" => Command::Go(Target::Logs(rest.to_owned())),
+        "logs-pods" | "lp" if rest.is_empty() => usage(Usage::LogsPods),
+        "logs-pods" | "lp" => Command::Go(Target::MergedLogs {
+            context: None,
+            pods: PodPick::Selector(rest.to_owned()),
+        }),
         "trace" | "t" if rest.is_empty() => usage(Usage::Trace),
         "trace" | "t" => match TraceId::parse(rest) {
             Some(id) => Command::Go(Target::Trace(id)),

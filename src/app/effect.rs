@@ -79,11 +79,19 @@ pub enum Effect {
         context: Option<String>,
         pod: PodKey,
     },
-    /// A container's log, and with `follow` its new lines until cancelled.
+    /// Containers' logs (one or many, merged), and with `follow` their
+    /// new lines until cancelled.
     StreamPodLogs {
         id: RequestId,
         context: Option<String>,
-        request: PodLogRequest,
+        requests: Vec<PodLogRequest>,
+    },
+    /// The pods whose labels match a selector, once.
+    ListPods {
+        id: RequestId,
+        context: Option<String>,
+        namespaces: Namespaces,
+        selector: String,
     },
     /// Add an expression to its language's history file.
     Remember {
@@ -107,7 +115,8 @@ impl Effect {
             | Effect::FetchLokiLabels { id, .. }
             | Effect::WatchPods { id, .. }
             | Effect::FetchEvents { id, .. }
-            | Effect::StreamPodLogs { id, .. } => Some(*id),
+            | Effect::StreamPodLogs { id, .. }
+            | Effect::ListPods { id, .. } => Some(*id),
             Effect::Remember { .. } | Effect::Cancel(_) => None,
         }
     }

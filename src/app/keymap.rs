@@ -19,7 +19,7 @@ pub const GLOBAL: &[Binding] = &[
     Binding::new(
         &[ch(':')],
         Action::OpenCommand,
-        "command line: :logs, :trace, :traces, :metrics, :alerts, :pods, :ns, :ctx, :q",
+        "command line: :logs, :logs-pods, :trace, :traces, :metrics, :alerts, :pods, :ns, :ctx, :q",
     )
     .hint("command"),
     Binding::new(

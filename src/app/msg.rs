@@ -7,7 +7,8 @@ use super::target::Target;
 use triage_core::backend::BackendError;
 use triage_core::backend::prometheus::Answered;
 use triage_core::domain::{
-    Alert, AlertRule, Exemplar, LogLine, PodChange, PodEvent, SafeText, SearchResult, Series, Trace,
+    Alert, AlertRule, Exemplar, LogLine, Pod, PodChange, PodEvent, SafeText, SearchResult, Series,
+    Trace,
 };
 
 #[derive(Debug)]
@@ -68,7 +69,13 @@ pub enum Msg {
     /// Lines of a container's log, oldest first; more may follow.
     PodLogs {
         id: RequestId,
+        /// Which of the effect's containers.
+        stream: usize,
         result: Result<Vec<LogLine>, BackendError>,
+    },
+    PodsListed {
+        id: RequestId,
+        result: Result<Vec<Pod>, BackendError>,
     },
     /// The container's log has no more lines (not followed, or it ended).
     PodLogsEnded {
@@ -109,6 +116,7 @@ impl Msg {
             | Msg::PodsChanged { id, .. }
             | Msg::EventsLoaded { id, .. }
             | Msg::PodLogs { id, .. }
+            | Msg::PodsListed { id, .. }
             | Msg::PodLogsEnded { id } => Some(*id),
             _ => None,
         }

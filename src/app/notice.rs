@@ -50,6 +50,20 @@ pub enum Notice {
     },
     NoPodSelected,
     NoContainers(PodKey),
+    /// More containers matched than are followed at once.
+    TooManyStreams {
+        shown: usize,
+        matched: usize,
+    },
+    /// No running pod matched the selector.
+    NoPodsMatch(SafeText),
+    /// One of several merged logs broke; the others go on.
+    StreamBroke {
+        from: SafeText,
+        error: BackendError,
+    },
+    /// `Space` marks pods; `l` with none marked and none selected.
+    NoPodsMarked,
     NotRestarted(SafeText),
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),
@@ -72,6 +86,7 @@ pub enum Notice {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Usage {
     Logs,
+    LogsPods,
     Metrics,
     Trace,
 }

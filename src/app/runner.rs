@@ -103,13 +103,15 @@ pub fn open_stream(
         Effect::StreamPodLogs {
             id,
             context,
-            request,
+            requests,
         } => {
             let id = *id;
-            let lines = cluster.logs(context.clone(), request.clone(), deadline);
+            let streams = requests.iter().enumerate().map(|(stream, request)| {
+                let lines = Arc::clone(&cluster).logs(context.clone(), request.clone(), deadline);
+                lines.map(move |result| Msg::PodLogs { id, stream, result })
+            });
             Some(
-                lines
-                    .map(move |result| Msg::PodLogs { id, result })
+                stream::select_all(streams.map(StreamExt::boxed))
                     .chain(stream::once(async move { Msg::PodLogsEnded { id } }))
                     .boxed(),
             )
@@ -238,6 +240,16 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             };
             let result = within(deadline, Source::Loki, work).await;
             Some(Msg::LokiLabelsLoaded { id, result })
+        }
+        Effect::ListPods {
+            id,
+            context,
+            namespaces,
+            selector,
+        } => {
+            let work = (clients.cluster).pods_matching(context.as_deref(), &namespaces, &selector);
+            let result = within(deadline, Source::Kubernetes, work).await;
+            Some(Msg::PodsListed { id, result })
         }
         Effect::FetchEvents { id, context, pod } => {
             let work = clients.cluster.events(context.as_deref(), &pod);

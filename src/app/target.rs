@@ -8,6 +8,16 @@ use triage_core::domain::{Nanos, PodKey, SafeText, SpanId, TimeRange, TraceId};
 /// labels), shown if the pod is gone.
 pub type Known = Vec<(String, SafeText)>;
 
+/// Which pods' logs a merged view follows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PodPick {
+    /// These containers (the pods the pods view marked).
+    Containers(Vec<PodLogRequest>),
+    /// Every container of the pods whose labels match, in the current
+    /// namespaces.
+    Selector(String),
+}
+
 /// A place to go: what a jump, a command or the command line opens.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -22,6 +32,11 @@ pub enum Target {
     PodLogs {
         context: Option<String>,
         request: PodLogRequest,
+    },
+    /// The logs of several containers, merged in time order.
+    MergedLogs {
+        context: Option<String>,
+        pods: PodPick,
     },
     Trace(TraceId),
     /// A trace with one of its spans selected (a search's matched span).

@@ -19,7 +19,9 @@ fn view_title(view: &View) -> String {
         View::Home(_) => "home".into(),
         View::Logs(logs) => match logs.source {
             LogSource::Loki { .. } => format!("logs {}", logs.title),
-            LogSource::Pod { .. } => format!("logs {} {}", logs.title, buffer(logs)),
+            LogSource::Pod { .. } | LogSource::Merged { .. } => {
+                format!("logs {} {}", logs.title, buffer(logs))
+            }
         },
         View::Trace(trace) => format!("trace {}", &trace.trace_id.to_string()[..8]),
         View::Traces(traces) => format!("traces {}", traces.title),
@@ -30,7 +32,15 @@ fn view_title(view: &View) -> String {
                 .context
                 .as_ref()
                 .map_or(String::new(), |c| format!(" @{c}"));
-            format!("pods {}{context} ({})", pods.namespaces, pods.rows.len())
+            let marked = match pods.marked.len() {
+                0 => String::new(),
+                n => format!(", {n} marked"),
+            };
+            format!(
+                "pods {}{context} ({}{marked})",
+                pods.namespaces,
+                pods.rows.len()
+            )
         }
         View::Pod(pod) => format!("pod {}", pod.key),
     }

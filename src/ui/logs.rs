@@ -93,7 +93,7 @@ fn row_lines<'a>(
         );
     }
     let body = highlight(text, level_style(row.level, theme), &layers);
-    let source = row.line.source();
+    let source = view.source(&row.line);
     let source_colour = theme.series(
         source
             .bytes()
@@ -107,7 +107,7 @@ fn row_lines<'a>(
             ),
             theme.dim(),
         ),
-        Span::styled(pad(source, view.source_width + 1), source_colour),
+        Span::styled(pad(&source, view.source_width + 1), source_colour),
     ];
     let room = (screen_width as usize).saturating_sub(log_prefix_width(view.source_width));
     let mut lines: Vec<Line> = if view.wrap {

@@ -25,8 +25,11 @@ pub fn words(notice: &Notice) -> String {
             format!("not a pod's namespace and name: {namespace}/{name}")
         }
         Notice::UnknownCommand(verb) => format!(
-            "unknown command :{verb} (try :logs, :trace, :traces, :metrics, :alerts, :pods, :ns, :ctx, :q)"
+            "unknown command :{verb} (try :logs, :logs-pods, :trace, :traces, :metrics, :alerts, :pods, :ns, :ctx, :q)"
         ),
+        Notice::Usage(Usage::LogsPods) => {
+            "usage: :logs-pods SELECTOR, e.g. :logs-pods app=api (the pods' logs, merged)".into()
+        }
         Notice::Usage(Usage::Logs) => {
             "usage: :logs LOGQL, e.g. :logs {app=\"api\"} |= \"error\"".into()
         }
@@ -68,6 +71,14 @@ pub fn words(notice: &Notice) -> String {
         }
         Notice::NoPodSelected => "no pod selected".into(),
         Notice::NoContainers(pod) => format!("{pod} has no containers known yet"),
+        Notice::TooManyStreams { shown, matched } => format!(
+            "following {shown} of {matched} containers' logs: at most {shown} at once (as stern); narrow the selector"
+        ),
+        Notice::NoPodsMatch(selector) => format!("no pods match {selector} here (:ns to look elsewhere)"),
+        Notice::StreamBroke { from, error } => {
+            format!("{from}'s log stopped, the others go on: {}", backend_error(error))
+        }
+        Notice::NoPodsMarked => "none of the marked pods is here any more".into(),
         Notice::NotRestarted(container) => {
             format!("{container} has not restarted: there is no previous container")
         }

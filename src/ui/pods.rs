@@ -77,7 +77,8 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &PodsView, state: &State) {
         .take(rows)
         .enumerate()
         .map(|(i, &row)| {
-            let line = columns.row(&view.pods[row as usize], state);
+            let pod = &view.pods[row as usize];
+            let line = columns.row(pod, view.marked.contains(&pod.key), state);
             if top + i == view.cursor.selected {
                 line.patch_style(theme.selection())
             } else {
@@ -140,13 +141,18 @@ impl Columns {
         Line::styled(text, theme.dim())
     }
 
-    fn row(&self, pod: &Pod, state: &State) -> Line<'static> {
+    /// A pod's row; a marked one (for merged logs) is led by a mark.
+    fn row(&self, pod: &Pod, marked: bool, state: &State) -> Line<'static> {
         let theme = &state.settings.theme;
-        let mut spans = vec![Span::raw(" ")];
+        let mut spans = vec![match marked {
+            true => Span::styled("•", theme.accent()),
+            false => Span::raw(" "),
+        }];
         if let Some(w) = self.namespace {
             spans.push(Span::styled(pad(&pod.key.namespace, w), theme.dim()));
         }
-        spans.push(Span::raw(pad(&pod.key.name, self.name)));
+        let name_style = if marked { theme.accent() } else { theme.text() };
+        spans.push(Span::styled(pad(&pod.key.name, self.name), name_style));
         let ready = format!("{}/{}", pod.ready.0, pod.ready.1);
         let ready_style = if pod.ready.0 < pod.ready.1 {
             theme.warn()

@@ -164,10 +164,16 @@ async fn pods(
         .and_then(|f| f.strip_prefix("metadata.name="))
         .map(str::to_owned);
     let scope = namespace.clone();
+    let selector = match label_selector(params.get("labelSelector")) {
+        Ok(selector) => selector,
+        Err(refused) => return refused,
+    };
     let wanted = move |pod: &Pod| {
         let (ns, n) = key(pod);
+        let labels = pod.metadata.labels.clone().unwrap_or_default();
         namespace.as_ref().is_none_or(|want| *want == ns)
             && name.as_ref().is_none_or(|want| *want == n)
+            && (selector.iter()).all(|(k, v, equal)| (labels.get(k) == Some(v)) == *equal)
     };
     let mut cluster = shared.lock().unwrap();
     let path = format!("/pods?{}", query_text(&params));
@@ -207,6 +213,37 @@ async fn pods(
         serde_json::to_string(&items).unwrap()
     );
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// An equality-based label selector (`a=b,c!=d`) as the API server reads
+/// it; anything else is refused as it refuses it.
+#[allow(clippy::result_large_err)]
+fn label_selector(selector: Option<&String>) -> Result<Vec<(String, String, bool)>, Response> {
+    let Some(selector) = selector.filter(|s| !s.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    selector
+        .split(',')
+        .map(|term| {
+            let (key, value, equal) = if let Some((k, v)) = term.split_once("!=") {
+                (k, v, false)
+            } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+                (k, v, true)
+            } else {
+                ("", "", true)
+            };
+            let name = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c));
+            if name(key) && (value.is_empty() || name(value)) {
+                Ok((key.to_owned(), value.to_owned(), equal))
+            } else {
+                Err(status(
+                    400,
+                    "BadRequest",
+                    &format!("unable to parse requirement: found '{term}', expected: '=', '!=', '==', 'in', notin'"),
+                ))
+            }
+        })
+        .collect()
 }
 
 fn query_text(params: &HashMap<String, String>) -> String {

@@ -44,6 +44,13 @@ pub async fn press(state: &mut State, clients: &Clients, actions: &[Action]) {
     }
 }
 
+/// Types a command line (without its `:`) and carries out what it asks.
+pub async fn command(state: &mut State, clients: &Clients, text: &str) {
+    press(state, clients, &[Action::OpenCommand]).await;
+    type_text(state, clients, text).await;
+    press(state, clients, &[Action::Submit]).await;
+}
+
 /// Graphs an expression over `span` ending at the state's time, loaded.
 pub async fn graph(state: &mut State, clients: &Clients, promql: &str, span: Duration) {
     let end = state.now;

@@ -72,6 +72,9 @@ pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
         Target::PodLogs { context, request } => {
             View::Logs(logs::LogsView::open_pod(context, request, cx))
         }
+        Target::MergedLogs { context, pods } => {
+            View::Logs(logs::LogsView::open_merged(context, pods, cx))
+        }
         Target::Trace(trace_id) => View::Trace(trace::TraceView::open(trace_id, None, cx)),
         Target::TraceAt { trace_id, span_id } => {
             View::Trace(trace::TraceView::open(trace_id, Some(span_id), cx))

@@ -10,11 +10,11 @@ use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Pattern, PromptKind};
 use crate::app::screen::{Ctx, PromptEvent, Screen};
-use crate::app::target::Target;
+use crate::app::target::{PodPick, Target};
 use crate::app::watch::Watch;
 use crossterm::event::KeyCode;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use triage_core::backend::BackendError;
 use triage_core::backend::cluster::Namespaces;
 use triage_core::domain::text::width;
@@ -40,6 +40,8 @@ pub struct PodsView {
     /// measured when the rows change, not on every frame.
     pub widest: (usize, usize),
     pub cursor: Cursor,
+    /// Pods marked with Space, whose logs `l` merges.
+    pub marked: BTreeSet<PodKey>,
 }
 
 impl PodsView {
@@ -61,6 +63,7 @@ impl PodsView {
             filter: None,
             widest: (0, 0),
             cursor: Cursor::default(),
+            marked: BTreeSet::new(),
             namespaces,
         }
     }
@@ -250,9 +253,15 @@ pub const KEYS: &[Binding] = &[
     Binding::new(
         &[ch('l')],
         Action::PodLogs,
-        "the pod's log (its main container), followed",
+        "the pod's log (its main container), followed; with pods marked, all their containers' logs merged",
     )
     .hint("log"),
+    Binding::new(
+        &[ch(' ')],
+        Action::Mark,
+        "mark or unmark the pod, for its logs to be merged with others' (l)",
+    )
+    .hint("mark"),
     Binding::new(&[ch('L')], Action::LokiLogs, "the pod's logs in Loki").hint("Loki"),
     Binding::new(
         &[ch('P')],
@@ -300,6 +309,24 @@ impl PodsView {
     }
 }
 
+impl PodsView {
+    /// `l` with pods marked: every container of theirs, merged. A marked
+    /// pod gone since is left out.
+    fn merged_logs(&mut self, cx: &mut Ctx) {
+        let pods: Vec<Pod> = (self.marked.iter())
+            .filter_map(|key| self.get(key).cloned())
+            .collect();
+        let requests = super::logs::containers_of(&pods, cx);
+        if requests.is_empty() {
+            return cx.tell(Notice::NoPodsMarked);
+        }
+        cx.go(Target::MergedLogs {
+            context: self.context.clone(),
+            pods: PodPick::Containers(requests),
+        });
+    }
+}
+
 impl Screen for PodsView {
     fn keys(&self) -> &'static [Binding] {
         KEYS
@@ -310,6 +337,7 @@ impl Screen for PodsView {
             Action::Open,
             Action::OpenSearch,
             Action::PodLogs,
+            Action::Mark,
             Action::LokiLogs,
             Action::SortBy(PodColumn::Name),
             Action::SortBy(PodColumn::Status),
@@ -329,6 +357,7 @@ impl Screen for PodsView {
         match action {
             Action::SortBy(column) => return self.sort_by(column),
             Action::OpenSearch => return self.open_filter(cx),
+            Action::PodLogs if !self.marked.is_empty() => return self.merged_logs(cx),
             _ => {}
         }
         let Some(pod) = self.selected_pod() else {
@@ -345,6 +374,14 @@ impl Screen for PodsView {
                 known: Vec::new(),
             }),
             Action::PodLogs => super::pod::container_logs(context, pod, None, false, cx),
+            Action::Mark => {
+                let key = pod.key.clone();
+                if !self.marked.remove(&key) {
+                    self.marked.insert(key);
+                }
+                self.cursor
+                    .act(Action::Down, self.rows.len(), layout::pods_rows(cx.height));
+            }
             Action::LokiLogs => super::pod::loki_logs(&pod.key, None, cx),
             _ => {}
         }

@@ -2,8 +2,10 @@
 //! Loki, or a container's log streamed from the API server. Search,
 //! filter, wrap, and the jumps to a line's trace and pod.
 
+mod merged;
 mod model;
 
+pub use merged::{MAX_STREAMS, containers_of};
 pub use model::{LogRow, LogSource, LogsView, Older, Search};
 
 use crate::app::action::Action;
@@ -14,7 +16,7 @@ use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::PromptKind;
 use crate::app::screen::{Ctx, PromptEvent, Screen};
-use crate::app::target::Target;
+use crate::app::target::{PodPick, Target};
 use crossterm::event::KeyCode;
 use std::time::Duration;
 use triage_core::backend::BackendError;
@@ -109,7 +111,7 @@ impl LogsView {
         let id = cx.ask(|id| Effect::StreamPodLogs {
             id,
             context,
-            request,
+            requests: vec![request],
         });
         view.stream = Some(id);
         view.older = Older::Loading { id, since: now };
@@ -158,9 +160,18 @@ impl LogsView {
         }
     }
 
-    /// Lines of a container's log arrived (oldest first), or its stream failed.
-    fn streamed(&mut self, result: Result<Vec<LogLine>, BackendError>, cx: &mut Ctx) {
+    /// Lines of a container's log arrived, or its stream failed (one of
+    /// several merged ones is said, and the others go on).
+    fn streamed(
+        &mut self,
+        stream: usize,
+        result: Result<Vec<LogLine>, BackendError>,
+        cx: &mut Ctx,
+    ) {
         match result {
+            Err(e) if matches!(self.source, LogSource::Merged { .. }) => {
+                self.merged_stream_broke(stream, e, cx)
+            }
             Ok(lines) => {
                 self.prepend(lines, &cx.settings.derived_fields);
                 self.loaded = true;
@@ -186,26 +197,51 @@ impl LogsView {
 
     /// A streamed container log over a longer or shorter span: opened again.
     fn restream(&self, longer: bool, cx: &mut Ctx) {
-        let LogSource::Pod { context, request } = &self.source else {
-            return;
+        let step = |since: Option<Duration>| {
+            let current = since.unwrap_or(Duration::MAX);
+            if longer {
+                LOG_SPANS.iter().copied().find(|s| *s > current)
+            } else {
+                (LOG_SPANS.iter().rev().copied())
+                    .find(|s| *s < current)
+                    .or(Some(LOG_SPANS[0]))
+            }
         };
-        let mut request = request.clone();
-        let current = request.since.unwrap_or(Duration::MAX);
-        request.since = if longer {
-            LOG_SPANS.iter().copied().find(|s| *s > current)
-        } else {
-            LOG_SPANS
-                .iter()
-                .rev()
-                .copied()
-                .find(|s| *s < current)
-                .or(Some(LOG_SPANS[0]))
+        let target = match &self.source {
+            LogSource::Loki { .. } => return,
+            LogSource::Pod { context, request } => Target::PodLogs {
+                context: context.clone(),
+                request: PodLogRequest {
+                    since: step(request.since),
+                    ..request.clone()
+                },
+            },
+            LogSource::Merged {
+                context,
+                containers,
+                ..
+            } => Target::MergedLogs {
+                context: context.clone(),
+                pods: PodPick::Containers(
+                    (containers.iter())
+                        .map(|r| PodLogRequest {
+                            since: step(r.since),
+                            ..r.clone()
+                        })
+                        .collect(),
+                ),
+            },
         };
-        cx.tell(Notice::ShowingSince(request.since));
-        cx.go_instead(Target::PodLogs {
-            context: context.clone(),
-            request,
-        });
+        let since = match &target {
+            Target::PodLogs { request, .. } => request.since,
+            Target::MergedLogs {
+                pods: PodPick::Containers(requests),
+                ..
+            } => requests.first().and_then(|r| r.since),
+            _ => None,
+        };
+        cx.tell(Notice::ShowingSince(since));
+        cx.go_instead(target);
     }
 
     /// `p` on a line: its pod, from the line's labels (or the pod whose
@@ -222,9 +258,13 @@ impl LogsView {
             return;
         };
         let names = &cx.settings.pod_labels;
+        // A merged line carries the API server's names, not Loki's.
+        let (namespace, pod) = match self.source {
+            LogSource::Merged { .. } => ("namespace", "pod"),
+            _ => (names.namespace.as_str(), names.pod.as_str()),
+        };
         let labels = &row.line.labels;
-        let (Some(namespace), Some(name)) = (labels.get(&names.namespace), labels.get(&names.pod))
-        else {
+        let (Some(namespace), Some(name)) = (labels.get(namespace), labels.get(pod)) else {
             return cx.tell(Notice::LineWithoutPod {
                 namespace: names.namespace.clone(),
                 pod: names.pod.clone(),
@@ -356,7 +396,8 @@ impl Screen for LogsView {
     fn receive(&mut self, msg: Msg, cx: &mut Ctx) {
         match msg {
             Msg::LogsLoaded { result, .. } => self.page_loaded(result, cx),
-            Msg::PodLogs { result, .. } => self.streamed(result, cx),
+            Msg::PodLogs { stream, result, .. } => self.streamed(stream, result, cx),
+            Msg::PodsListed { result, .. } => self.pods_listed(result, cx),
             Msg::PodLogsEnded { .. } => self.stream_ended(),
             _ => {}
         }
@@ -395,6 +436,10 @@ impl Screen for LogsView {
             LogSource::Pod { context, request } => Target::PodLogs {
                 context: context.clone(),
                 request: request.clone(),
+            },
+            LogSource::Merged { context, pick, .. } => Target::MergedLogs {
+                context: context.clone(),
+                pods: pick.clone(),
             },
         })
     }

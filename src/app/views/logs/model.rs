@@ -2,10 +2,13 @@
 //! through, or streamed on top) and which of them are shown (the search
 //! and its filter, scrolling).
 
+use super::merged::merged_source;
 use crate::app::cursor::Cursor;
 use crate::app::effect::RequestId;
 use crate::app::layout;
 use crate::app::prompt::Pattern;
+use crate::app::target::PodPick;
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use triage_core::backend::cluster::PodLogRequest;
 use triage_core::backend::{BackendError, Direction, LogQuery};
@@ -68,6 +71,13 @@ pub enum LogSource {
         context: Option<String>,
         request: PodLogRequest,
     },
+    /// Several containers' logs, merged; `containers` are those followed
+    /// (none yet while a selector's pods are asked for).
+    Merged {
+        context: Option<String>,
+        pick: PodPick,
+        containers: Vec<PodLogRequest>,
+    },
 }
 
 pub struct LogsView {
@@ -129,7 +139,7 @@ impl LogsView {
         }
     }
 
-    fn of(title: SafeText, source: LogSource, range: TimeRange) -> Self {
+    pub(super) fn of(title: SafeText, source: LogSource, range: TimeRange) -> Self {
         LogsView {
             title,
             source,
@@ -161,7 +171,7 @@ impl LogsView {
         };
         let logql = match &self.source {
             LogSource::Loki { logql, .. } => logql.clone(),
-            LogSource::Pod { .. } => String::new(), // streamed, not paged
+            LogSource::Pod { .. } | LogSource::Merged { .. } => String::new(), // streamed, not paged
         };
         LogQuery {
             logql,
@@ -206,10 +216,17 @@ impl LogsView {
         self.rows.len() - first_new
     }
 
+    /// Where a line came from, as its row leads with it.
+    pub fn source<'a>(&self, line: &'a LogLine) -> Cow<'a, str> {
+        match self.source {
+            LogSource::Merged { .. } => merged_source(line),
+            _ => Cow::Borrowed(line.source()),
+        }
+    }
+
     fn row(&mut self, line: LogLine, rules: &DerivedFields) -> LogRow {
-        self.source_width = self
-            .source_width
-            .max(width(line.source()).min(layout::MAX_SOURCE_WIDTH));
+        let source = width(&self.source(&line)).min(layout::MAX_SOURCE_WIDTH);
+        self.source_width = self.source_width.max(source);
         LogRow {
             traces: rules.find(&line.line),
             level: line.level(),

@@ -182,12 +182,7 @@ impl Cluster {
         context: Option<&str>,
         namespaces: &Namespaces,
     ) -> Result<Api<Pod>, BackendError> {
-        let client = self.client(context).await?;
-        Ok(match namespaces {
-            Namespaces::All => Api::all(client),
-            Namespaces::One(ns) => Api::namespaced(client, ns),
-            Namespaces::Default => Api::default_namespaced(client),
-        })
+        Ok(pods_in(self.client(context).await?, namespaces))
     }
 
     /// Pods, kept up to date: the whole list first (and again whenever the
@@ -279,6 +274,29 @@ impl Cluster {
                 }
             }
         })
+    }
+
+    /// The pods of `namespaces` whose labels match `selector` (Kubernetes'
+    /// label selector syntax, checked by the API server), once.
+    pub async fn pods_matching(
+        &self,
+        context: Option<&str>,
+        namespaces: &Namespaces,
+        selector: &str,
+    ) -> Result<Vec<crate::domain::Pod>, BackendError> {
+        let params = ListParams::default().labels(selector);
+        let list = self
+            .call(context, |client| {
+                let api = pods_in(client, namespaces);
+                let params = params.clone();
+                async move { api.list(&params).await }
+            })
+            .await?;
+        let mut pods: Vec<_> = (list.items.iter())
+            .map(|pod| convert::pod(pod, self.redactor()))
+            .collect();
+        pods.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(pods)
     }
 
     /// A pod's events, newest first.
@@ -415,6 +433,14 @@ fn log_lines(
         }
         Some((Ok(text), reader))
     })
+}
+
+fn pods_in(client: kube::Client, namespaces: &Namespaces) -> Api<Pod> {
+    match namespaces {
+        Namespaces::All => Api::all(client),
+        Namespaces::One(ns) => Api::namespaced(client, ns),
+        Namespaces::Default => Api::default_namespaced(client),
+    }
 }
 
 /// How long a watch waits before trying a kubeconfig that failed again.
