@@ -9,6 +9,12 @@ use crossterm::event::{Event, EventStream};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use std::time::Duration;
+use tokio::time::Instant;
+
+/// The least time between two frames drawn for streamed answers (lines
+/// pouring in, a watch): ten a second, so a fast stream costs a slow ssh
+/// link little; keys are answered at once.
+const STREAM_FRAME: Duration = Duration::from_millis(100);
 
 /// Runs the interactive loop until the user quits or a signal ends it.
 pub async fn run(
@@ -26,10 +32,21 @@ pub async fn run(
     first.into_iter().for_each(|e| runner.run(e));
     // The generation last drawn; None after the terminal was given back.
     let mut drawn = None;
+    let mut last_frame = Instant::now();
+    // Whether the last change came from a stream, and when its frame is due.
+    let mut streamed = false;
+    let mut due: Option<Instant> = None;
     loop {
         if drawn != Some(state.generation) {
-            terminal.draw(|frame| crate::ui::draw(frame, &state))?;
-            drawn = Some(state.generation);
+            let next = last_frame + STREAM_FRAME;
+            if streamed && Instant::now() < next {
+                due = Some(next);
+            } else {
+                terminal.draw(|frame| crate::ui::draw(frame, &state))?;
+                drawn = Some(state.generation);
+                last_frame = Instant::now();
+                due = None;
+            }
         }
         if state.quit {
             return Ok(());
@@ -54,6 +71,10 @@ pub async fn run(
                 Some(msg)
             }
             _ = tick.tick(), if state.shows_time() => Some(Msg::Tick),
+            _ = tokio::time::sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
+                streamed = false; // the frame is due: drawn on the next turn
+                None
+            }
             stop = signals.next() => match stop {
                 Stop::Quit => return Ok(()),
                 Stop::Suspend => {
@@ -64,6 +85,7 @@ pub async fn run(
             },
         };
         if let Some(msg) = msg {
+            streamed = msg.pours();
             for effect in update(&mut state, msg, now()) {
                 runner.run(effect);
             }

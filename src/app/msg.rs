@@ -122,6 +122,13 @@ impl Msg {
         }
     }
 
+    /// Whether it is one of many answers that may come quickly (lines of a
+    /// followed log, a watch's changes): the screen is redrawn for them at
+    /// a measured pace.
+    pub fn pours(&self) -> bool {
+        self.request_id().is_some() && self.finishes().is_none()
+    }
+
     /// The request this message is the last answer of: streams answer
     /// many times and end only when cancelled or done.
     pub fn finishes(&self) -> Option<RequestId> {
