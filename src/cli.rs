@@ -208,6 +208,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(dir) = &config.history_dir {
         state.history.promql = crate::history::load(&crate::history::file(dir, Language::PromQl));
         state.history.traceql = crate::history::load(&crate::history::file(dir, Language::TraceQl));
+        state.history.logql = crate::history::load(&crate::history::file(dir, Language::LogQl));
     }
     // Home shows what is firing; a printed view other than home need not ask.
     state.settings.alerts_on_home =

@@ -18,6 +18,7 @@ pub fn file(dir: &Path, language: Language) -> PathBuf {
     dir.join(match language {
         Language::PromQl => "promql_history",
         Language::TraceQl => "traceql_history",
+        Language::LogQl => "logql_history",
     })
 }
 

@@ -8,6 +8,7 @@ use super::prompt::Language;
 pub struct Histories {
     pub promql: Vec<String>,
     pub traceql: Vec<String>,
+    pub logql: Vec<String>,
 }
 
 impl Histories {
@@ -15,6 +16,7 @@ impl Histories {
         match language {
             Language::PromQl => &self.promql,
             Language::TraceQl => &self.traceql,
+            Language::LogQl => &self.logql,
         }
     }
 
@@ -22,6 +24,7 @@ impl Histories {
         match language {
             Language::PromQl => &mut self.promql,
             Language::TraceQl => &mut self.traceql,
+            Language::LogQl => &mut self.logql,
         }
     }
 }

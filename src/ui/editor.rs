@@ -23,6 +23,7 @@ pub fn open(state: &State, language: Language) -> Option<&Prompt> {
 fn label(prompt: &Prompt) -> &'static str {
     match prompt.kind {
         PromptKind::Expression(Language::TraceQl) => " TraceQL ",
+        PromptKind::Expression(Language::LogQl) => " LogQL ",
         _ => " PromQL ",
     }
 }

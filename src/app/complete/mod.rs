@@ -1,6 +1,7 @@
 //! Completion in the expression editor: what the word at the cursor can
 //! be, read per language, and the known names that fit it.
 
+pub mod logql;
 pub mod promql;
 pub mod traceql;
 
@@ -14,6 +15,13 @@ pub enum Names {
     TempoTags,
     /// The values of one tag, written as TraceQL writes it.
     TempoValues(String),
+    /// Loki's stream label names, scoped by a selector.
+    LokiLabels(Option<String>),
+    /// The values of one Loki label, scoped by a selector.
+    LokiValues {
+        label: String,
+        selector: Option<String>,
+    },
 }
 
 /// What the word before the cursor is.
@@ -39,6 +47,21 @@ pub enum Slot {
         quote: Option<char>,
         bare: bool,
     },
+    /// LogQL: a stream label inside `{...}`, or in `by (...)`; `selector`
+    /// is the matchers typed before it.
+    StreamLabel { selector: Option<String> },
+    /// LogQL: a stream label's value.
+    StreamValue {
+        label: String,
+        quote: Option<char>,
+        selector: Option<String>,
+    },
+    /// LogQL: after a selector or stage: a line filter or a stage.
+    Pipe,
+    /// LogQL: a stage after `|`.
+    Stage,
+    /// LogQL: a function a metric query starts with.
+    LogFunction,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,7 +80,14 @@ impl Context {
             Slot::Value { label, .. } => Names::Values(label.clone()),
             Slot::Tag => Names::TempoTags,
             Slot::TagValue { tag, .. } => Names::TempoValues(tag.clone()),
-            Slot::Operator => return None,
+            Slot::StreamLabel { selector } => Names::LokiLabels(selector.clone()),
+            Slot::StreamValue {
+                label, selector, ..
+            } => Names::LokiValues {
+                label: label.clone(),
+                selector: selector.clone(),
+            },
+            Slot::Operator | Slot::Pipe | Slot::Stage | Slot::LogFunction => return None,
         })
     }
 
@@ -68,6 +98,9 @@ impl Context {
             Slot::Tag => traceql::INTRINSICS,
             Slot::Operator => traceql::OPERATORS,
             Slot::TagValue { tag, .. } => traceql::keywords(tag),
+            Slot::Pipe => logql::PIPE,
+            Slot::Stage => logql::STAGES,
+            Slot::LogFunction => logql::FUNCTIONS,
             _ => &[],
         }
     }
@@ -76,6 +109,14 @@ impl Context {
     pub fn insertion(&self, name: &str) -> String {
         match &self.slot {
             Slot::Metric if promql::FUNCTIONS.contains(&name) => format!("{name}("),
+            Slot::LogFunction => format!("{name}("),
+            Slot::Pipe => logql::pipe_insertion(name),
+            Slot::Stage => format!("{name} "),
+            Slot::StreamLabel { .. } => format!("{name}=\""),
+            Slot::StreamValue {
+                quote: Some('`'), ..
+            } => format!("{name}`"),
+            Slot::StreamValue { quote, .. } => quoted(name, *quote),
             Slot::Tag if name.ends_with('.') => name.to_owned(), // a scope: the name follows
             Slot::Tag | Slot::Operator => format!("{name} "),
             Slot::TagValue { bare: true, .. } => format!("{name} "),
@@ -110,6 +151,7 @@ fn quoted(name: &str, quote: Option<char>) -> String {
 pub enum Language {
     PromQl,
     TraceQl,
+    LogQl,
 }
 
 /// What completes the text before the cursor, if anything does.
@@ -117,6 +159,7 @@ pub fn context(language: Language, before: &str) -> Option<Context> {
     match language {
         Language::PromQl => promql::context(before),
         Language::TraceQl => traceql::context(before),
+        Language::LogQl => logql::context(before),
     }
 }
 

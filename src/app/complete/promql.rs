@@ -67,7 +67,7 @@ fn last_word(text: &str) -> &str {
 
 /// The label a value belongs to: `text` ends with `label op`, op being
 /// `=`, `!=`, `=~` or `!~`.
-fn label_before_operator(text: &str) -> Option<String> {
+pub(super) fn label_before_operator(text: &str) -> Option<String> {
     let text = text.trim_end();
     let head = text
         .strip_suffix("=~")
