@@ -11,7 +11,7 @@ use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
 use support::{HEIGHT, WIDTH, draw, terminal};
-use triage::app::views::metrics::{MetricsModel, MetricsView};
+use triage::app::views::metrics::{MetricSource, MetricsModel, MetricsView};
 use triage::app::{self, Action, Msg, Settings, State};
 use triage::app::{Loadable, View};
 use triage_core::backend::{Endpoint, PrometheusClient};
@@ -84,6 +84,7 @@ fn metrics_state(series: Vec<triage_core::domain::Series>) -> State {
     let dots = triage::app::layout::metrics_chart_dots(WIDTH);
     let model = MetricsModel::new(series, Vec::new(), Ok(exemplars), range(), dots);
     let view = MetricsView::new(
+        MetricSource::Prometheus,
         "sum by (pod) (rate(x[1m]))".into(),
         Duration::from_secs(POINTS as u64),
         range().end,

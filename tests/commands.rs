@@ -119,6 +119,7 @@ fn the_readme_lists_every_key() {
         trace::KEYS,
         traces::KEYS,
         metrics::KEYS,
+        metrics::LOKI_KEYS,
         alerts::KEYS,
         pods::KEYS,
         pod::KEYS,

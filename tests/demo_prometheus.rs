@@ -147,7 +147,11 @@ async fn from_the_demos_alert_to_a_failed_trace() {
     };
     press(&mut state, Action::Open).await;
     let View::Metrics(graph) = state.current() else { panic!("no graph") };
-    assert!(graph.promql.contains("code=~\"5..\""), "{}", graph.promql);
+    assert!(
+        graph.expression.contains("code=~\"5..\""),
+        "{}",
+        graph.expression
+    );
     let Loadable::Ready(model) = &graph.load else { panic!("{:?}", graph.load) };
     let failed = model
         .exemplars

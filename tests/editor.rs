@@ -66,7 +66,7 @@ async fn edit_complete_run_and_recall() {
     typed(&mut s, &c, "[1m])))").await;
     press(&mut s, &c, &[Action::Submit]).await;
     let view = graph(&s);
-    assert_eq!(view.promql, P99);
+    assert_eq!(view.expression, P99);
     let Loadable::Ready(model) = &view.load else { panic!("{:?}", view.load) };
     assert!(!model.series.is_empty());
     // The unit comes from the histogram family's metadata.
@@ -93,6 +93,6 @@ async fn edit_complete_run_and_recall() {
     // Esc leaves the graph as it was.
     press(&mut s, &c, &[Action::CancelInput]).await;
     assert!(s.prompt.is_none());
-    assert_eq!(graph(&s).promql, P99);
+    assert_eq!(graph(&s).expression, P99);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -115,7 +115,7 @@ async fn alert_list_then_graph(prometheus: &str) {
     support::press(&mut s, &clients, &[Action::Open]).await;
     let View::Metrics(graph) = s.current() else { panic!("Enter did not graph the alert") };
     assert_eq!(
-        graph.promql,
+        graph.expression,
         "sum(rate(http_server_requests_total{code=\"500\"}[1m])) > 0"
     );
     assert!(graph.range().start < started && started <= graph.range().end);

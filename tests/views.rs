@@ -257,7 +257,7 @@ async fn alerts_view_and_home_of_the_recorded_prometheus() {
     press(&mut s, &c, &[Action::Open]).await;
     let View::Metrics(graph) = s.current() else { panic!("Enter did not graph the alert") };
     assert_eq!(
-        graph.promql,
+        graph.expression,
         r#"sum(rate(http_server_requests_total{code="500"}[1m])) > 0"#
     );
 }

@@ -3,6 +3,7 @@
 
 use super::complete::Names;
 use super::prompt::Language;
+use super::views::metrics::MetricSource;
 use std::time::Duration;
 use triage_core::backend::LogQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
@@ -42,7 +43,8 @@ pub enum Effect {
     /// A range query and the exemplars of the same expression and window.
     FetchMetrics {
         id: RequestId,
-        promql: String,
+        source: MetricSource,
+        expression: String,
         range: TimeRange,
         step: Duration,
     },

@@ -64,6 +64,10 @@ pub enum Notice {
     },
     /// `Space` marks pods; `l` with none marked and none selected.
     NoPodsMarked,
+    /// `e` on a container's log: it has no query.
+    NotALokiView,
+    /// Enter on a Loki graph whose query has no selector to read lines by.
+    NoLogQueryInside,
     NotRestarted(SafeText),
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),

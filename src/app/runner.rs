@@ -5,6 +5,7 @@ use super::complete::Names;
 use super::effect::{Effect, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
 use super::now;
+use super::views::metrics::MetricSource;
 use crate::history;
 use futures::stream::BoxStream;
 use futures::{StreamExt, stream};
@@ -177,7 +178,26 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         }
         Effect::FetchMetrics {
             id,
-            promql,
+            source: MetricSource::Loki,
+            expression,
+            range,
+            step,
+        } => {
+            let work = async {
+                let loki = clients.loki.as_ref().map_err(Clone::clone)?;
+                Ok(Metrics {
+                    series: loki.metric_range(&expression, range, step).await?,
+                    exemplars: Ok(Vec::new()),
+                    unit: None,
+                })
+            };
+            let result = within(deadline, Source::Loki, work).await;
+            Some(Msg::MetricsLoaded { id, result })
+        }
+        Effect::FetchMetrics {
+            id,
+            source: MetricSource::Prometheus,
+            expression: promql,
             range,
             step,
         } => {

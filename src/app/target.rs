@@ -55,6 +55,12 @@ pub enum Target {
         span: Duration,
         end: Nanos,
     },
+    /// A LogQL metric query's graph, asked of Loki, as `Metrics`.
+    LokiMetrics {
+        logql: String,
+        span: Duration,
+        end: Nanos,
+    },
     Alerts,
     /// Pods of a context and namespaces; None: the current scope.
     Pods(Option<(Option<String>, Namespaces)>),

@@ -117,7 +117,7 @@ fn graph_unit(view: &MetricsView, model: &MetricsModel) -> Unit {
         .unit
         .as_ref()
         .and_then(|u| Unit::from_metadata(u.as_str()));
-    from_metadata.unwrap_or_else(|| Unit::of_expression(&view.promql))
+    from_metadata.unwrap_or_else(|| Unit::of_expression(&view.expression))
 }
 
 /// The chart: y labels, axes, the series on one braille canvas, and the

@@ -13,12 +13,55 @@ use crate::app::prompt::{Language, PromptKind};
 use crate::app::screen::{Ctx, PromptEvent, Screen};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
+use std::sync::Arc;
 use std::time::Duration;
 use triage_core::backend::BackendError;
+use triage_core::correlate::logql_string;
+use triage_core::domain::logql::log_query_of;
 use triage_core::domain::time::NANOS_PER_SEC;
-use triage_core::domain::{Exemplar, Nanos, SafeText, Series, TimeRange};
+use triage_core::domain::{Exemplar, Labels, Nanos, SafeText, Series, TimeRange};
 
-pub const KEYS: &[Binding] = &[
+/// A graph's keys: those of its cursor (`$cursor`), then those every
+/// graph has, written once.
+macro_rules! graph_keys {
+    ($($cursor:expr),* $(,)?) => {
+        &[
+            $($cursor,)*
+            Binding::new(
+                &[ch('-')],
+                Action::ZoomOut,
+                "longer window: 5m 15m 1h 6h 24h 7d",
+            )
+            .hint("window"),
+            Binding::new(&[ch('+'), ch('=')], Action::ZoomIn, "shorter window").hint("window"),
+            Binding::new(&[ch('[')], Action::Earlier, "move the window back by half").hint("move"),
+            Binding::new(
+                &[ch(']')],
+                Action::Later,
+                "move the window forward by half (not past now)",
+            )
+            .hint("move"),
+            Binding::new(
+                &[key(KeyCode::Tab)],
+                Action::NextSeries,
+                "select the next series in the legend",
+            ),
+            Binding::new(
+                &[ch('i')],
+                Action::Isolate,
+                "show only the selected series / all",
+            ),
+            Binding::new(
+                &[ch('e')],
+                Action::EditQuery,
+                "edit the expression: Tab completes, ↑↓ history, Enter runs",
+            )
+            .hint("edit"),
+        ]
+    };
+}
+
+pub const KEYS: &[Binding] = graph_keys![
     Binding::new(
         &[key(KeyCode::Enter)],
         Action::Open,
@@ -37,36 +80,28 @@ pub const KEYS: &[Binding] = &[
         "next exemplar (later on the chart)",
     )
     .hint("exemplar"),
+];
+
+/// A LogQL metric query's graph: its points are what the cursor visits.
+pub const LOKI_KEYS: &[Binding] = graph_keys![
     Binding::new(
-        &[ch('-')],
-        Action::ZoomOut,
-        "longer window: 5m 15m 1h 6h 24h 7d",
+        &[key(KeyCode::Enter)],
+        Action::Open,
+        "open the log lines behind the selected point",
     )
-    .hint("window"),
-    Binding::new(&[ch('+'), ch('=')], Action::ZoomIn, "shorter window").hint("window"),
-    Binding::new(&[ch('[')], Action::Earlier, "move the window back by half").hint("move"),
+    .hint("logs"),
     Binding::new(
-        &[ch(']')],
-        Action::Later,
-        "move the window forward by half (not past now)",
+        &[ch('h'), key(KeyCode::Left)],
+        Action::Up,
+        "previous point (earlier on the chart)",
     )
-    .hint("move"),
+    .hint("point"),
     Binding::new(
-        &[key(KeyCode::Tab)],
-        Action::NextSeries,
-        "select the next series in the legend",
-    ),
-    Binding::new(
-        &[ch('i')],
-        Action::Isolate,
-        "show only the selected series / all",
-    ),
-    Binding::new(
-        &[ch('e')],
-        Action::EditQuery,
-        "edit the expression: Tab completes, ↑↓ history, Enter runs",
+        &[ch('l'), key(KeyCode::Right)],
+        Action::Down,
+        "next point (later on the chart)",
     )
-    .hint("edit"),
+    .hint("point"),
 ];
 
 /// More series than this are not drawn; the view says how many were left out.
@@ -82,9 +117,28 @@ pub const SPANS: [Duration; 6] = [
     Duration::from_secs(7 * 24 * 3600),
 ];
 
+/// Who answers a graph's expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricSource {
+    /// PromQL, asked of Prometheus.
+    Prometheus,
+    /// A LogQL metric query, asked of Loki.
+    Loki,
+}
+
+impl MetricSource {
+    pub fn language(self) -> Language {
+        match self {
+            MetricSource::Prometheus => Language::PromQl,
+            MetricSource::Loki => Language::LogQl,
+        }
+    }
+}
+
 pub struct MetricsView {
-    /// Sent to Prometheus as written.
-    pub promql: String,
+    pub source: MetricSource,
+    /// Sent to the source as written.
+    pub expression: String,
     pub title: SafeText,
     pub span: Duration,
     /// Where the window ends; `[` and `]` move it.
@@ -93,24 +147,37 @@ pub struct MetricsView {
 }
 
 impl MetricsView {
-    pub fn new(promql: String, span: Duration, end: Nanos, load: Loadable<MetricsModel>) -> Self {
+    pub fn new(
+        source: MetricSource,
+        expression: String,
+        span: Duration,
+        end: Nanos,
+        load: Loadable<MetricsModel>,
+    ) -> Self {
         MetricsView {
-            title: SafeText::new(&promql),
-            promql,
+            source,
+            title: SafeText::new(&expression),
+            expression,
             span,
             end,
             load,
         }
     }
 
-    /// A graph of `promql` over `span` ending at `end` (never past now),
-    /// asked for at once.
-    pub fn open(promql: String, span: Duration, end: Nanos, cx: &mut Ctx) -> Self {
+    /// A graph of `expression` over `span` ending at `end` (never past
+    /// now), asked of `source` at once.
+    pub fn open(
+        source: MetricSource,
+        expression: String,
+        span: Duration,
+        end: Nanos,
+        cx: &mut Ctx,
+    ) -> Self {
         let loading = Loadable::Loading {
             id: RequestId(0),
             since: cx.now,
         };
-        let mut view = MetricsView::new(promql, span, end.min(cx.now), loading);
+        let mut view = MetricsView::new(source, expression, span, end.min(cx.now), loading);
         view.ask(cx);
         view
     }
@@ -129,10 +196,11 @@ impl MetricsView {
     /// Asks for the window, a point per braille dot.
     fn ask(&mut self, cx: &mut Ctx) {
         let step = step_for(self.span, layout::metrics_chart_columns(cx.width));
-        let (promql, range) = (self.promql.clone(), self.range());
+        let (expression, range, source) = (self.expression.clone(), self.range(), self.source);
         let id = cx.ask(|id| Effect::FetchMetrics {
             id,
-            promql,
+            source,
+            expression,
             range,
             step,
         });
@@ -143,6 +211,9 @@ impl MetricsView {
         let Loadable::Ready(model) = &self.load else {
             return;
         };
+        if self.source == MetricSource::Loki {
+            return self.open_point_logs(model, cx);
+        }
         let label = &cx.settings.exemplar_trace_label;
         match model
             .exemplars
@@ -156,9 +227,57 @@ impl MetricsView {
     }
 }
 
+impl MetricsView {
+    /// Enter on a Loki graph's point: the lines it counted, over its step,
+    /// narrowed to its series' labels.
+    fn open_point_logs(&self, model: &MetricsModel, cx: &mut Ctx) {
+        let Some(point) = model.exemplars.get(model.cursor.selected) else {
+            return cx.tell(Notice::NoExemplars);
+        };
+        let Some(logql) = log_query_of(&self.expression) else {
+            return cx.tell(Notice::NoLogQueryInside);
+        };
+        let filters: String = (point.series.0.iter())
+            .map(|(label, value)| format!(" | {label}={}", logql_string(value)))
+            .collect();
+        let step = step_for(self.span, layout::metrics_chart_columns(cx.width));
+        let step = i64::try_from(step.as_nanos()).unwrap_or(i64::MAX);
+        cx.go(Target::LogsBetween {
+            logql: format!("{logql}{filters}"),
+            range: TimeRange {
+                start: point.time.saturating_sub(step),
+                end: point.time,
+            },
+        });
+    }
+}
+
+/// A Loki graph's points with a count, as places the cursor visits (the
+/// exemplars of a Prometheus graph).
+fn points(series: &[Series]) -> Vec<Exemplar> {
+    let mut points: Vec<Exemplar> = (series.iter())
+        .flat_map(|s| {
+            let labels = Arc::new(s.labels.clone());
+            (s.points.iter())
+                .filter(|p| p.value > 0.0)
+                .map(move |p| Exemplar {
+                    series: Arc::clone(&labels),
+                    labels: Labels::default(),
+                    value: p.value,
+                    time: p.time,
+                })
+        })
+        .collect();
+    points.sort_by_key(|p| p.time);
+    points
+}
+
 impl Screen for MetricsView {
     fn keys(&self) -> &'static [Binding] {
-        KEYS
+        match self.source {
+            MetricSource::Prometheus => KEYS,
+            MetricSource::Loki => LOKI_KEYS,
+        }
     }
 
     fn hints(&self) -> &'static [Action] {
@@ -178,7 +297,8 @@ impl Screen for MetricsView {
     fn act(&mut self, action: Action, cx: &mut Ctx) {
         match action {
             Action::EditQuery => {
-                return cx.open_prompt(PromptKind::Expression(Language::PromQl), &self.promql);
+                let language = self.source.language();
+                return cx.open_prompt(PromptKind::Expression(language), &self.expression);
             }
             Action::ZoomOut | Action::ZoomIn => {
                 self.span = zoom(self.span, action == Action::ZoomOut);
@@ -226,6 +346,10 @@ impl Screen for MetricsView {
                 exemplars,
                 unit,
             }) => {
+                let exemplars = match self.source {
+                    MetricSource::Prometheus => exemplars,
+                    MetricSource::Loki => Ok(points(&series.data)),
+                };
                 let dots = layout::metrics_chart_dots(cx.width);
                 let mut model =
                     MetricsModel::new(series.data, series.warnings, exemplars, self.range(), dots);
@@ -235,19 +359,20 @@ impl Screen for MetricsView {
             Err(e) => Loadable::Failed(e),
         };
         if refused && cx.on_top && cx.prompt().is_none() {
-            cx.open_prompt(PromptKind::Expression(Language::PromQl), &self.promql);
+            let language = self.source.language();
+            cx.open_prompt(PromptKind::Expression(language), &self.expression);
         }
     }
 
     fn prompt(&mut self, event: PromptEvent, cx: &mut Ctx) {
-        let PromptEvent::Submitted(promql) = event else {
+        let PromptEvent::Submitted(expression) = event else {
             return;
         };
-        if promql.is_empty() {
+        if expression.is_empty() {
             return cx.tell(Notice::NoExpression);
         }
-        self.title = SafeText::new(&promql);
-        self.promql = promql;
+        self.title = SafeText::new(&expression);
+        self.expression = expression;
         self.fetch(cx);
     }
 
@@ -256,10 +381,18 @@ impl Screen for MetricsView {
     }
 
     fn target(&self) -> Option<Target> {
-        Some(Target::Metrics {
-            promql: self.promql.clone(),
-            span: self.span,
-            end: i64::MAX,
+        let (span, end) = (self.span, i64::MAX);
+        Some(match self.source {
+            MetricSource::Prometheus => Target::Metrics {
+                promql: self.expression.clone(),
+                span,
+                end,
+            },
+            MetricSource::Loki => Target::LokiMetrics {
+                logql: self.expression.clone(),
+                span,
+                end,
+            },
         })
     }
 

@@ -83,7 +83,12 @@ pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
             View::Traces(traces::TracesView::open(traceql, since, cx))
         }
         Target::Metrics { promql, span, end } => {
-            View::Metrics(metrics::MetricsView::open(promql, span, end, cx))
+            let source = metrics::MetricSource::Prometheus;
+            View::Metrics(metrics::MetricsView::open(source, promql, span, end, cx))
+        }
+        Target::LokiMetrics { logql, span, end } => {
+            let source = metrics::MetricSource::Loki;
+            View::Metrics(metrics::MetricsView::open(source, logql, span, end, cx))
         }
         Target::Alerts => View::Alerts(alerts::AlertsView::open(cx)),
         Target::Pods(scope) => View::Pods(pods::PodsView::open(scope, cx)),

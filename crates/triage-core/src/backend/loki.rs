@@ -3,14 +3,16 @@
 
 use super::error::{BackendError, ErrorKind, Part, Problem, Source, Unreadable};
 use super::http::{Endpoint, HttpClient};
+use super::prometheus::{Answered, Refused, decode_series};
 use crate::domain::log::line_text;
-use crate::domain::{LogLine, SafeText, TimeRange};
+use crate::domain::{LogLine, SafeText, Series, TimeRange};
 use crate::secret::Redactor;
 use serde::Deserialize;
 use serde::de::{self, IgnoredAny, SeqAccess, Visitor};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
@@ -67,6 +69,39 @@ impl LokiClient {
             Decoded::Failed(why) => self.http.decode_error(Part::LokiAnswer, why),
         })?;
         Ok(sort(lines, query.direction))
+    }
+
+    /// A metric query's series over `range`, a point every `step`: Loki
+    /// answers them as Prometheus does a range query.
+    pub async fn metric_range(
+        &self,
+        logql: &str,
+        range: TimeRange,
+        step: Duration,
+    ) -> Result<Answered<Vec<Series>>, BackendError> {
+        let params = [
+            ("query", logql.to_owned()),
+            ("start", range.start.to_string()),
+            ("end", range.end.to_string()),
+            ("step", format!("{}s", step.as_secs().max(1))),
+        ];
+        let answer = self.http.get("loki/api/v1/query_range", &params).await?;
+        if !answer.is_success() {
+            return Err(self.http.status_error(&answer));
+        }
+        decode_series(&answer.body, self.http.redactor()).map_err(|refused| match refused {
+            // A log query: lines, not numbers.
+            Refused::Unsupported(result_type) => {
+                let problem = Problem::Ungraphable { result_type };
+                self.http.fail(ErrorKind::Unsupported, problem)
+            }
+            Refused::Unreadable { what, why } => self.http.decode_error(what, why),
+            Refused::Error { error, .. } => {
+                let said = error.unwrap_or_else(|| SafeText::new("status: error"));
+                self.http
+                    .decode_error(Part::LokiAnswer, Unreadable::Failed(said))
+            }
+        })
     }
 
     /// The label names Loki has seen in `range` (a span's logs keep only

@@ -2,6 +2,7 @@
 
 pub mod labels;
 pub mod log;
+pub mod logql;
 pub mod metrics;
 pub mod pod;
 pub mod promql;

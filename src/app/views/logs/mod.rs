@@ -14,13 +14,14 @@ use crate::app::keys::{Binding, ch, key};
 use crate::app::layout;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
-use crate::app::prompt::PromptKind;
+use crate::app::prompt::{Language, PromptKind};
 use crate::app::screen::{Ctx, PromptEvent, Screen};
 use crate::app::target::{PodPick, Target};
 use crossterm::event::KeyCode;
 use std::time::Duration;
 use triage_core::backend::BackendError;
 use triage_core::backend::cluster::PodLogRequest;
+use triage_core::domain::logql::is_metric_query;
 use triage_core::domain::{LogLine, SafeText, TimeRange};
 
 /// Rows from the end of the loaded lines at which the next page is asked for.
@@ -57,6 +58,12 @@ pub const KEYS: &[Binding] = &[
         "show only matching lines / all lines",
     ),
     Binding::new(&[ch('w')], Action::ToggleWrap, "wrap long lines").hint("wrap"),
+    Binding::new(
+        &[ch('e')],
+        Action::EditQuery,
+        "edit the LogQL query: Tab completes, ↑↓ history, Enter runs (a metric query opens a graph)",
+    )
+    .hint("edit"),
     Binding::new(
         &[ch('p')],
         Action::OpenPod,
@@ -136,6 +143,12 @@ impl LogsView {
     fn page_loaded(&mut self, result: Result<Vec<LogLine>, BackendError>, cx: &mut Ctx) {
         let lines = match result {
             Ok(lines) => lines,
+            // Loki refused the query: back into the editor, with its words
+            // right under it.
+            Err(e) if e.status == Some(400) && cx.on_top && cx.prompt().is_none() => {
+                self.older = Older::Failed(e);
+                return self.edit_query(cx);
+            }
             Err(e) => {
                 cx.tell(Notice::Failed(e.clone()));
                 self.older = Older::Failed(e);
@@ -292,7 +305,43 @@ impl LogsView {
         }
     }
 
+    /// `e` on a Loki view: the query in the editor.
+    fn edit_query(&mut self, cx: &mut Ctx) {
+        let LogSource::Loki { logql, .. } = &self.source else {
+            return cx.tell(Notice::NotALokiView);
+        };
+        self.editing = true;
+        cx.open_prompt(PromptKind::Expression(Language::LogQl), logql);
+    }
+
+    /// The edited query runs: a log query in this view's place, a metric
+    /// query as a graph.
+    fn query_submitted(&mut self, logql: String, cx: &mut Ctx) {
+        self.editing = false;
+        if logql.is_empty() {
+            return cx.tell(Notice::NoExpression);
+        }
+        if is_metric_query(&logql) {
+            let span = Duration::from_nanos((self.range.end - self.range.start).max(0) as u64);
+            return cx.go(Target::LokiMetrics {
+                logql,
+                span,
+                end: self.range.end,
+            });
+        }
+        let pinned = matches!(self.source, LogSource::Loki { pinned: true, .. });
+        cx.go_instead(if pinned {
+            Target::LogsBetween {
+                logql,
+                range: self.range,
+            }
+        } else {
+            Target::Logs(logql)
+        });
+    }
+
     fn open_search(&mut self, cx: &mut Ctx) {
+        self.editing = false;
         let previous = self.search.as_ref().map(|s| s.pattern.text.clone());
         let origin = self.row_index(self.cursor.selected).unwrap_or(0);
         let pattern = previous.clone().unwrap_or_default();
@@ -373,6 +422,7 @@ impl Screen for LogsView {
         }
         match action {
             Action::OpenSearch => self.open_search(cx),
+            Action::EditQuery => self.edit_query(cx),
             Action::ToggleWrap => self.wrap = !self.wrap,
             Action::OpenPod => self.open_pod_of_line(cx),
             Action::ZoomOut | Action::ZoomIn => self.restream(action == Action::ZoomOut, cx),
@@ -446,6 +496,7 @@ impl Screen for LogsView {
 
     fn prompt(&mut self, event: PromptEvent, cx: &mut Ctx) {
         match event {
+            PromptEvent::Submitted(logql) if self.editing => self.query_submitted(logql, cx),
             PromptEvent::Edited(pattern) => self.search_edited(pattern),
             PromptEvent::Submitted(text) => self.search_submitted(text, cx),
             PromptEvent::Cancelled => self.search_cancelled(),

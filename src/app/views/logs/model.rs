@@ -108,6 +108,8 @@ pub struct LogsView {
     pub capacity: usize,
     /// Rows dropped off the bottom to keep within `capacity`.
     pub dropped: u64,
+    /// Whether the prompt open is the query's editor (not the search).
+    pub editing: bool,
 }
 
 impl LogsView {
@@ -157,6 +159,7 @@ impl LogsView {
             stream: None,
             capacity: usize::MAX,
             dropped: 0,
+            editing: false,
         }
     }
 
