@@ -7,7 +7,9 @@ use crate::app::State;
 use crate::app::layout::{LOG_TIME_WIDTH, log_prefix_width};
 use crate::app::views::logs::{LogRow, LogsView, Older};
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use super::editor;
+use crate::app::prompt::Language;
+use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -16,6 +18,26 @@ use triage_core::config::Theme;
 use triage_core::domain::Level;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
+    let editor = editor::open(state, Language::LogQl);
+    let [editor_area, list_area] = Layout::vertical([
+        Constraint::Length(u16::from(editor.is_some())),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    draw_lines(frame, list_area, view, state);
+    if let Some(prompt) = editor {
+        editor::draw(frame, editor_area, prompt, state);
+        // Below Loki's complaint, when there is one, not over it.
+        let below = match view.older {
+            Older::Failed(_) if view.rows.is_empty() => list_area.inner(Margin::new(0, 1)),
+            _ => list_area,
+        };
+        editor::draw_completion(frame, below, prompt, state);
+    }
+}
+
+/// The lines, from the cursor's top down; or why there are none.
+fn draw_lines(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let theme = &state.settings.theme;
     if view.rows.is_empty() {
         let text = match &view.older {
