@@ -1,13 +1,25 @@
-//! Loki's query_range answer, read as the client reads it.
+//! Any Loki answer through every decoder the client has: query_range's
+//! streams, a live tail's frame, the volume's matrix, log patterns. What
+//! each gives to be drawn is safe.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::backend::loki::decode_streams;
+use triage_core::backend::loki::{
+    decode_patterns, decode_streams, decode_tail_frame, decode_volume,
+};
 use triage_core::secret::Redactor;
 use triage_fuzz::assert_safe;
 
 fuzz_target!(|data: &[u8]| {
-    for line in decode_streams(data, &Redactor::default()).unwrap_or_default() {
+    let secrets = Redactor::default();
+    for line in decode_streams(data, &secrets).unwrap_or_default() {
         assert_safe(&line.line);
+    }
+    for line in decode_tail_frame(data, &secrets).map_or_else(|_| Vec::new(), |f| f.lines) {
+        assert_safe(&line.line);
+    }
+    let _ = decode_volume(data, &secrets);
+    for pattern in decode_patterns(data, &secrets).unwrap_or_default() {
+        assert_safe(&pattern.pattern);
     }
 });

@@ -256,7 +256,7 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         Effect::FetchLokiLabels { id, range } => {
             let work = async {
                 let loki = clients.loki.as_ref().map_err(Clone::clone)?;
-                loki.labels(range).await
+                loki.labels(None, range).await
             };
             let result = within(deadline, Source::Loki, work).await;
             Some(Msg::LokiLabelsLoaded { id, result })

@@ -278,6 +278,17 @@ fn problem(p: &Problem) -> String {
             "this is a metric query (it returns a {result_type}); the logs view needs a log query such as {{app=\"api\"}} |= \"error\""
         ),
         Problem::Ungraphable { result_type } => format!("a {result_type} result cannot be graphed"),
+        Problem::NotWebSocket { status } => format!(
+            "answered HTTP {status} instead of opening a websocket (a proxy on the way that does not pass upgrades?)"
+        ),
+        Problem::SocketClosed { code: 1006, .. } => "the connection ended".into(),
+        Problem::SocketClosed { code, reason } => match reason {
+            Some(reason) => format!("closed the connection (code {code}): {reason}"),
+            None => format!("closed the connection (code {code})"),
+        },
+        Problem::NoPatterns => {
+            "no log patterns here: this Loki runs no pattern ingester (pattern_ingester.enabled)".into()
+        }
         Problem::Said(words) => words.to_string(),
     }
 }

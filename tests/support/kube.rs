@@ -370,13 +370,15 @@ async fn events(
     axum::Json(body).into_response()
 }
 
-/// The service proxy: forwards to the upstream registered for the service.
+/// The service proxy: forwards to the upstream registered for the service;
+/// a websocket upgrade is passed on, byte for byte, as the API server does.
 async fn proxy(
     State(shared): State<Shared>,
     Path((ns, service, rest)): Path<(String, String, String)>,
     Query(params): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
+    mut request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers().clone();
     let upstream = {
         let mut cluster = shared.lock().unwrap();
         let query: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -402,6 +404,17 @@ async fn proxy(
             None => return status(404, "NotFound", &format!("services \"{name}\" not found")),
         }
     };
+    if headers
+        .get(header::UPGRADE)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
+    {
+        let target = match request.uri().query() {
+            Some(query) => format!("/{rest}?{query}"),
+            None => format!("/{rest}"),
+        };
+        let client = hyper::upgrade::on(&mut request);
+        return upgrade(&upstream, &target, &headers, client).await;
+    }
     let answer = reqwest::Client::new()
         .get(format!("{upstream}/{rest}"))
         .query(&params)
@@ -416,6 +429,64 @@ async fn proxy(
         .unwrap_or(header::HeaderValue::from_static("text/plain"));
     let body = answer.bytes().await.unwrap();
     (code, [(header::CONTENT_TYPE, content_type)], body).into_response()
+}
+
+/// Asks the upstream for the websocket with the client's headers (but its
+/// credentials for the API server), and answers what the upstream did: on
+/// `101`, the bytes of both connections are copied across until one ends.
+async fn upgrade(
+    upstream: &str,
+    target: &str,
+    headers: &HeaderMap,
+    client: hyper::upgrade::OnUpgrade,
+) -> Response {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let authority = upstream.trim_start_matches("http://").trim_end_matches('/');
+    let mut backend = tokio::net::TcpStream::connect(authority).await.unwrap();
+    let mut head = format!("GET {target} HTTP/1.1\r\nhost: {authority}\r\n");
+    for (name, value) in headers {
+        if name != header::AUTHORIZATION && name != header::HOST {
+            head.push_str(&format!("{name}: {}\r\n", value.to_str().unwrap()));
+        }
+    }
+    head.push_str("\r\n");
+    backend.write_all(head.as_bytes()).await.unwrap();
+    // The answer's head, byte by byte: what follows it is the backend's.
+    let mut answer = Vec::new();
+    while !answer.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8];
+        if backend.read(&mut byte).await.unwrap() == 0 {
+            return status(
+                502,
+                "ServiceUnavailable",
+                "the backend closed the connection",
+            );
+        }
+        answer.push(byte[0]);
+    }
+    let answer = String::from_utf8(answer).unwrap();
+    let mut lines = answer.split("\r\n");
+    let code: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap();
+    let mut response = Response::builder().status(code);
+    for line in lines.filter(|l| !l.is_empty()) {
+        let (name, value) = line.split_once(':').unwrap();
+        response = response.header(name.trim(), value.trim());
+    }
+    if code != 101 {
+        let mut body = Vec::new();
+        backend.read_to_end(&mut body).await.unwrap();
+        return response.body(Body::from(body)).unwrap();
+    }
+    tokio::spawn(async move {
+        let Ok(client) = client.await else { return };
+        let mut client = hyper_util::rt::TokioIo::new(client);
+        let _ = tokio::io::copy_bidirectional(&mut client, &mut backend).await;
+    });
+    response.body(Body::empty()).unwrap()
 }
 
 /// A timestamp `seconds_ago` before `now`, as Kubernetes writes times.

@@ -164,6 +164,20 @@ pub enum Problem {
     Ungraphable {
         result_type: SafeText,
     },
+    /// A websocket was asked for and the server answered `status` without
+    /// switching to one (a proxy on the way that does not pass upgrades?).
+    NotWebSocket {
+        status: u16,
+    },
+    /// The server closed a websocket with `code` (1006: with no close frame,
+    /// the connection just ended) and, maybe, its reason.
+    SocketClosed {
+        code: u16,
+        reason: Option<SafeText>,
+    },
+    /// Loki answered 404 for log patterns: it runs no pattern ingester
+    /// (`pattern_ingester.enabled` is false), or is older than 3.0.
+    NoPatterns,
     /// Words made outside the backends (the app's own).
     Said(SafeText),
 }

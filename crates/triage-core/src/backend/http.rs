@@ -9,6 +9,7 @@ use super::error::{
     Transport as Failure, Unreadable,
 };
 use super::retry::{Outcome, RetryPolicy, is_transient, parse_retry_after};
+use super::websocket::{self, Handshake, Upgrade};
 use crate::domain::SafeText;
 use crate::secret::{Redactor, Secret, redact_url};
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -260,19 +261,21 @@ impl HttpClient {
                 return proxy.get(self.source, path, query, headers, reading).await;
             }
         };
-        let url = base.join(path.trim_start_matches('/')).map_err(|e| {
-            let cause = SafeText::new(&e.to_string());
-            let what = Misconfigured::BadPath {
-                path: path.to_owned(),
-                cause,
-            };
-            self.fail(ErrorKind::Config, Problem::Misconfigured(what))
-        })?;
+        let url = self.url(base, path)?;
         let mut request = client.get(url).query(query);
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
-        let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        self.read(response, reading).await
+    }
+
+    /// Reads an answer's head and its body, up to the cap.
+    async fn read(
+        &self,
+        mut response: reqwest::Response,
+        reading: Reading<'_>,
+    ) -> Result<Answer, BackendError> {
         let header = |name| {
             response
                 .headers()
@@ -300,6 +303,51 @@ impl HttpClient {
                 .map_err(|e| self.too_large(e))?;
         }
         Ok(answer)
+    }
+
+    /// Asks for a websocket at `path`, once (the caller decides when to ask
+    /// again): the socket, or the server's answer when it did not switch.
+    pub async fn upgrade(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Upgrade, BackendError> {
+        let (base, client) = match &self.transport {
+            Transport::Direct { base, client } => (base, client),
+            Transport::Cluster(proxy) => return proxy.upgrade(self.source, path, query).await,
+        };
+        let url = self.url(base, path)?;
+        let handshake = Handshake::new();
+        let mut request = client.get(url).query(query);
+        for (name, value) in handshake.headers() {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(|e| self.transport_error(&e))?;
+        let status = response.status().as_u16();
+        if status != 101 {
+            return Ok(Upgrade::Refused(
+                self.read(response, Reading::default()).await?,
+            ));
+        }
+        if !handshake.accepted(response.headers()) {
+            return Err(self.fail(ErrorKind::Decode, Problem::NotWebSocket { status }));
+        }
+        let upgraded = response
+            .upgrade()
+            .await
+            .map_err(|e| self.transport_error(&e))?;
+        Ok(Upgrade::Socket(websocket::socket(Box::new(upgraded)).await))
+    }
+
+    fn url(&self, base: &reqwest::Url, path: &str) -> Result<reqwest::Url, BackendError> {
+        base.join(path.trim_start_matches('/')).map_err(|e| {
+            let cause = SafeText::new(&e.to_string());
+            let what = Misconfigured::BadPath {
+                path: path.to_owned(),
+                cause,
+            };
+            self.fail(ErrorKind::Config, Problem::Misconfigured(what))
+        })
     }
 
     fn too_large(&self, what: TooLarge) -> BackendError {

@@ -12,6 +12,7 @@ pub mod prometheus;
 pub mod retry;
 pub mod tempo;
 mod texts;
+pub mod websocket;
 
 pub use error::{BackendError, ErrorKind, Problem, Source};
 pub use http::{Auth, Endpoint, HttpClient, Tls};

@@ -141,7 +141,7 @@ fn sample(text: &str) -> f64 {
 /// milliseconds; rounding there undoes the float's error below them.
 /// A time past what i64 nanoseconds hold (the year 2262) saturates: a
 /// server's answer must not overflow us (the fuzzer found it).
-fn nanos(seconds: f64) -> Nanos {
+pub(crate) fn nanos(seconds: f64) -> Nanos {
     let millis = (seconds * 1000.0).round() as Nanos; // `as` saturates; NaN is 0
     millis.saturating_mul(NANOS_PER_SEC / 1000)
 }

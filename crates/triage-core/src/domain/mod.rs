@@ -2,6 +2,7 @@
 
 pub mod labels;
 pub mod log;
+pub mod log_summary;
 pub mod logql;
 pub mod metrics;
 pub mod pod;
@@ -13,6 +14,7 @@ pub mod trace_search;
 
 pub use labels::Labels;
 pub use log::{Level, LogLine};
+pub use log_summary::{LogPattern, Volume};
 pub use metrics::{Alert, AlertRule, AlertState, Exemplar, Point, Series, Unit};
 pub use pod::{Pod, PodChange, PodEvent, PodKey};
 pub use text::SafeText;

@@ -6,6 +6,7 @@ use super::Cluster;
 use crate::backend::answer::{Answer, BodyCap, Reading, root_cause};
 use crate::backend::error::{BackendError, ErrorKind, Misconfigured, Problem, Source};
 use crate::backend::retry::parse_retry_after;
+use crate::backend::websocket::{self, Handshake, Upgrade};
 use crate::domain::SafeText;
 use http_body_util::BodyExt;
 use reqwest::header::HeaderMap;
@@ -99,14 +100,7 @@ impl ServiceProxy {
         headers: &[(&str, &str)],
         reading: Reading<'_>,
     ) -> Result<Answer, BackendError> {
-        let mut uri = self.service.proxy_path(path);
-        if !query.is_empty() {
-            let encoded: Vec<String> = query
-                .iter()
-                .map(|(k, v)| format!("{k}={}", urlencode(v)))
-                .collect();
-            uri = format!("{uri}?{}", encoded.join("&"));
-        }
+        let uri = self.uri(path, query);
         let mut retried = false;
         loop {
             let client = self
@@ -142,6 +136,78 @@ impl ServiceProxy {
             }
             return Ok(answer);
         }
+    }
+
+    /// Asks for a websocket at `path` of the backend: the API server's
+    /// proxy passes the upgrade on. The socket, or the answer when the
+    /// backend did not switch; the API server's own refusal is an error.
+    pub async fn upgrade(
+        &self,
+        source: Source,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Upgrade, BackendError> {
+        let uri = self.uri(path, query);
+        let mut retried = false;
+        loop {
+            let client = self
+                .cluster
+                .client(None)
+                .await
+                .map_err(|e| e.with_source(source))?;
+            let handshake = Handshake::new();
+            let mut request = http::Request::get(&uri);
+            for (name, value) in &self.headers {
+                request = request.header(name, value);
+            }
+            for (name, value) in handshake.headers() {
+                request = request.header(name, value);
+            }
+            let request = request.body(kube::client::Body::empty()).map_err(|e| {
+                let what = Misconfigured::BadRequest(SafeText::new(&e.to_string()));
+                self.fail(source, ErrorKind::Config, Problem::Misconfigured(what))
+            })?;
+            let response = client
+                .send(request)
+                .await
+                .map_err(|e| super::api_error(&e, self.cluster.redactor()).with_source(source))?;
+            let status = response.status().as_u16();
+            if status == 101 {
+                if !handshake.accepted(response.headers()) {
+                    let problem = Problem::NotWebSocket { status };
+                    return Err(self.fail(source, ErrorKind::Decode, problem));
+                }
+                let upgraded = hyper::upgrade::on(response).await.map_err(|e| {
+                    let cause = self.cluster.redactor().safe(&root_cause(&e));
+                    self.fail(source, ErrorKind::Decode, Problem::BrokenAnswer { cause })
+                })?;
+                let io = Box::new(hyper_util::rt::TokioIo::new(upgraded));
+                return Ok(Upgrade::Socket(websocket::socket(io).await));
+            }
+            let answer = self.read(source, response, Reading::default()).await?;
+            if answer.status == 401 && !retried {
+                self.cluster.forget(None).await;
+                retried = true;
+                continue;
+            }
+            if let Some(refused) = self.cluster_error(source, &answer) {
+                return Err(refused);
+            }
+            return Ok(Upgrade::Refused(answer));
+        }
+    }
+
+    /// The API server's path and query for `path` of the backend.
+    fn uri(&self, path: &str, query: &[(&str, String)]) -> String {
+        let uri = self.service.proxy_path(path);
+        if query.is_empty() {
+            return uri;
+        }
+        let encoded: Vec<String> = query
+            .iter()
+            .map(|(k, v)| format!("{k}={}", urlencode(v)))
+            .collect();
+        format!("{uri}?{}", encoded.join("&"))
     }
 
     async fn read(

@@ -1,6 +1,18 @@
-//! Loki's `query_range` for log streams, and its label names.
+//! Loki's `query_range` for log streams, and its label names; each other
+//! call in a file of its own: a label's values, the live tail, the volume
+//! of lines by level, log patterns.
 //! API: <https://grafana.com/docs/loki/latest/reference/loki-http-api/>
 
+mod label_values;
+mod patterns;
+mod tail;
+mod volume;
+
+pub use patterns::decode_patterns;
+pub use tail::{TailEvent, TailFrame, TailQuery, decode_tail_frame};
+pub use volume::decode_volume;
+
+use super::answer::Answer;
 use super::error::{BackendError, ErrorKind, Part, Problem, Source, Unreadable};
 use super::http::{Endpoint, HttpClient};
 use super::prometheus::{Answered, Refused, decode_series};
@@ -105,15 +117,25 @@ impl LokiClient {
     }
 
     /// The label names Loki has seen in `range` (a span's logs keep only
-    /// the labels it has).
-    pub async fn labels(&self, range: TimeRange) -> Result<Vec<SafeText>, BackendError> {
-        let params = [
-            ("start", range.start.to_string()),
-            ("end", range.end.to_string()),
-        ];
-        let answer = self.http.get("loki/api/v1/labels", &params).await?;
+    /// the labels it has); with `query` (a stream selector), only those of
+    /// the streams it selects.
+    pub async fn labels(
+        &self,
+        query: Option<&str>,
+        range: TimeRange,
+    ) -> Result<Vec<SafeText>, BackendError> {
+        let answer = self
+            .http
+            .get("loki/api/v1/labels", &scoped(query, range))
+            .await?;
+        self.names(&answer)
+    }
+
+    /// An answer that is a list of names or values: `{"data": [...]}`,
+    /// each made safe.
+    fn names(&self, answer: &Answer) -> Result<Vec<SafeText>, BackendError> {
         if !answer.is_success() {
-            return Err(self.http.status_error(&answer));
+            return Err(self.http.status_error(answer));
         }
         #[derive(Deserialize)]
         struct Names {
@@ -127,6 +149,19 @@ impl LokiClient {
         let secrets = self.http.redactor();
         Ok(names.data.iter().map(|n| secrets.safe(n)).collect())
     }
+}
+
+/// `start` and `end`, and the selector that scopes a names or values
+/// question when there is one.
+fn scoped(query: Option<&str>, range: TimeRange) -> Vec<(&'static str, String)> {
+    let mut params = vec![
+        ("start", range.start.to_string()),
+        ("end", range.end.to_string()),
+    ];
+    if let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) {
+        params.push(("query", query.to_owned()));
+    }
+    params
 }
 
 fn sort(mut lines: Vec<LogLine>, direction: Direction) -> Vec<LogLine> {
@@ -211,6 +246,12 @@ pub fn decode_streams(body: &[u8], secrets: &Redactor) -> Result<Vec<LogLine>, D
         return Err(Decoded::Unsupported(secrets.safe(&data.result_type)));
     }
     let streams: Vec<Stream> = serde_json::from_value(data.result).map_err(json)?;
+    stream_lines(streams, secrets).map_err(Decoded::Failed)
+}
+
+/// The lines of `streams`, in the order they came, each cut of `secrets`
+/// and made safe.
+fn stream_lines(streams: Vec<Stream>, secrets: &Redactor) -> Result<Vec<LogLine>, Unreadable> {
     let mut lines = Vec::with_capacity(streams.iter().map(|s| s.values.len()).sum());
     for stream in streams {
         let labels =
@@ -218,7 +259,7 @@ pub fn decode_streams(body: &[u8], secrets: &Redactor) -> Result<Vec<LogLine>, D
         for Entry(ts, line) in stream.values {
             let timestamp = ts
                 .parse()
-                .map_err(|_| Decoded::Failed(Unreadable::BadTimestamp(secrets.safe(&ts))))?;
+                .map_err(|_| Unreadable::BadTimestamp(secrets.safe(&ts)))?;
             lines.push(LogLine {
                 timestamp,
                 labels: Arc::clone(&labels),
