@@ -63,6 +63,10 @@ pub enum Action {
     /// Pods: the container's log from the API server, followed (of every
     /// marked pod, merged, when some are marked).
     PodLogs,
+    /// Logs: the volume histogram's bars take the keys, or let go.
+    Volume,
+    /// Logs: follow a Loki query live, or stop.
+    Follow,
     /// Pods: mark or unmark the pod under the cursor.
     Mark,
     /// Pods: the log of the container's previous run.

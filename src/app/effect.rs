@@ -6,6 +6,7 @@ use super::prompt::Language;
 use super::views::metrics::MetricSource;
 use std::time::Duration;
 use triage_core::backend::LogQuery;
+use triage_core::backend::loki::TailQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
 use triage_core::domain::{PodKey, TimeRange, TraceId, TraceQuery};
 
@@ -88,6 +89,15 @@ pub enum Effect {
         context: Option<String>,
         requests: Vec<PodLogRequest>,
     },
+    /// A log query's lines per level over its window, in steps.
+    FetchVolume {
+        id: RequestId,
+        logql: String,
+        range: TimeRange,
+        step: Duration,
+    },
+    /// A LogQL query's new lines as Loki's tail sends them, until cancelled.
+    TailLogs { id: RequestId, query: TailQuery },
     /// The pods whose labels match a selector, once.
     ListPods {
         id: RequestId,
@@ -118,7 +128,9 @@ impl Effect {
             | Effect::WatchPods { id, .. }
             | Effect::FetchEvents { id, .. }
             | Effect::StreamPodLogs { id, .. }
-            | Effect::ListPods { id, .. } => Some(*id),
+            | Effect::ListPods { id, .. }
+            | Effect::TailLogs { id, .. }
+            | Effect::FetchVolume { id, .. } => Some(*id),
             Effect::Remember { .. } | Effect::Cancel(_) => None,
         }
     }

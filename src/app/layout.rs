@@ -46,6 +46,12 @@ pub fn detail_rows(height: u16) -> usize {
     body_rows(height) * 2 / 5
 }
 
+/// Rows of the volume histogram above a Loki logs view (its bars and a row
+/// of marks); none on a screen too short to spare them.
+pub fn volume_rows(height: u16) -> usize {
+    if body_rows(height) >= 16 { 5 } else { 0 }
+}
+
 /// Columns before a log line's text: time, source, and their gaps.
 pub fn log_prefix_width(source_width: usize) -> usize {
     LOG_TIME_WIDTH + source_width + 1

@@ -5,6 +5,8 @@ use super::complete::Names;
 use super::effect::RequestId;
 use super::target::Target;
 use triage_core::backend::BackendError;
+use triage_core::backend::loki::TailEvent;
+use triage_core::domain::log_summary::Volume;
 use triage_core::backend::prometheus::Answered;
 use triage_core::domain::{
     Alert, AlertRule, Exemplar, LogLine, Pod, PodChange, PodEvent, SafeText, SearchResult, Series,
@@ -73,6 +75,19 @@ pub enum Msg {
         stream: usize,
         result: Result<Vec<LogLine>, BackendError>,
     },
+    VolumeLoaded {
+        id: RequestId,
+        result: Result<Volume, BackendError>,
+    },
+    /// What a followed query's tail told.
+    Tailed {
+        id: RequestId,
+        event: Result<TailEvent, BackendError>,
+    },
+    /// The tail ended (refused, or cancelled).
+    TailEnded {
+        id: RequestId,
+    },
     PodsListed {
         id: RequestId,
         result: Result<Vec<Pod>, BackendError>,
@@ -117,6 +132,9 @@ impl Msg {
             | Msg::EventsLoaded { id, .. }
             | Msg::PodLogs { id, .. }
             | Msg::PodsListed { id, .. }
+            | Msg::Tailed { id, .. }
+            | Msg::VolumeLoaded { id, .. }
+            | Msg::TailEnded { id }
             | Msg::PodLogsEnded { id } => Some(*id),
             _ => None,
         }
@@ -133,7 +151,10 @@ impl Msg {
     /// many times and end only when cancelled or done.
     pub fn finishes(&self) -> Option<RequestId> {
         match self {
-            Msg::PodsChanged { .. } | Msg::PodLogs { .. } | Msg::TraceProgress { .. } => None,
+            Msg::PodsChanged { .. }
+            | Msg::PodLogs { .. }
+            | Msg::TraceProgress { .. }
+            | Msg::Tailed { .. } => None,
             _ => self.request_id(),
         }
     }

@@ -64,6 +64,8 @@ pub enum Notice {
     },
     /// `Space` marks pods; `l` with none marked and none selected.
     NoPodsMarked,
+    /// Following a Loki query live began (true) or stopped.
+    Following(bool),
     /// `e` on a container's log: it has no query.
     NotALokiView,
     /// Enter on a Loki graph whose query has no selector to read lines by.

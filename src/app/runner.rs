@@ -120,6 +120,19 @@ pub fn open_stream(
         Effect::FetchTrace { id, trace_id } => {
             Some(trace_with_progress(clients, *id, *trace_id, deadline))
         }
+        Effect::TailLogs { id, query } => {
+            let id = *id;
+            let events = match &clients.loki {
+                Ok(loki) => loki.tail(query.clone()),
+                Err(e) => stream::once(futures::future::ready(Err(e.clone()))).boxed(),
+            };
+            Some(
+                events
+                    .map(move |event| Msg::Tailed { id, event })
+                    .chain(stream::once(async move { Msg::TailEnded { id } }))
+                    .boxed(),
+            )
+        }
         _ => None, // one-shot: see execute
     }
 }
@@ -242,6 +255,9 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
                 Names::TempoTags | Names::TempoValues(_) => {
                     within(deadline, Source::Tempo, tempo_names(clients, &names)).await
                 }
+                Names::LokiLabels(_) | Names::LokiValues { .. } => {
+                    within(deadline, Source::Loki, loki_names(clients, &names)).await
+                }
                 _ => {
                     within(
                         deadline,
@@ -261,6 +277,19 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Loki, work).await;
             Some(Msg::LokiLabelsLoaded { id, result })
         }
+        Effect::FetchVolume {
+            id,
+            logql,
+            range,
+            step,
+        } => {
+            let work = async {
+                let loki = clients.loki.as_ref().map_err(Clone::clone)?;
+                loki.volume(&logql, range, step).await
+            };
+            let result = within(deadline, Source::Loki, work).await;
+            Some(Msg::VolumeLoaded { id, result })
+        }
         Effect::ListPods {
             id,
             context,
@@ -276,7 +305,10 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Kubernetes, work).await;
             Some(Msg::EventsLoaded { id, result })
         }
-        Effect::WatchPods { .. } | Effect::StreamPodLogs { .. } | Effect::FetchTrace { .. } => {
+        Effect::WatchPods { .. }
+        | Effect::StreamPodLogs { .. }
+        | Effect::FetchTrace { .. }
+        | Effect::TailLogs { .. } => {
             None // see open_stream
         }
         Effect::Remember {
@@ -293,10 +325,7 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
     }
 }
 
-/// The unit metadata gives the first metric an expression selects, asked
-/// of each family the name could belong to. A `_count` counts events: its
-/// family's unit is not its own. No answer is no unit, not an error.
-/// How far back completion looks for Tempo's tags and values.
+/// How far back completion looks for Tempo's tags and Loki's labels.
 const TAGS_WINDOW: Duration = Duration::from_secs(3600);
 
 async fn prometheus_names(clients: &Clients, names: &Names) -> Result<Vec<SafeText>, BackendError> {
@@ -305,6 +334,20 @@ async fn prometheus_names(clients: &Clients, names: &Names) -> Result<Vec<SafeTe
         Names::Labels => prometheus.label_names().await,
         Names::Values(label) => prometheus.label_values(label).await,
         _ => prometheus.label_values("__name__").await,
+    }
+}
+
+/// Loki's label names or one label's values, seen in the last
+/// `TAGS_WINDOW`, scoped by the selector typed so far.
+async fn loki_names(clients: &Clients, names: &Names) -> Result<Vec<SafeText>, BackendError> {
+    let loki = clients.loki.as_ref().map_err(Clone::clone)?;
+    let range = TimeRange::last(TAGS_WINDOW, now());
+    match names {
+        Names::LokiValues { label, selector } => {
+            loki.label_values(label, selector.as_deref(), range).await
+        }
+        Names::LokiLabels(selector) => loki.labels(selector.as_deref(), range).await,
+        _ => Ok(Vec::new()),
     }
 }
 
@@ -324,6 +367,9 @@ async fn tempo_names(clients: &Clients, names: &Names) -> Result<Vec<SafeText>, 
     }
 }
 
+/// The unit metadata gives the first metric an expression selects, asked
+/// of each family the name could belong to. A `_count` counts events: its
+/// family's unit is not its own. No answer is no unit, not an error.
 async fn metadata_unit(prometheus: &PrometheusClient, promql: &str) -> Option<SafeText> {
     let name = promql::metric_names(promql).into_iter().next()?;
     if name.ends_with("_count") {

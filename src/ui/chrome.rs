@@ -4,7 +4,7 @@ use super::text::fit;
 use super::theme::Styles;
 use crate::app::keymap;
 use crate::app::prompt::PromptKind;
-use crate::app::views::logs::{LogSource, LogsView, Older};
+use crate::app::views::logs::{FollowState, LogSource, LogsView, Older};
 use crate::app::watch::Watch;
 use crate::app::{State, View};
 use ratatui::Frame;
@@ -18,6 +18,9 @@ fn view_title(view: &View) -> String {
     match view {
         View::Home(_) => "home".into(),
         View::Logs(logs) => match logs.source {
+            LogSource::Loki { .. } if logs.follow.is_some() => {
+                format!("logs {} {}", logs.title, buffer(logs))
+            }
             LogSource::Loki { .. } => format!("logs {}", logs.title),
             LogSource::Pod { .. } | LogSource::Merged { .. } => {
                 format!("logs {} {}", logs.title, buffer(logs))
@@ -46,13 +49,27 @@ fn view_title(view: &View) -> String {
     }
 }
 
-/// How full a streamed log's buffer is, and what it let go.
+/// How full a streamed log's buffer is, and what it let go; a followed
+/// query's tail, and what Loki could not send.
 fn buffer(logs: &LogsView) -> String {
-    let kept = format!("{}/{} lines", logs.rows.len(), logs.capacity);
-    match logs.dropped {
-        0 => format!("({kept})"),
-        dropped => format!("({kept}, {dropped} older dropped)"),
+    let mut parts = Vec::new();
+    if let Some(follow) = &logs.follow {
+        parts.push(match &follow.state {
+            FollowState::Connecting => "connecting".to_owned(),
+            FollowState::Live => "following".to_owned(),
+            FollowState::Reconnecting { attempt, after, .. } => {
+                format!("reconnecting in {}s (attempt {attempt})", after.as_secs_f32().ceil())
+            }
+        });
     }
+    parts.push(format!("{}/{} lines", logs.rows.len(), logs.capacity));
+    if logs.dropped > 0 {
+        parts.push(format!("{} older dropped", logs.dropped));
+    }
+    if let Some(n) = logs.follow.as_ref().map(|f| f.dropped_by_loki).filter(|n| *n > 0) {
+        parts.push(format!("{n} dropped by Loki"));
+    }
+    format!("({})", parts.join(", "))
 }
 
 /// The views opened, oldest first. Views behind the current one give way

@@ -78,8 +78,10 @@ pub fn words(notice: &Notice) -> String {
         Notice::StreamBroke { from, error } => {
             format!("{from}'s log stopped, the others go on: {}", backend_error(error))
         }
+        Notice::Following(true) => "following: new lines arrive on top (F stops)".into(),
+        Notice::Following(false) => "stopped following".into(),
         Notice::NotALokiView => {
-            "a container's log has no query to edit: L opens the pod's logs in Loki".into()
+            "a container's log has no LogQL and follows itself: L opens the pod's logs in Loki".into()
         }
         Notice::NoLogQueryInside => "the query has no stream selector to read lines by".into(),
         Notice::NoPodsMarked => "none of the marked pods is here any more".into(),

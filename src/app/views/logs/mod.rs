@@ -2,16 +2,19 @@
 //! Loki, or a container's log streamed from the API server. Search,
 //! filter, wrap, and the jumps to a line's trace and pod.
 
+mod follow;
 mod merged;
 mod model;
+mod volume;
 
+pub use follow::{Follow, FollowState};
 pub use merged::{MAX_STREAMS, containers_of};
 pub use model::{LogRow, LogSource, LogsView, Older, Search};
+pub use volume::{Bars, LEVELS, VolumePanel};
 
 use crate::app::action::Action;
 use crate::app::effect::{Effect, RequestId};
 use crate::app::keys::{Binding, ch, key};
-use crate::app::layout;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Language, PromptKind};
@@ -22,7 +25,7 @@ use std::time::Duration;
 use triage_core::backend::BackendError;
 use triage_core::backend::cluster::PodLogRequest;
 use triage_core::domain::logql::is_metric_query;
-use triage_core::domain::{LogLine, SafeText, TimeRange};
+use triage_core::domain::{LogLine, Nanos, SafeText, TimeRange};
 
 /// Rows from the end of the loaded lines at which the next page is asked for.
 const PREFETCH_ROWS: usize = 50;
@@ -59,6 +62,28 @@ pub const KEYS: &[Binding] = &[
     ),
     Binding::new(&[ch('w')], Action::ToggleWrap, "wrap long lines").hint("wrap"),
     Binding::new(
+        &[ch('v')],
+        Action::Volume,
+        "pick a bar of the volume histogram (h l to move, Enter: the list to its time); again: back to the lines",
+    )
+    .hint("volume"),
+    Binding::new(
+        &[ch('h'), key(KeyCode::Left)],
+        Action::Earlier,
+        "volume: the bar before",
+    ),
+    Binding::new(
+        &[ch('l'), key(KeyCode::Right)],
+        Action::Later,
+        "volume: the bar after",
+    ),
+    Binding::new(
+        &[ch('F')],
+        Action::Follow,
+        "follow the query live (Loki's tail); again: stop",
+    )
+    .hint("follow"),
+    Binding::new(
         &[ch('e')],
         Action::EditQuery,
         "edit the LogQL query: Tab completes, ↑↓ history, Enter runs (a metric query opens a graph)",
@@ -89,6 +114,7 @@ impl LogsView {
         let range = TimeRange::last(cx.settings.since, cx.now);
         let mut view = Self::new(logql, range);
         view.fetch_page(cx);
+        view.ask_volume(cx);
         view
     }
 
@@ -99,6 +125,7 @@ impl LogsView {
             *pinned = true;
         }
         view.fetch_page(cx);
+        view.ask_volume(cx);
         view
     }
 
@@ -123,6 +150,22 @@ impl LogsView {
         view.stream = Some(id);
         view.older = Older::Loading { id, since: now };
         view
+    }
+
+    /// The list starts over from `end` back (a volume bar's time): what was
+    /// held and asked for is let go, and following stops (it is at the top).
+    fn start_over_at(&mut self, end: Nanos, cx: &mut Ctx) {
+        cx.cancel(self.pending());
+        if let Some(follow) = self.follow.take() {
+            cx.cancel(Some(follow.id));
+        }
+        self.rows.clear();
+        self.filtered.clear();
+        self.cursor = Default::default();
+        self.skip_instant = false;
+        self.loaded = false;
+        self.until = Some(end);
+        self.fetch_page(cx);
     }
 
     /// Asks for the next (older) page.
@@ -416,13 +459,18 @@ impl Screen for LogsView {
     fn act(&mut self, action: Action, cx: &mut Ctx) {
         if self
             .cursor
-            .act(action, self.shown_len(), layout::body_rows(cx.height))
+            .act(action, self.shown_len(), self.list_rows(cx.height))
         {
+            self.catch_up(cx);
             return self.fetch_older_if_near_end(cx);
         }
         match action {
             Action::OpenSearch => self.open_search(cx),
             Action::EditQuery => self.edit_query(cx),
+            Action::Follow => self.toggle_follow(cx),
+            Action::Volume => self.toggle_bars(),
+            Action::Earlier | Action::Later => self.step_bar(action == Action::Later),
+            Action::Open if self.picking_bar() => self.go_to_bar(cx),
             Action::ToggleWrap => self.wrap = !self.wrap,
             Action::OpenPod => self.open_pod_of_line(cx),
             Action::ZoomOut | Action::ZoomIn => self.restream(action == Action::ZoomOut, cx),
@@ -448,6 +496,9 @@ impl Screen for LogsView {
             Msg::LogsLoaded { result, .. } => self.page_loaded(result, cx),
             Msg::PodLogs { stream, result, .. } => self.streamed(stream, result, cx),
             Msg::PodsListed { result, .. } => self.pods_listed(result, cx),
+            Msg::Tailed { event, .. } => self.tailed(event, cx),
+            Msg::VolumeLoaded { result, .. } => self.volume_loaded(result),
+            Msg::TailEnded { .. } => self.follow = None,
             Msg::PodLogsEnded { .. } => self.stream_ended(),
             _ => {}
         }
@@ -461,7 +512,13 @@ impl Screen for LogsView {
     }
 
     fn requests(&self) -> Vec<RequestId> {
-        let mut ids: Vec<RequestId> = self.pending().into_iter().chain(self.stream).collect();
+        let follow = self.follow.as_ref().map(|f| f.id);
+        let volume = self.volume.as_ref().and_then(|v| v.load.pending());
+        let mut ids: Vec<RequestId> = (self.pending().into_iter())
+            .chain(self.stream)
+            .chain(follow)
+            .chain(volume)
+            .collect();
         ids.dedup();
         ids
     }
@@ -505,6 +562,6 @@ impl Screen for LogsView {
 
     fn fit(&mut self, width: u16, height: u16) {
         self.clamp();
-        self.scroll_into_view(width, layout::body_rows(height));
+        self.scroll_into_view(width, self.list_rows(height));
     }
 }

@@ -2,6 +2,8 @@
 //! through, or streamed on top) and which of them are shown (the search
 //! and its filter, scrolling).
 
+use super::follow::Follow;
+use super::volume::VolumePanel;
 use super::merged::merged_source;
 use crate::app::cursor::Cursor;
 use crate::app::effect::RequestId;
@@ -110,6 +112,13 @@ pub struct LogsView {
     pub dropped: u64,
     /// Whether the prompt open is the query's editor (not the search).
     pub editing: bool,
+    /// Loki's tail, while the query is followed.
+    pub follow: Option<Follow>,
+    /// The histogram of lines per level over the window (Loki only).
+    pub volume: Option<VolumePanel>,
+    /// Where the list starts when it was moved to a time (a volume bar),
+    /// not the window's end.
+    pub until: Option<Nanos>,
 }
 
 impl LogsView {
@@ -160,6 +169,9 @@ impl LogsView {
             capacity: usize::MAX,
             dropped: 0,
             editing: false,
+            follow: None,
+            volume: None,
+            until: None,
         }
     }
 
@@ -170,7 +182,7 @@ impl LogsView {
             // have been cut by the limit. Duplicates are dropped on arrival.
             Some(oldest) if !self.skip_instant => oldest.line.timestamp.saturating_add(1),
             Some(oldest) => oldest.line.timestamp,
-            None => self.range.end,
+            None => self.until.unwrap_or(self.range.end),
         };
         let logql = match &self.source {
             LogSource::Loki { logql, .. } => logql.clone(),
@@ -368,6 +380,18 @@ impl LogsView {
 
     pub fn clamp(&mut self) {
         self.cursor.selected = self.cursor.selected.min(self.shown_len().saturating_sub(1));
+    }
+
+    /// Rows above the lines: the volume histogram, and the line that says
+    /// what a paused or broken tail waits for.
+    pub fn header_rows(&self, height: u16) -> usize {
+        let volume = self.volume.as_ref().map_or(0, |_| layout::volume_rows(height));
+        volume + usize::from(self.follow.as_ref().is_some_and(Follow::has_news))
+    }
+
+    /// Rows the lines take.
+    pub fn list_rows(&self, height: u16) -> usize {
+        layout::body_rows(height).saturating_sub(self.header_rows(height))
     }
 
     /// Moves `top` so the selected line is on screen.

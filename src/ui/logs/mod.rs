@@ -1,11 +1,14 @@
-//! The logs view: one row per line (or more, wrapped), newest first.
+//! The logs view: one row per line (or more, wrapped), newest first; the
+//! volume histogram above a Loki query's lines.
+
+mod volume;
 
 use super::format::clock;
 use super::text::{highlight, pad, word_wrap, wrap};
 use super::theme::Styles;
 use crate::app::State;
-use crate::app::layout::{LOG_TIME_WIDTH, log_prefix_width};
-use crate::app::views::logs::{LogRow, LogsView, Older};
+use crate::app::layout::{self, LOG_TIME_WIDTH, log_prefix_width};
+use crate::app::views::logs::{FollowState, LogRow, LogsView, Older};
 use ratatui::Frame;
 use super::editor;
 use crate::app::prompt::Language;
@@ -19,11 +22,21 @@ use triage_core::domain::Level;
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let editor = editor::open(state, Language::LogQl);
-    let [editor_area, list_area] = Layout::vertical([
+    let banner = follow_banner(view, state);
+    let volume_rows = view.volume.as_ref().map_or(0, |_| layout::volume_rows(state.height));
+    let [editor_area, volume_area, banner_area, list_area] = Layout::vertical([
         Constraint::Length(u16::from(editor.is_some())),
+        Constraint::Length(volume_rows as u16),
+        Constraint::Length(u16::from(banner.is_some())),
         Constraint::Fill(1),
     ])
     .areas(area);
+    if let Some(panel) = view.volume.as_ref().filter(|_| volume_rows > 0) {
+        volume::draw(frame, volume_area, view, panel, state);
+    }
+    if let Some(banner) = banner {
+        frame.render_widget(Paragraph::new(banner), banner_area);
+    }
     draw_lines(frame, list_area, view, state);
     if let Some(prompt) = editor {
         editor::draw(frame, editor_area, prompt, state);
@@ -34,6 +47,22 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
         };
         editor::draw_completion(frame, below, prompt, state);
     }
+}
+
+/// Above a followed query's lines: how many new ones wait while the
+/// cursor is away from the top, or why the tail is down.
+fn follow_banner(view: &LogsView, state: &State) -> Option<Line<'static>> {
+    let theme = &state.settings.theme;
+    let follow = view.follow.as_ref()?;
+    if let FollowState::Reconnecting { error, .. } = &follow.state {
+        let words = format!(" tail down, reconnecting: {}", super::notice::backend_error(error));
+        return Some(Line::styled(words, theme.warn()));
+    }
+    let waiting = follow.waiting.len() as u64 + follow.waiting_dropped;
+    (waiting > 0).then(|| {
+        let words = format!(" ▲ {waiting} new lines wait: following is paused while the cursor is away from the top (g)");
+        Line::styled(words, theme.accent())
+    })
 }
 
 /// The lines, from the cursor's top down; or why there are none.
