@@ -17,8 +17,8 @@
 //!   frame's streams carry `detected_level`; later frames do not.
 //! - Every entry comes in a stream object of its own; `dropped_entries`
 //!   lists lines Loki could not send (the client read too slowly).
-//! - It pings every second; a socket silent for [`SILENCE`] is taken for
-//!   dead.
+//! - It pings every second; a socket silent for [`SILENCE`] (or an upgrade
+//!   not answered within it) is taken for dead.
 
 use super::{LokiClient, Stream, stream_lines};
 use crate::backend::answer::{Answer, server_words};
@@ -239,15 +239,22 @@ impl Tail {
             ("limit", self.query.limit.to_string()),
         ];
         let http = &self.client.http;
-        match http.upgrade("loki/api/v1/tail", &params).await {
-            Ok(Upgrade::Socket(socket)) => Ok(socket),
-            Ok(Upgrade::Refused(answer)) => Err(self.refused(&answer)),
-            // A refusal of the API server's own (RBAC, no such service) or
-            // a bad URL will not pass; a connection that failed may.
-            Err(e) if matches!(e.kind, ErrorKind::Config) || e.status.is_some() => {
+        // A server that takes the connection and never answers is one that
+        // went silent.
+        let asked = tokio::time::timeout(SILENCE, http.upgrade("loki/api/v1/tail", &params));
+        match asked.await {
+            Err(_) => Err(Lost::Again(self.silent())),
+            Ok(Ok(Upgrade::Socket(socket))) => Ok(socket),
+            Ok(Ok(Upgrade::Refused(answer))) => Err(self.refused(&answer)),
+            // A bad URL, or a refusal of the API server's own (RBAC, no
+            // such service), will not pass; a connection that failed, or
+            // a service with no ready endpoints yet (503), may.
+            Ok(Err(e))
+                if e.kind == ErrorKind::Config || e.status.is_some_and(|s| !is_transient(s)) =>
+            {
                 Err(Lost::Final(e))
             }
-            Err(e) => Err(Lost::Again(e)),
+            Ok(Err(e)) => Err(Lost::Again(e)),
         }
     }
 
