@@ -6,8 +6,8 @@ use super::prompt::Language;
 use super::views::metrics::MetricSource;
 use std::time::Duration;
 use triage_core::backend::LogQuery;
-use triage_core::backend::loki::TailQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
+use triage_core::backend::loki::TailQuery;
 use triage_core::domain::{PodKey, TimeRange, TraceId, TraceQuery};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,7 +97,10 @@ pub enum Effect {
         step: Duration,
     },
     /// A LogQL query's new lines as Loki's tail sends them, until cancelled.
-    TailLogs { id: RequestId, query: TailQuery },
+    TailLogs {
+        id: RequestId,
+        query: TailQuery,
+    },
     /// The pods whose labels match a selector, once.
     ListPods {
         id: RequestId,

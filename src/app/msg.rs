@@ -6,8 +6,8 @@ use super::effect::RequestId;
 use super::target::Target;
 use triage_core::backend::BackendError;
 use triage_core::backend::loki::TailEvent;
-use triage_core::domain::log_summary::Volume;
 use triage_core::backend::prometheus::Answered;
+use triage_core::domain::log_summary::Volume;
 use triage_core::domain::{
     Alert, AlertRule, Exemplar, LogLine, Pod, PodChange, PodEvent, SafeText, SearchResult, Series,
     Trace,

@@ -58,7 +58,10 @@ fn buffer(logs: &LogsView) -> String {
             FollowState::Connecting => "connecting".to_owned(),
             FollowState::Live => "following".to_owned(),
             FollowState::Reconnecting { attempt, after, .. } => {
-                format!("reconnecting in {}s (attempt {attempt})", after.as_secs_f32().ceil())
+                format!(
+                    "reconnecting in {}s (attempt {attempt})",
+                    after.as_secs_f32().ceil()
+                )
             }
         });
     }
@@ -66,7 +69,12 @@ fn buffer(logs: &LogsView) -> String {
     if logs.dropped > 0 {
         parts.push(format!("{} older dropped", logs.dropped));
     }
-    if let Some(n) = logs.follow.as_ref().map(|f| f.dropped_by_loki).filter(|n| *n > 0) {
+    if let Some(n) = logs
+        .follow
+        .as_ref()
+        .map(|f| f.dropped_by_loki)
+        .filter(|n| *n > 0)
+    {
         parts.push(format!("{n} dropped by Loki"));
     }
     format!("({})", parts.join(", "))

@@ -62,23 +62,37 @@ pub async fn start(fault: Fault) -> String {
 }
 
 /// Serves the n-th fault to the n-th request, the last one to all after.
+/// A Loki logs view's volume query (a `count_over_time`, asked beside the
+/// lines) is answered with no series and not counted: the faults are the
+/// lines' to meet.
 pub async fn serve(faults: Vec<Fault>) -> Served {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let arrivals = Arc::new(Mutex::new(Vec::new()));
     let log = Arc::clone(&arrivals);
+    let faults = Arc::new(faults);
     tokio::spawn(async move {
         loop {
-            let Ok((socket, _)) = listener.accept().await else {
+            let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
-            let n = {
-                let mut log = log.lock().expect("arrivals");
-                log.push(Instant::now());
-                log.len() - 1
-            };
-            let fault = faults[n.min(faults.len() - 1)].clone();
-            tokio::spawn(answer(socket, fault));
+            let (log, faults) = (Arc::clone(&log), Arc::clone(&faults));
+            tokio::spawn(async move {
+                let mut request = vec![0u8; 16 * 1024];
+                let read = socket.peek(&mut request).await.unwrap_or(0);
+                let head = String::from_utf8_lossy(&request[..read]);
+                let first_line = head.lines().next().unwrap_or("");
+                let fault = if first_line.contains("count_over_time") {
+                    let empty =
+                        r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+                    Fault::Status(200, "application/json", empty.into())
+                } else {
+                    let mut log = log.lock().expect("arrivals");
+                    log.push(Instant::now());
+                    faults[(log.len() - 1).min(faults.len() - 1)].clone()
+                };
+                answer(socket, fault).await;
+            });
         }
     });
     Served { url, arrivals }

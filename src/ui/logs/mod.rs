@@ -3,15 +3,15 @@
 
 mod volume;
 
+use super::editor;
 use super::format::clock;
 use super::text::{highlight, pad, word_wrap, wrap};
 use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::{self, LOG_TIME_WIDTH, log_prefix_width};
+use crate::app::prompt::Language;
 use crate::app::views::logs::{FollowState, LogRow, LogsView, Older};
 use ratatui::Frame;
-use super::editor;
-use crate::app::prompt::Language;
 use ratatui::layout::{Constraint, Layout, Margin, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -23,7 +23,10 @@ use triage_core::domain::Level;
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let editor = editor::open(state, Language::LogQl);
     let banner = follow_banner(view, state);
-    let volume_rows = view.volume.as_ref().map_or(0, |_| layout::volume_rows(state.height));
+    let volume_rows = view
+        .volume
+        .as_ref()
+        .map_or(0, |_| layout::volume_rows(state.height));
     let [editor_area, volume_area, banner_area, list_area] = Layout::vertical([
         Constraint::Length(u16::from(editor.is_some())),
         Constraint::Length(volume_rows as u16),
@@ -55,7 +58,10 @@ fn follow_banner(view: &LogsView, state: &State) -> Option<Line<'static>> {
     let theme = &state.settings.theme;
     let follow = view.follow.as_ref()?;
     if let FollowState::Reconnecting { error, .. } = &follow.state {
-        let words = format!(" tail down, reconnecting: {}", super::notice::backend_error(error));
+        let words = format!(
+            " tail down, reconnecting: {}",
+            super::notice::backend_error(error)
+        );
         return Some(Line::styled(words, theme.warn()));
     }
     let waiting = follow.waiting.len() as u64 + follow.waiting_dropped;

@@ -54,9 +54,14 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, panel: &VolumePanel,
         height: 1,
         ..area
     };
-    let held = (view.rows.back()).zip(view.rows.front()).map(|(oldest, newest)| {
-        (bars.bar_at(oldest.line.timestamp), bars.bar_at(newest.line.timestamp))
-    });
+    let held = (view.rows.back())
+        .zip(view.rows.front())
+        .map(|(oldest, newest)| {
+            (
+                bars.bar_at(oldest.line.timestamp),
+                bars.bar_at(newest.line.timestamp),
+            )
+        });
     let cursor = view
         .selected_row()
         .and_then(|r| bars.bar_at(r.line.timestamp));

@@ -60,7 +60,10 @@ impl LogsView {
         let LogSource::Loki { logql, .. } = &self.source else {
             return cx.tell(Notice::NotALokiView);
         };
-        let meet = self.rows.front().map_or(self.range.end, |r| r.line.timestamp);
+        let meet = self
+            .rows
+            .front()
+            .map_or(self.range.end, |r| r.line.timestamp);
         let query = TailQuery {
             logql: logql.clone(),
             start: meet,

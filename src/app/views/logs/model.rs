@@ -3,8 +3,8 @@
 //! and its filter, scrolling).
 
 use super::follow::Follow;
-use super::volume::VolumePanel;
 use super::merged::merged_source;
+use super::volume::VolumePanel;
 use crate::app::cursor::Cursor;
 use crate::app::effect::RequestId;
 use crate::app::layout;
@@ -385,7 +385,10 @@ impl LogsView {
     /// Rows above the lines: the volume histogram, and the line that says
     /// what a paused or broken tail waits for.
     pub fn header_rows(&self, height: u16) -> usize {
-        let volume = self.volume.as_ref().map_or(0, |_| layout::volume_rows(height));
+        let volume = self
+            .volume
+            .as_ref()
+            .map_or(0, |_| layout::volume_rows(height));
         volume + usize::from(self.follow.as_ref().is_some_and(Follow::has_news))
     }
 

@@ -28,7 +28,9 @@ pub struct Bars {
 impl Bars {
     /// Spreads the volume's points over bars of its step.
     pub fn new(volume: &Volume, bars: usize) -> Self {
-        let step = i64::try_from(volume.step.as_nanos()).unwrap_or(i64::MAX).max(1);
+        let step = i64::try_from(volume.step.as_nanos())
+            .unwrap_or(i64::MAX)
+            .max(1);
         let mut counts = vec![[0u64; LEVELS]; bars];
         for (level, points) in &volume.series {
             for &(time, lines) in points {
@@ -159,7 +161,10 @@ impl LogsView {
         if let Some(panel) = self.volume.as_mut() {
             panel.bar = None;
         }
-        let held = self.rows.back().is_some_and(|oldest| oldest.line.timestamp < end)
+        let held = self
+            .rows
+            .back()
+            .is_some_and(|oldest| oldest.line.timestamp < end)
             || matches!(self.older, Older::Exhausted);
         if held {
             let row = self.rows.partition_point(|r| r.line.timestamp >= end);
