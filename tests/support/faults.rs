@@ -73,7 +73,7 @@ pub async fn serve(faults: Vec<Fault>) -> Served {
     let faults = Arc::new(faults);
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
+            let Ok((socket, _)) = listener.accept().await else {
                 return;
             };
             let (log, faults) = (Arc::clone(&log), Arc::clone(&faults));
