@@ -1,9 +1,10 @@
 //! Links between domain objects: trace ids in log lines, the span tree and
 //! what is read from it (the critical path, the statistics), and the Loki
-//! query for a span's logs.
+//! query for a span's logs, and a log query narrowed to a field's value.
 
 pub mod critical_path;
 pub mod derived;
+pub mod narrow;
 pub mod statistics;
 #[cfg(test)]
 mod test_traces;
@@ -12,6 +13,7 @@ pub mod waterfall;
 
 pub use critical_path::critical_path;
 pub use derived::{DerivedField, DerivedFields, TraceMatch};
+pub use narrow::{label_name, narrow};
 pub use statistics::{StatRow, self_times, statistics};
 pub use traces_to_logs::{NoLabels, SpanLogsQuery, TracesToLogs, logql_string, logs_query};
 pub use waterfall::{Oddities, Waterfall};

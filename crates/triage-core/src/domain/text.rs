@@ -31,10 +31,21 @@ pub struct SafeText(Arc<str>);
 impl SafeText {
     /// Sanitises `raw` into one line of terminal-safe text.
     pub fn new(raw: &str) -> Self {
-        if raw.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        if plain(raw) {
             return SafeText(raw.into()); // the common case: plain printable ASCII
         }
         SafeText(sanitize(raw).into())
+    }
+
+    /// Like [`SafeText::new`], and whether the text came out as it went in
+    /// (told without comparing in the common, plain ASCII case).
+    pub(crate) fn new_unchanged(raw: &str) -> (Self, bool) {
+        if plain(raw) {
+            return (SafeText(raw.into()), true);
+        }
+        let safe = sanitize(raw);
+        let unchanged = safe == raw;
+        (SafeText(safe.into()), unchanged)
     }
 
     pub fn as_str(&self) -> &str {
@@ -79,6 +90,16 @@ impl From<String> for SafeText {
     fn from(raw: String) -> Self {
         SafeText::new(&raw)
     }
+}
+
+/// Printable ASCII only, which needs no change. Checked a chunk at a time
+/// without stopping early inside one, which the compiler vectorises.
+fn plain(raw: &str) -> bool {
+    raw.as_bytes().chunks(32).all(|chunk| {
+        chunk
+            .iter()
+            .fold(true, |ok, &b| ok & (0x20..0x7f).contains(&b))
+    })
 }
 
 /// Characters that change direction or are invisible: they can make text
@@ -265,6 +286,20 @@ mod tests {
             );
         }
         assert_eq!(clean("one\r\ntwo\nthree\rfour"), "one↵two↵three↵four");
+    }
+
+    #[test]
+    fn new_unchanged_tells_whether_anything_was_made_safe() {
+        for (raw, unchanged) in [
+            ("plain", true),
+            ("żółć", true),
+            ("a\tb", false),
+            ("x\u{1b}[2J", false),
+        ] {
+            let (safe, same) = SafeText::new_unchanged(raw);
+            assert_eq!(safe, SafeText::new(raw));
+            assert_eq!(same, unchanged, "{raw:?}");
+        }
     }
 
     #[test]
