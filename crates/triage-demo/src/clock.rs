@@ -19,11 +19,6 @@ impl Clock {
         }
     }
 
-    /// The demo's `now` at start.
-    pub fn origin(&self) -> Nanos {
-        self.origin
-    }
-
     /// The demo's `now` at start plus the time since.
     pub fn now(&self) -> Nanos {
         let elapsed = i64::try_from(self.started.elapsed().as_nanos()).unwrap_or(i64::MAX);

@@ -645,16 +645,19 @@ mod tests {
                 .find(|s| s.labels["pod"] == pod)
                 .unwrap()
         };
-        for trace in &data.traces {
+        // Those served before the start and after it alike.
+        for trace in data.traces.iter().chain(&data.upcoming) {
             let id = trace.hex_id();
             let logged = |span: &DemoSpan| {
                 let labels = &stream(WORKLOADS[span.service].1).labels;
                 assert_eq!(labels["namespace"], NAMESPACE);
                 assert_eq!(labels["container"], WORKLOADS[span.service].0);
                 assert_eq!(labels["service_name"], WORKLOADS[span.service].0);
-                stream(WORKLOADS[span.service].1)
+                let stream = stream(WORKLOADS[span.service].1);
+                stream
                     .lines
                     .iter()
+                    .chain(&stream.upcoming)
                     .any(|(t, l)| (span.start..span.end).contains(t) && l.contains(&id))
             };
             let servers = trace.spans.iter().filter(|s| s.kind == "SPAN_KIND_SERVER");
@@ -667,5 +670,60 @@ mod tests {
             let slow = query.end - query.start > 200 * MS;
             assert_eq!(logged(query), trace.failed() || slow, "{id}");
         }
+    }
+
+    #[test]
+    fn the_traffic_goes_on_after_the_start_and_shows_as_it_comes_due() {
+        let now = 1_800_000_000 * 1_000_000_000;
+        let data = DemoData::generate(now);
+        assert!(data.traces.iter().all(|t| trace_end(t) <= now));
+        assert!(data.upcoming.len() > 1000, "{}", data.upcoming.len());
+        assert!(data.upcoming.iter().all(|t| root_start(t) > now));
+        assert!(
+            data.upcoming
+                .windows(2)
+                .all(|w| trace_end(&w[0]) <= trace_end(&w[1]))
+        );
+        let later = now + 60 * SECOND;
+        let known = data.traces_until(later).count() - data.traces.len();
+        let ended = data
+            .upcoming
+            .iter()
+            .filter(|t| trace_end(t) <= later)
+            .count();
+        assert_eq!(known, ended);
+        assert!(known >= 10, "{known}");
+        for stream in &data.streams {
+            assert!(stream.lines.iter().all(|(t, _)| *t <= now));
+            assert!(stream.upcoming.iter().all(|(t, _)| *t > now));
+            let due = stream.lines_until(later).count() - stream.lines.len();
+            let upcoming = stream.upcoming.iter().filter(|(t, _)| *t <= later).count();
+            assert_eq!(due, upcoming);
+        }
+        let frontend = &data.streams[FRONTEND];
+        assert!(
+            frontend
+                .lines_until(later)
+                .any(|(t, l)| *t > now && l.contains("healthz"))
+        );
+    }
+
+    #[test]
+    fn the_burst_fails_most_requests_in_its_minutes() {
+        let now = 1_800_000_000 * 1_000_000_000;
+        let data = DemoData::generate(now);
+        let in_burst = |t: &&DemoTrace| {
+            (now - BURST_AGO..now - BURST_AGO + BURST_FOR).contains(&root_start(t))
+        };
+        let burst: Vec<&DemoTrace> = data.traces.iter().filter(in_burst).collect();
+        assert!(burst.len() >= 20, "{}", burst.len());
+        assert!(burst.iter().filter(|t| t.failed()).count() * 4 > burst.len() * 3);
+        // After postgres-0 came back from its OOM kill.
+        let killed = now - incidents::OOM_KILLS_AGO[1];
+        assert!(
+            burst
+                .iter()
+                .all(|t| root_start(t) > killed + incidents::RESTART_DELAY)
+        );
     }
 }

@@ -281,3 +281,48 @@ async fn label_values(
         Err(e) => plain_error(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: Nanos = 1_800_000_000 * NANOS_PER_SEC;
+
+    fn picked<'a>(data: &'a DemoData, query: &str) -> Vec<Selected<'a>> {
+        let query = LogQuery::parse(query).unwrap_or_else(|e| panic!("{e}"));
+        select(data, &query, NOW - HOUR, NOW)
+    }
+
+    #[test]
+    fn parsed_labels_are_stream_labels_unless_categorized() {
+        let data = DemoData::generate(NOW);
+        let lines = picked(&data, r#"{app="api"} |= "request served" | json"#);
+        assert!(lines.len() >= 60);
+        let plain = streams(&lines, false);
+        // Every request has its own trace id, so its own stream.
+        assert_eq!(plain.len(), lines.len());
+        let first = &plain[0];
+        assert_eq!(first["stream"]["http_route"], "/api/articles");
+        assert!(first["stream"]["detected_level"].is_string());
+        assert_eq!(first["values"][0].as_array().map(Vec::len), Some(2));
+
+        let categorized = streams(&lines, true);
+        assert_eq!(categorized.len(), 1, "one stream of index labels");
+        let stream = &categorized[0]["stream"];
+        assert!(stream.get("detected_level").is_none() && stream.get("http_route").is_none());
+        let extra = &categorized[0]["values"][0][2];
+        assert!(extra["structuredMetadata"]["detected_level"].is_string());
+        assert_eq!(extra["parsed"]["http_method"], "GET");
+    }
+
+    #[test]
+    fn only_lines_the_clock_reached_are_selected() {
+        let data = DemoData::generate(NOW);
+        let future = picked(&data, r#"{namespace="shop"}"#);
+        assert!(future.iter().all(|s| s.at < NOW));
+        let query = LogQuery::parse(r#"{namespace="shop"}"#).unwrap_or_else(|e| panic!("{e}"));
+        let ahead = select(&data, &query, NOW, NOW + HOUR);
+        // The clock is a moment past NOW: at most the first live lines.
+        assert!(ahead.len() < 10, "{}", ahead.len());
+    }
+}
