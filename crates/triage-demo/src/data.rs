@@ -2,7 +2,8 @@
 //! requests fail on a database timeout, some are slow; every log line a
 //! request writes carries its trace id, in the formats real services use.
 
-use super::incidents::{self, CRASHLOOP_POD};
+use super::clock::Clock;
+use super::incidents::{self, CRASHLOOP_POD, MINUTE, SECOND};
 use super::metrics::DemoMetrics;
 use std::collections::BTreeMap;
 use triage_core::domain::Nanos;
@@ -72,13 +73,30 @@ impl DemoTrace {
 /// One log stream: its labels and its lines, oldest first.
 pub struct DemoStream {
     pub labels: BTreeMap<String, String>,
+    /// Written before the demo started.
     pub lines: Vec<(Nanos, String)>,
+    /// Written after: each is served once the demo's clock reaches it.
+    pub upcoming: Vec<(Nanos, String)>,
+}
+
+impl DemoStream {
+    /// The lines written by `now`, oldest first.
+    pub fn lines_until(&self, now: Nanos) -> impl DoubleEndedIterator<Item = &(Nanos, String)> {
+        let due = self.upcoming.partition_point(|(t, _)| *t <= now);
+        self.lines.iter().chain(&self.upcoming[..due])
+    }
 }
 
 pub struct DemoData {
+    /// The requests served before the demo started.
     pub traces: Vec<DemoTrace>,
+    /// The requests served after, in the order they end: each is known
+    /// once the demo's clock passes its end.
+    pub upcoming: Vec<DemoTrace>,
     pub streams: Vec<DemoStream>,
+    /// Made at start, from the traces before it.
     pub metrics: DemoMetrics,
+    pub clock: Clock,
 }
 
 struct Gen {
@@ -99,69 +117,166 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Each workload's lines, by index into `WORKLOADS`.
+type Logs = Vec<Vec<(Nanos, String)>>;
+
+/// The requests of one stretch of time and the lines they wrote.
+#[derive(Default)]
+struct Served {
+    traces: Vec<DemoTrace>,
+    logs: Logs,
+}
+
+impl Served {
+    fn new() -> Served {
+        Served {
+            traces: Vec::new(),
+            logs: vec![Vec::new(); WORKLOADS.len()],
+        }
+    }
+
+    /// Request number `request` starting at `start`: one in nine fails on
+    /// the database timeout, one in seven is slow, unless `fails` says.
+    fn serve(&mut self, generator: &mut Gen, start: Nanos, request: i64, fails: Option<bool>) {
+        let fails = fails.unwrap_or(request % 9 == 4);
+        let slow = !fails && request % 7 == 3;
+        let trace = request_trace(generator, start, fails, slow, request);
+        write_logs(&trace, &mut self.logs, request);
+        self.traces.push(trace);
+    }
+}
+
+/// How long before the demo starts the error burst begins: half a minute
+/// after postgres-0's last OOM kill, once it is back but its cache is cold,
+/// so most queries time out for a few minutes.
+pub const BURST_AGO: Nanos = incidents::OOM_KILLS_AGO[1] - 30 * SECOND;
+/// How long the burst lasts, and how often a request comes meanwhile.
+pub const BURST_FOR: Nanos = 3 * MINUTE;
+const BURST_EVERY: Nanos = 7_500 * MS;
+/// How far past the start the demo's traffic goes on.
+pub const LIVE_FOR: Nanos = 2 * 60 * MINUTE;
+/// The kubelet's health check of the frontend, while the demo runs.
+const HEALTHZ_EVERY: Nanos = 10 * SECOND;
+const HEALTHZ: &str = "[INFO] GET /healthz 200 (0.4 ms)";
+
 impl DemoData {
-    /// Sixty requests over the hour before `now`, and a day of metrics;
-    /// the same every run.
+    /// Sixty requests over the hour before `now`, a burst of failing ones
+    /// 20 minutes before it, a request every few seconds for two hours
+    /// after it (shown as the demo's clock reaches them), and a day of
+    /// metrics; the same every run.
     pub fn generate(now: Nanos) -> DemoData {
         let mut generator = Gen {
             rng: fastrand::Rng::with_seed(7),
         };
-        let mut logs: Vec<Vec<(Nanos, String)>> = vec![Vec::new(); WORKLOADS.len()];
-        let mut traces = Vec::new();
+        let mut past = Served::new();
         for request in 0..60i64 {
             let start = now - (59 - request) * 60_000 * MS - generator.rng.i64(0..30_000) * MS;
-            let fails = request % 9 == 4;
-            let slow = !fails && request % 7 == 3;
-            let trace = request_trace(&mut generator, start, fails, slow, request);
-            write_logs(&trace, &mut logs, request);
-            traces.push(trace);
+            past.serve(&mut generator, start, request, None);
+        }
+        let mut request = 60;
+        for at in (0..BURST_FOR).step_by(BURST_EVERY as usize) {
+            let start = now - BURST_AGO + at + generator.rng.i64(0..2_000) * MS;
+            past.serve(&mut generator, start, request, Some(request % 6 != 5));
+            request += 1;
         }
         // Lines that belong to no request, as every real service has.
         for minute in 0..60i64 {
             let at = now - (60 - minute) * 60_000 * MS + 15_000 * MS;
-            logs[FRONTEND].push((at, "[INFO] GET /healthz 200 (0.4 ms)".into()));
+            past.logs[FRONTEND].push((at, HEALTHZ.into()));
             if minute % 20 == 0 {
-                logs[POSTGRES].push((at, "LOG:  checkpoint starting: time".into()));
+                past.logs[POSTGRES].push((at, "LOG:  checkpoint starting: time".into()));
             }
         }
-        logs[POSTGRES].extend(incidents::postgres_oom_lines(now));
-        // The crash-looping auth replica writes its own stream; it serves
-        // no requests, so no trace leads to it.
-        let pods = WORKLOADS
-            .iter()
-            .zip(logs)
-            .map(|(&(service, pod), lines)| (service, pod, lines))
-            .chain([("auth", CRASHLOOP_POD, incidents::crashloop_lines(now))]);
-        let streams = pods
-            .map(|(service, pod, mut lines)| {
-                lines.sort_by_key(|(t, _)| *t);
-                let labels = [
-                    ("namespace", NAMESPACE),
-                    ("app", service),
-                    ("container", service),
-                    ("pod", pod),
-                    ("service_name", service),
-                ];
-                DemoStream {
-                    labels: labels
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                    lines,
-                }
-            })
-            .collect();
-        let metrics = DemoMetrics::generate(now, &traces);
+        past.logs[POSTGRES].extend(incidents::postgres_oom_lines(now));
+        past.traces.sort_by_key(root_start);
+        let mut live = live(&mut generator, now, request);
+        live.traces.sort_by_key(trace_end);
+        let metrics = DemoMetrics::generate(now, &past.traces);
         DemoData {
-            traces,
-            streams,
+            traces: past.traces,
+            upcoming: live.traces,
+            streams: streams(past.logs, live.logs, now),
             metrics,
+            clock: Clock::start(now),
         }
     }
 
     pub fn trace(&self, id: &[u8; 16]) -> Option<&DemoTrace> {
-        self.traces.iter().find(|t| &t.id == id)
+        self.traces
+            .iter()
+            .chain(&self.upcoming)
+            .find(|t| &t.id == id)
     }
+
+    /// The traces that ended by `now`.
+    pub fn traces_until(&self, now: Nanos) -> impl Iterator<Item = &DemoTrace> {
+        let due = self.upcoming.partition_point(|t| trace_end(t) <= now);
+        self.traces.iter().chain(&self.upcoming[..due])
+    }
+}
+
+/// The traffic after `now`: a request every two to five seconds, and
+/// the frontend's health checks.
+fn live(generator: &mut Gen, now: Nanos, mut request: i64) -> Served {
+    let mut live = Served::new();
+    let mut start = now + SECOND;
+    while start < now + LIVE_FOR {
+        live.serve(generator, start, request, None);
+        request += 1;
+        start += generator.rng.i64(2_000..5_000) * MS;
+    }
+    for at in (HEALTHZ_EVERY..LIVE_FOR).step_by(HEALTHZ_EVERY as usize) {
+        live.logs[FRONTEND].push((now + at, HEALTHZ.into()));
+        if at % (20 * MINUTE) == 0 {
+            let line = "LOG:  checkpoint starting: time".into();
+            live.logs[POSTGRES].push((now + at, line));
+        }
+    }
+    live
+}
+
+/// One stream per pod, its past and upcoming lines in time order. The
+/// crash-looping auth replica writes its own stream; it serves no
+/// requests, so no trace leads to it.
+fn streams(past: Logs, live: Logs, now: Nanos) -> Vec<DemoStream> {
+    let pods = WORKLOADS
+        .iter()
+        .zip(past.into_iter().zip(live))
+        .map(|(&(service, pod), lines)| (service, pod, lines))
+        .chain([(
+            "auth",
+            CRASHLOOP_POD,
+            (incidents::crashloop_lines(now), Vec::new()),
+        )]);
+    pods.map(|(service, pod, (mut lines, mut upcoming))| {
+        lines.sort_by_key(|(t, _)| *t);
+        upcoming.sort_by_key(|(t, _)| *t);
+        let labels = [
+            ("namespace", NAMESPACE),
+            ("app", service),
+            ("container", service),
+            ("pod", pod),
+            ("service_name", service),
+        ];
+        DemoStream {
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            lines,
+            upcoming,
+        }
+    })
+    .collect()
+}
+
+fn root_start(trace: &DemoTrace) -> Nanos {
+    trace.spans.iter().map(|s| s.start).min().unwrap_or(0)
+}
+
+/// When a trace's last span ended.
+pub fn trace_end(trace: &DemoTrace) -> Nanos {
+    trace.spans.iter().map(|s| s.end).max().unwrap_or(0)
 }
 
 fn request_trace(
@@ -393,7 +508,7 @@ fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64
     // Written as the span ends, a little before the caller sees it end.
     let ending = |s: &DemoSpan| s.end - MS / 10;
     let ms = |s: &DemoSpan| (s.end - s.start) as f64 / 1e6;
-    let status = if trace.failed() { 500 } else { 200 };
+    let status: u16 = if trace.failed() { 500 } else { 200 };
     let clock = chrono::DateTime::from_timestamp_nanos(api.start)
         .format("%H:%M:%S")
         .to_string();
@@ -419,10 +534,25 @@ fn write_logs(trace: &DemoTrace, logs: &mut [Vec<(Nanos, String)>], request: i64
             ms(api)
         ),
     ));
+    logs[API].push((ending(api), access_line(trace, api, status)));
     logs[FRONTEND].push((ending(root), format!(
         "[INFO] [trace_id={id} span_id={}] request finished {{\"status\": {status}, \"ms\": {:.1}}}",
         hex(&root.id), ms(root)
     )));
+}
+
+/// The api's access log: one JSON object per request, nested as a
+/// structured logger writes it, so Loki's `| json` flattens `http_status`.
+fn access_line(trace: &DemoTrace, api: &DemoSpan, status: u16) -> String {
+    let level = if status >= 500 { "error" } else { "info" };
+    let ts =
+        chrono::DateTime::from_timestamp_nanos(api.end - MS / 10).format("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let ms = (api.end - api.start) as f64 / 1e6;
+    format!(
+        "{{\"level\":\"{level}\",\"ts\":\"{ts}\",\"msg\":\"request served\",\"http\":{{\"method\":\"GET\",\"route\":\"/api/articles\",\"status\":{status}}},\"duration_ms\":{ms:.1},\"traceId\":\"{}\",\"spanId\":\"{}\"}}",
+        trace.hex_id(),
+        hex(&api.id)
+    )
 }
 
 /// What postgres and the api write of a query that failed or was slow.
@@ -462,7 +592,7 @@ mod tests {
     #[test]
     fn every_request_logs_its_trace_and_some_fail_or_are_slow() {
         let data = DemoData::generate(1_800_000_000 * 1_000_000_000);
-        assert_eq!(data.traces.len(), 60);
+        assert_eq!(data.traces.len(), 60 + (BURST_FOR / BURST_EVERY) as usize);
         assert!(data.traces.iter().filter(|t| t.failed()).count() >= 5);
         let all_lines: Vec<&str> = data
             .streams
@@ -515,16 +645,19 @@ mod tests {
                 .find(|s| s.labels["pod"] == pod)
                 .unwrap()
         };
-        for trace in &data.traces {
+        // Those served before the start and after it alike.
+        for trace in data.traces.iter().chain(&data.upcoming) {
             let id = trace.hex_id();
             let logged = |span: &DemoSpan| {
                 let labels = &stream(WORKLOADS[span.service].1).labels;
                 assert_eq!(labels["namespace"], NAMESPACE);
                 assert_eq!(labels["container"], WORKLOADS[span.service].0);
                 assert_eq!(labels["service_name"], WORKLOADS[span.service].0);
-                stream(WORKLOADS[span.service].1)
+                let stream = stream(WORKLOADS[span.service].1);
+                stream
                     .lines
                     .iter()
+                    .chain(&stream.upcoming)
                     .any(|(t, l)| (span.start..span.end).contains(t) && l.contains(&id))
             };
             let servers = trace.spans.iter().filter(|s| s.kind == "SPAN_KIND_SERVER");
@@ -537,5 +670,60 @@ mod tests {
             let slow = query.end - query.start > 200 * MS;
             assert_eq!(logged(query), trace.failed() || slow, "{id}");
         }
+    }
+
+    #[test]
+    fn the_traffic_goes_on_after_the_start_and_shows_as_it_comes_due() {
+        let now = 1_800_000_000 * 1_000_000_000;
+        let data = DemoData::generate(now);
+        assert!(data.traces.iter().all(|t| trace_end(t) <= now));
+        assert!(data.upcoming.len() > 1000, "{}", data.upcoming.len());
+        assert!(data.upcoming.iter().all(|t| root_start(t) > now));
+        assert!(
+            data.upcoming
+                .windows(2)
+                .all(|w| trace_end(&w[0]) <= trace_end(&w[1]))
+        );
+        let later = now + 60 * SECOND;
+        let known = data.traces_until(later).count() - data.traces.len();
+        let ended = data
+            .upcoming
+            .iter()
+            .filter(|t| trace_end(t) <= later)
+            .count();
+        assert_eq!(known, ended);
+        assert!(known >= 10, "{known}");
+        for stream in &data.streams {
+            assert!(stream.lines.iter().all(|(t, _)| *t <= now));
+            assert!(stream.upcoming.iter().all(|(t, _)| *t > now));
+            let due = stream.lines_until(later).count() - stream.lines.len();
+            let upcoming = stream.upcoming.iter().filter(|(t, _)| *t <= later).count();
+            assert_eq!(due, upcoming);
+        }
+        let frontend = &data.streams[FRONTEND];
+        assert!(
+            frontend
+                .lines_until(later)
+                .any(|(t, l)| *t > now && l.contains("healthz"))
+        );
+    }
+
+    #[test]
+    fn the_burst_fails_most_requests_in_its_minutes() {
+        let now = 1_800_000_000 * 1_000_000_000;
+        let data = DemoData::generate(now);
+        let in_burst = |t: &&DemoTrace| {
+            (now - BURST_AGO..now - BURST_AGO + BURST_FOR).contains(&root_start(t))
+        };
+        let burst: Vec<&DemoTrace> = data.traces.iter().filter(in_burst).collect();
+        assert!(burst.len() >= 20, "{}", burst.len());
+        assert!(burst.iter().filter(|t| t.failed()).count() * 4 > burst.len() * 3);
+        // After postgres-0 came back from its OOM kill.
+        let killed = now - incidents::OOM_KILLS_AGO[1];
+        assert!(
+            burst
+                .iter()
+                .all(|t| root_start(t) > killed + incidents::RESTART_DELAY)
+        );
     }
 }

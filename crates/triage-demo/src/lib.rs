@@ -4,6 +4,7 @@
 //! reaches them with the same clients it uses against real servers.
 
 pub mod big_trace;
+mod clock;
 mod data;
 mod incidents;
 mod kube;
@@ -40,7 +41,8 @@ impl Drop for Demo {
     }
 }
 
-/// Starts the servers on free loopback ports, with data ending at `now`.
+/// Starts the servers on free loopback ports, with data ending at `now`;
+/// from then on the shop's traffic goes on as the demo's clock moves.
 pub async fn start(now: Nanos) -> std::io::Result<Demo> {
     let data = Arc::new(DemoData::generate(now));
     let (loki_url, loki_task) = serve(loki::router(Arc::clone(&data))).await?;

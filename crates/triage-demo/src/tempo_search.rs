@@ -50,13 +50,13 @@ fn refuse(message: String) -> Response {
         .into_response()
 }
 
-/// The traces that overlap `start`..`end` (unix seconds), all without them.
+/// The traces that overlap `start`..`end` (unix seconds), all without them,
+/// of those that ended by the demo's now.
 fn in_window<'a>(data: &'a DemoData, params: &HashMap<String, String>) -> Vec<&'a DemoTrace> {
     let seconds = |name: &str| params.get(name).and_then(|v| v.parse::<i64>().ok());
     let start = seconds("start").map_or(Nanos::MIN, |s| s.saturating_mul(NANOS_PER_SEC));
     let end = seconds("end").map_or(Nanos::MAX, |s| s.saturating_mul(NANOS_PER_SEC));
-    data.traces
-        .iter()
+    data.traces_until(data.clock.now())
         .filter(|t| t.spans.iter().any(|s| s.start <= end && s.end >= start))
         .collect()
 }

@@ -6,7 +6,8 @@
 use super::events;
 use super::object::{Change, Changed};
 use super::pods::{DemoPod, Exit, FIRST_START, Health, NODES, PODS, Run, Spec, repository};
-use crate::data::{DemoData, FRONTEND, WORKLOADS};
+use crate::clock::Clock;
+use crate::data::DemoData;
 use crate::incidents::{self, CRASH_AFTER, OOM_KILLS_AGO, RESTART_DELAY, crash_starts};
 use k8s_openapi::api::core::v1::Event;
 use std::collections::VecDeque;
@@ -14,7 +15,6 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
-use tokio::time::Instant;
 use triage_core::domain::Nanos;
 
 /// How often the cluster changes: often enough that someone watching
@@ -25,8 +25,6 @@ pub const STEP: Duration = Duration::from_secs(2);
 const RUNNING_STEPS: u64 = 1;
 const EXITED_STEPS: u64 = 1;
 const BACKOFF_STEPS: u64 = 2;
-/// The kubelet probes the frontend every ten seconds.
-const HEALTHZ_STEPS: u64 = 5;
 /// How many changes a watch can replay.
 const HISTORY: usize = 1000;
 
@@ -35,8 +33,8 @@ const HISTORY: usize = 1000;
 pub struct Expired;
 
 pub struct State {
-    /// The demo's `now` when it started, and the instant it did.
-    origin: (Nanos, Instant),
+    /// The demo's `now` when it started, moving on.
+    clock: Clock,
     /// The newest resourceVersion.
     pub rv: u64,
     pub pods: Vec<DemoPod>,
@@ -92,7 +90,7 @@ impl Cluster {
 impl State {
     fn generate(data: &DemoData, now: Nanos) -> State {
         let mut state = State {
-            origin: (now, Instant::now()),
+            clock: Clock::start(now),
             rv: 48_000,
             pods: Vec::new(),
             events: Vec::new(),
@@ -126,8 +124,7 @@ impl State {
 
     /// The demo's clock: its `now` at start plus the time since.
     pub fn now(&self) -> Nanos {
-        let elapsed = i64::try_from(self.origin.1.elapsed().as_nanos()).unwrap_or(i64::MAX);
-        self.origin.0.saturating_add(elapsed)
+        self.clock.now()
     }
 
     fn container_id(&mut self) -> String {
@@ -198,17 +195,10 @@ impl State {
     /// One step of live changes; returns the step's number.
     fn step(&mut self) -> u64 {
         self.steps += 1;
+        // The shop's pods write their lines on their own (the demo's
+        // upcoming lines, due as the clock reaches them); only the
+        // crash-looping one is driven from here.
         let now = self.now();
-        let frontend = self
-            .pods
-            .iter_mut()
-            .find(|p| p.spec.name == WORKLOADS[FRONTEND].1);
-        if self.steps % HEALTHZ_STEPS == 0
-            && let Some(run) = frontend.and_then(|p| p.runs.last_mut())
-        {
-            run.lines
-                .push((now, "[INFO] GET /healthz 200 (0.4 ms)".into()));
-        }
         self.crash_loop(now);
         self.steps
     }
@@ -364,9 +354,10 @@ fn past_runs(spec: &Spec, created: Nanos, now: Nanos) -> Vec<(Nanos, Option<Exit
     }
 }
 
-/// Gives each run the lines its container wrote: the demo's Loki stream for
-/// the pod when there is one (each line to the run alive when it was
-/// written), else the spec's start-up lines.
+/// Gives each run the lines its container wrote, or will write as the
+/// demo goes on: the demo's Loki stream for the pod when there is one
+/// (each line to the run alive when it was written), else the spec's
+/// start-up lines.
 fn fill_lines(runs: &mut [Run], spec: &Spec, data: &DemoData) {
     let stream = data.streams.iter().find(|s| {
         s.labels.get("pod").map(String::as_str) == Some(spec.name)
@@ -374,7 +365,8 @@ fn fill_lines(runs: &mut [Run], spec: &Spec, data: &DemoData) {
     });
     match stream {
         Some(stream) => {
-            for (t, line) in &stream.lines {
+            // Upcoming lines too: the log shows each once it is due.
+            for (t, line) in stream.lines.iter().chain(&stream.upcoming) {
                 if let Some(run) = runs.iter_mut().rev().find(|r| r.started <= *t) {
                     run.lines.push((*t, line.clone()));
                 }

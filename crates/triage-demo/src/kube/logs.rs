@@ -151,6 +151,9 @@ fn chosen_run(pod: &DemoPod, previous: bool) -> Result<usize, LogError> {
     }
 }
 
+/// How often a followed log looks for lines that came due.
+const FOLLOW_TICK: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Where a followed log is: which pod and run, how many lines were sent.
 struct Following {
     cluster: Arc<Cluster>,
@@ -193,7 +196,7 @@ pub async fn logs(
             Ok(run) => run,
             Err(e) => return bad_request(e.to_string()),
         };
-        let lines = &pod.runs[run].lines;
+        let lines = due(&pod.runs[run].lines, state.now());
         let text = initial_text(lines, &options);
         let live = options.follow && pod.runs[run].exit.is_none();
         let following = live.then_some((index, run, lines.len(), options.timestamps));
@@ -220,6 +223,12 @@ fn text_response(body: Body) -> Response {
     ([(header::CONTENT_TYPE, "text/plain")], body).into_response()
 }
 
+/// The lines written by `now`: a run's lines are in time order, and the
+/// demo's upcoming ones are there before they are due.
+fn due(lines: &[(Nanos, String)], now: Nanos) -> &[(Nanos, String)] {
+    &lines[..lines.partition_point(|(t, _)| *t <= now)]
+}
+
 /// The lines the options pick, as text.
 fn initial_text(lines: &[(Nanos, String)], options: &Options) -> String {
     let since = options.since.unwrap_or(Nanos::MIN);
@@ -239,8 +248,8 @@ fn initial_text(lines: &[(Nanos, String)], options: &Options) -> String {
     text
 }
 
-/// The next lines of a followed run; the stream ends when the container
-/// exits or the demo stops, as the kubelet's does.
+/// The next lines of a followed run, as they come due; the stream ends
+/// when the container exits or the demo stops, as the kubelet's does.
 async fn next_lines(mut f: Following) -> Option<(Result<Bytes, Infallible>, Following)> {
     if let Some(first) = f.first.take().filter(|t| !t.is_empty()) {
         return Some((Ok(Bytes::from(first)), f));
@@ -249,27 +258,24 @@ async fn next_lines(mut f: Following) -> Option<(Result<Bytes, Infallible>, Foll
         let (text, exited) = {
             let state = f.cluster.state();
             let run = state.pods.get(f.pod).and_then(|p| p.runs.get(f.run))?;
-            let options = Options {
-                container: None,
-                previous: false,
-                follow: true,
-                timestamps: f.timestamps,
-                since: None,
-                tail: None,
-                limit_bytes: None,
-            };
+            let lines = due(&run.lines, state.now());
             let mut text = String::new();
-            for (at, line) in run.lines.iter().skip(f.sent) {
-                write_line(&mut text, options.timestamps, *at, line);
+            for (at, line) in lines.iter().skip(f.sent) {
+                write_line(&mut text, f.timestamps, *at, line);
             }
-            f.sent = run.lines.len();
+            f.sent = f.sent.max(lines.len());
             (text, run.exit.is_some())
         };
         if !text.is_empty() {
             return Some((Ok(Bytes::from(text)), f));
         }
-        if exited || f.steps.changed().await.is_err() {
+        if exited {
             return None;
+        }
+        // A step of the cluster, or half a second for the next lines due.
+        tokio::select! {
+            changed = f.steps.changed() => changed.ok()?,
+            () = tokio::time::sleep(FOLLOW_TICK) => {}
         }
     }
 }
