@@ -63,6 +63,13 @@ pub enum Action {
     /// Pods: the container's log from the API server, followed (of every
     /// marked pod, merged, when some are marked).
     PodLogs,
+    /// Logs: the selected line's fields, or back to the lines.
+    Fields,
+    /// Logs' fields: narrow the query to the field's value, or leave it out.
+    Narrow,
+    Exclude,
+    /// Logs' fields: the field as a column, or not.
+    ToggleColumn,
     /// Logs: the volume histogram's bars take the keys, or let go.
     Volume,
     /// Logs: follow a Loki query live, or stop.

@@ -52,6 +52,11 @@ pub fn volume_rows(height: u16) -> usize {
     if body_rows(height) >= 16 { 5 } else { 0 }
 }
 
+/// Rows of the fields pane under a log's lines.
+pub fn fields_rows(height: u16) -> usize {
+    detail_rows(height)
+}
+
 /// Columns before a log line's text: time, source, and their gaps.
 pub fn log_prefix_width(source_width: usize) -> usize {
     LOG_TIME_WIDTH + source_width + 1

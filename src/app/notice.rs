@@ -64,6 +64,13 @@ pub enum Notice {
     },
     /// `Space` marks pods; `l` with none marked and none selected.
     NoPodsMarked,
+    /// `J` on a line that is neither JSON nor logfmt.
+    NotStructured,
+    /// A field Loki's parser does not give as it is shown (an array, a
+    /// value made safe): a filter on it would match nothing.
+    NotFilterable(SafeText),
+    /// `x` on a streamed container log: only Loki can leave lines out.
+    ExcludeNeedsLoki,
     /// Following a Loki query live began (true) or stopped.
     Following(bool),
     /// `e` on a container's log: it has no query.

@@ -78,6 +78,13 @@ pub fn words(notice: &Notice) -> String {
         Notice::StreamBroke { from, error } => {
             format!("{from}'s log stopped, the others go on: {}", backend_error(error))
         }
+        Notice::NotStructured => "this line is neither JSON nor logfmt: no fields".into(),
+        Notice::NotFilterable(key) => {
+            format!("{key}: Loki's parser does not give this value as shown, a filter on it would match nothing")
+        }
+        Notice::ExcludeNeedsLoki => {
+            "leaving a value out asks Loki: L opens the pod's logs there".into()
+        }
         Notice::Following(true) => "following: new lines arrive on top (F stops)".into(),
         Notice::Following(false) => "stopped following".into(),
         Notice::NotALokiView => {

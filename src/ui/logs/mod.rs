@@ -1,11 +1,12 @@
 //! The logs view: one row per line (or more, wrapped), newest first; the
 //! volume histogram above a Loki query's lines.
 
+mod fields;
 mod volume;
 
 use super::editor;
 use super::format::clock;
-use super::text::{highlight, pad, word_wrap, wrap};
+use super::text::{fit, highlight, pad, word_wrap, wrap};
 use super::theme::Styles;
 use crate::app::State;
 use crate::app::layout::{self, LOG_TIME_WIDTH, log_prefix_width};
@@ -18,7 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use triage_core::backend::BackendError;
 use triage_core::config::Theme;
-use triage_core::domain::Level;
+use triage_core::domain::{Level, structured};
 
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let editor = editor::open(state, Language::LogQl);
@@ -27,13 +28,37 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
         .volume
         .as_ref()
         .map_or(0, |_| layout::volume_rows(state.height));
-    let [editor_area, volume_area, banner_area, list_area] = Layout::vertical([
+    let pane_rows = view
+        .fields
+        .as_ref()
+        .map_or(0, |_| layout::fields_rows(state.height));
+    let header = !view.columns.is_empty();
+    let [
+        editor_area,
+        volume_area,
+        banner_area,
+        header_area,
+        list_area,
+        pane_area,
+    ] = Layout::vertical([
         Constraint::Length(u16::from(editor.is_some())),
         Constraint::Length(volume_rows as u16),
         Constraint::Length(u16::from(banner.is_some())),
+        Constraint::Length(u16::from(header)),
         Constraint::Fill(1),
+        Constraint::Length(pane_rows as u16),
     ])
     .areas(area);
+    if header {
+        let lead = log_prefix_width(view.source_width);
+        frame.render_widget(
+            Paragraph::new(fields::header(view, lead, state)),
+            header_area,
+        );
+    }
+    if let Some(pane) = &view.fields {
+        fields::draw_pane(frame, pane_area, view, pane, state);
+    }
     if let Some(panel) = view.volume.as_ref().filter(|_| volume_rows > 0) {
         volume::draw(frame, volume_area, view, panel, state);
     }
@@ -149,7 +174,12 @@ fn row_lines<'a>(
                 .map(|m| (m.range(), theme.search_match())),
         );
     }
-    let body = highlight(text, level_style(row.level, theme), &layers);
+    let style = level_style(row.level, theme);
+    let body = match view.columns.is_empty() {
+        true => None,
+        false => fields::columns(structured::parse(text), view, style),
+    }
+    .unwrap_or_else(|| highlight(text, style, &layers));
     let source = view.source(&row.line);
     let source_colour = theme.series(
         source
@@ -164,7 +194,11 @@ fn row_lines<'a>(
             ),
             theme.dim(),
         ),
-        Span::styled(pad(&source, view.source_width + 1), source_colour),
+        // Cut to its column, and a space after it however long it is.
+        Span::styled(
+            pad(&fit(&source, view.source_width), view.source_width + 1),
+            source_colour,
+        ),
     ];
     let room = (screen_width as usize).saturating_sub(log_prefix_width(view.source_width));
     let mut lines: Vec<Line> = if view.wrap {

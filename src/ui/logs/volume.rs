@@ -127,14 +127,18 @@ fn marks_line(
             *cell = ('─', theme.accent());
         }
     }
+    // The window's start and end at its ends, where the cursor's mark is not.
     let start = clock(bars.range.start, state.settings.utc);
     let end = clock(bars.range.end, state.settings.utc);
-    let room = |at: usize, text: &str| at + text.chars().count() <= width;
-    for (i, c) in start.chars().enumerate().filter(|_| room(0, &start)) {
-        cells[i] = (c, theme.dim());
+    let (start_len, end_len) = (start.chars().count(), end.chars().count());
+    let end_at = width.saturating_sub(end_len);
+    let free = |from: usize, len: usize| cursor.is_none_or(|c| !(from..from + len).contains(&c));
+    if start_len <= width && free(0, start_len) {
+        for (i, c) in start.chars().enumerate() {
+            cells[i] = (c, theme.dim());
+        }
     }
-    let end_at = width.saturating_sub(end.chars().count());
-    if end_at > start.chars().count() + 1 {
+    if end_at > start_len + 1 && free(end_at, end_len) {
         for (i, c) in end.chars().enumerate() {
             cells[end_at + i] = (c, theme.dim());
         }

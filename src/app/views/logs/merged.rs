@@ -56,7 +56,7 @@ impl LogsView {
         let LogSource::Merged {
             context,
             containers,
-            ..
+            pick,
         } = &mut self.source
         else {
             return;
@@ -68,6 +68,9 @@ impl LogsView {
                 shown: MAX_STREAMS,
                 matched,
             });
+        }
+        if let PodPick::Containers(_) = pick {
+            self.title = SafeText::new(&format!("marked pods ({} containers)", requests.len()));
         }
         *containers = requests.clone();
         let context = context.clone();

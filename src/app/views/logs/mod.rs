@@ -2,11 +2,13 @@
 //! Loki, or a container's log streamed from the API server. Search,
 //! filter, wrap, and the jumps to a line's trace and pod.
 
+mod fields;
 mod follow;
 mod merged;
 mod model;
 mod volume;
 
+pub use fields::FieldsPane;
 pub use follow::{Follow, FollowState};
 pub use merged::{MAX_STREAMS, containers_of};
 pub use model::{LogRow, LogSource, LogsView, Older, Search};
@@ -61,6 +63,27 @@ pub const KEYS: &[Binding] = &[
         "show only matching lines / all lines",
     ),
     Binding::new(&[ch('w')], Action::ToggleWrap, "wrap long lines").hint("wrap"),
+    Binding::new(
+        &[ch('J')],
+        Action::Fields,
+        "the line's fields (JSON, logfmt): j k move; i narrows the query to a value, x leaves it out, c shows it as a column",
+    )
+    .hint("fields"),
+    Binding::new(
+        &[ch('i')],
+        Action::Narrow,
+        "fields: only lines with this value (Loki asked again)",
+    ),
+    Binding::new(
+        &[ch('x')],
+        Action::Exclude,
+        "fields: lines without this value (Loki asked again)",
+    ),
+    Binding::new(
+        &[ch('c')],
+        Action::ToggleColumn,
+        "fields: show this field as a column / not",
+    ),
     Binding::new(
         &[ch('v')],
         Action::Volume,
@@ -447,16 +470,33 @@ impl Screen for LogsView {
     }
 
     fn hints(&self) -> &'static [Action] {
-        &[
-            Action::Open,
-            Action::OpenPod,
-            Action::OpenSearch,
-            Action::ToggleWrap,
-            Action::ToggleHelp,
-        ]
+        match self.source {
+            LogSource::Loki { .. } => &[
+                Action::Open,
+                Action::OpenPod,
+                Action::OpenSearch,
+                Action::Follow,
+                Action::Fields,
+                Action::EditQuery,
+                Action::Volume,
+                Action::ToggleWrap,
+                Action::ToggleHelp,
+            ],
+            _ => &[
+                Action::Open,
+                Action::OpenPod,
+                Action::OpenSearch,
+                Action::Fields,
+                Action::ToggleWrap,
+                Action::ToggleHelp,
+            ],
+        }
     }
 
     fn act(&mut self, action: Action, cx: &mut Ctx) {
+        if self.fields_act(action, cx) {
+            return;
+        }
         if self
             .cursor
             .act(action, self.shown_len(), self.list_rows(cx.height))
@@ -468,6 +508,7 @@ impl Screen for LogsView {
             Action::OpenSearch => self.open_search(cx),
             Action::EditQuery => self.edit_query(cx),
             Action::Follow => self.toggle_follow(cx),
+            Action::Fields => self.toggle_fields(cx),
             Action::Volume => self.toggle_bars(),
             Action::Earlier | Action::Later => self.step_bar(action == Action::Later),
             Action::Open if self.picking_bar() => self.go_to_bar(cx),

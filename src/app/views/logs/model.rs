@@ -2,6 +2,7 @@
 //! through, or streamed on top) and which of them are shown (the search
 //! and its filter, scrolling).
 
+use super::fields::FieldsPane;
 use super::follow::Follow;
 use super::merged::merged_source;
 use super::volume::VolumePanel;
@@ -15,6 +16,7 @@ use std::collections::VecDeque;
 use triage_core::backend::cluster::PodLogRequest;
 use triage_core::backend::{BackendError, Direction, LogQuery};
 use triage_core::correlate::{DerivedFields, TraceMatch};
+use triage_core::domain::structured;
 use triage_core::domain::text::width;
 use triage_core::domain::{Level, LogLine, Nanos, SafeText, TimeRange};
 
@@ -119,6 +121,10 @@ pub struct LogsView {
     /// Where the list starts when it was moved to a time (a volume bar),
     /// not the window's end.
     pub until: Option<Nanos>,
+    /// The selected line's fields, while `J` shows them.
+    pub fields: Option<FieldsPane>,
+    /// Fields shown as columns in place of the raw lines, in order.
+    pub columns: Vec<String>,
 }
 
 impl LogsView {
@@ -172,6 +178,8 @@ impl LogsView {
             follow: None,
             volume: None,
             until: None,
+            fields: None,
+            columns: Vec::new(),
         }
     }
 
@@ -242,9 +250,13 @@ impl LogsView {
     fn row(&mut self, line: LogLine, rules: &DerivedFields) -> LogRow {
         let source = width(&self.source(&line)).min(layout::MAX_SOURCE_WIDTH);
         self.source_width = self.source_width.max(source);
+        // A level a structured line names outranks the stream's.
+        let level = structured::parse(&line.line)
+            .and_then(|f| f.level())
+            .unwrap_or_else(|| line.level());
         LogRow {
             traces: rules.find(&line.line),
-            level: line.level(),
+            level,
             line,
         }
     }
@@ -382,19 +394,23 @@ impl LogsView {
         self.cursor.selected = self.cursor.selected.min(self.shown_len().saturating_sub(1));
     }
 
-    /// Rows above the lines: the volume histogram, and the line that says
-    /// what a paused or broken tail waits for.
+    /// Rows above the lines: the volume histogram, the line that says
+    /// what a paused or broken tail waits for, the columns' names.
     pub fn header_rows(&self, height: u16) -> usize {
-        let volume = self
-            .volume
-            .as_ref()
-            .map_or(0, |_| layout::volume_rows(height));
-        volume + usize::from(self.follow.as_ref().is_some_and(Follow::has_news))
+        let volume = (self.volume.as_ref()).map_or(0, |_| layout::volume_rows(height));
+        volume
+            + usize::from(self.follow.as_ref().is_some_and(Follow::has_news))
+            + usize::from(!self.columns.is_empty())
     }
 
-    /// Rows the lines take.
+    /// Rows the lines take: the body less what is above them and the
+    /// fields pane under them.
     pub fn list_rows(&self, height: u16) -> usize {
-        layout::body_rows(height).saturating_sub(self.header_rows(height))
+        let pane = self
+            .fields
+            .as_ref()
+            .map_or(0, |_| layout::fields_rows(height));
+        (layout::body_rows(height).saturating_sub(self.header_rows(height))).saturating_sub(pane)
     }
 
     /// Moves `top` so the selected line is on screen.
