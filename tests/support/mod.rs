@@ -99,6 +99,13 @@ pub fn screen(state: &State) -> String {
     triage::ui::print::render_text(state, state.width, state.height)
 }
 
+pub fn logs_view_mut(state: &mut State) -> &mut app::views::logs::LogsView {
+    match state.views.last_mut() {
+        Some(View::Logs(view)) => view,
+        _ => panic!("not on the logs view"),
+    }
+}
+
 pub fn logs_view(state: &State) -> &app::views::logs::LogsView {
     match state.current() {
         View::Logs(view) => view,

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use triage_core::backend::BackendError;
 use triage_core::correlate::logql_string;
-use triage_core::domain::logql::log_query_of;
+use triage_core::domain::logql::{log_query_of, range_of};
 use triage_core::domain::time::NANOS_PER_SEC;
 use triage_core::domain::{Exemplar, Labels, Nanos, SafeText, Series, TimeRange};
 
@@ -228,7 +228,7 @@ impl MetricsView {
 }
 
 impl MetricsView {
-    /// Enter on a Loki graph's point: the lines it counted, over its step,
+    /// Enter on a Loki graph's point: the lines it counted, over its range,
     /// narrowed to its series' labels.
     fn open_point_logs(&self, model: &MetricsModel, cx: &mut Ctx) {
         let Some(point) = model.exemplars.get(model.cursor.selected) else {
@@ -240,12 +240,14 @@ impl MetricsView {
         let filters: String = (point.series.0.iter())
             .map(|(label, value)| format!(" | {label}={}", logql_string(value)))
             .collect();
-        let step = step_for(self.span, layout::metrics_chart_columns(cx.width));
-        let step = i64::try_from(step.as_nanos()).unwrap_or(i64::MAX);
+        // A point counts the lines of its range (`[1m]`) up to its time.
+        let counted = range_of(&self.expression)
+            .unwrap_or_else(|| step_for(self.span, layout::metrics_chart_columns(cx.width)));
+        let counted = i64::try_from(counted.as_nanos()).unwrap_or(i64::MAX);
         cx.go(Target::LogsBetween {
             logql: format!("{logql}{filters}"),
             range: TimeRange {
-                start: point.time.saturating_sub(step),
+                start: point.time.saturating_sub(counted),
                 end: point.time,
             },
         });

@@ -1,5 +1,9 @@
 //! What triage reads of a LogQL query's text: whether it is a metric
-//! query, and the log query inside one (the logs behind a point).
+//! query, the log query inside one and the range it counts over (the
+//! logs behind a point).
+
+use super::time::parse_duration;
+use std::time::Duration;
 
 /// A metric query (`rate(...)`, `sum by (level) (count_over_time(...))`)
 /// answers numbers over time; a log query starts with its selector.
@@ -36,6 +40,14 @@ pub fn log_query_of(metric: &str) -> Option<String> {
         None => query,
     };
     Some(query.to_owned())
+}
+
+/// The range a metric query counts each point over (`[5m]`): a point at
+/// `t` counts the lines between `t` less it and `t`.
+pub fn range_of(metric: &str) -> Option<Duration> {
+    let open = unquoted(metric).find(|&(_, c)| c == '[')?.0;
+    let close = open + metric[open..].find(']')?;
+    parse_duration(&metric[open + 1..close])
 }
 
 /// The characters outside quoted strings, with their byte offsets.
@@ -96,5 +108,16 @@ mod tests {
             Some(r#"{a="}"} | line_format "{{.msg}}""#)
         );
         assert_eq!(of("vector(1)"), None);
+    }
+
+    #[test]
+    fn the_range_a_point_counts_over() {
+        let minutes = |m| Some(Duration::from_secs(60 * m));
+        assert_eq!(range_of(r#"rate({a="[x]"} |= "[2m]" [5m])"#), minutes(5));
+        assert_eq!(
+            range_of(r#"sum(count_over_time({a="b"}[1h]))"#),
+            minutes(60)
+        );
+        assert_eq!(range_of(r#"{a="b"}"#), None);
     }
 }
