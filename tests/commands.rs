@@ -109,7 +109,7 @@ fn keys_reach_the_actions_the_help_lists() {
 #[test]
 fn the_readme_lists_every_key() {
     use triage::app::keymap::GLOBAL;
-    use triage::app::views::{alerts, home, logs, metrics, pod, pods, trace, traces};
+    use triage::app::views::{alerts, home, logs, metrics, patterns, pod, pods, trace, traces};
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let tables = [
@@ -120,6 +120,7 @@ fn the_readme_lists_every_key() {
         traces::KEYS,
         metrics::KEYS,
         metrics::LOKI_KEYS,
+        patterns::KEYS,
         alerts::KEYS,
         pods::KEYS,
         pod::KEYS,

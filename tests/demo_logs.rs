@@ -264,3 +264,61 @@ async fn a_followed_query_brings_the_demos_new_lines() {
     );
     assert!(screen(&s).contains("following"), "{}", screen(&s));
 }
+
+#[tokio::test]
+async fn patterns_group_the_lines_and_enter_shows_one_patterns_lines() {
+    let (_demo, c, mut s) = demo().await;
+    open_logs(&mut s, &c, r#"{app="auth"}"#).await;
+    press(&mut s, &c, &[Action::Patterns]).await;
+    let View::Patterns(view) = s.current() else { panic!("{}", screen(&s)) };
+    let Loadable::Ready(patterns) = &view.load else { panic!("{:?}", view.load) };
+    assert!(!patterns.is_empty());
+    assert!(
+        patterns.windows(2).all(|w| w[0].total >= w[1].total),
+        "most lines first"
+    );
+    let verified = (patterns.iter())
+        .position(|p| p.pattern.contains("token verified"))
+        .expect("the auth service's token line");
+    let pattern = patterns[verified].pattern.to_string();
+    assert!(pattern.contains("<_>"), "{pattern}");
+    assert!(screen(&s).contains("token verified"), "{}", screen(&s));
+    press(&mut s, &c, &vec![Action::Down; verified]).await;
+    press(&mut s, &c, &[Action::Open]).await;
+    let view = logs(&s);
+    let LogSource::Loki { logql, .. } = &view.source else { panic!() };
+    assert!(logql.starts_with(r#"{app="auth"} |> "#), "{logql}");
+    assert!(!view.rows.is_empty());
+    assert!(
+        view.rows
+            .iter()
+            .all(|r| r.line.line.contains("token verified"))
+    );
+}
+
+#[tokio::test]
+async fn a_loki_without_its_pattern_ingester_says_so_in_one_line() {
+    let url = support::faults::start(support::faults::Fault::Status(
+        404,
+        "text/plain",
+        String::new(),
+    ))
+    .await;
+    let c = Clients::from_config(&Config::with_urls(Some(&url), None, None));
+    let mut s = State::new(Settings::default(), 120, 30, app::now());
+    let range = triage_core::domain::TimeRange::last(Duration::from_secs(3600), s.now);
+    let effects = support::open(
+        &mut s,
+        Target::Patterns {
+            logql: SHOP.into(),
+            range,
+        },
+    );
+    support::settle(&mut s, &c, effects).await;
+    let text = screen(&s);
+    let said: Vec<&str> = text.lines().filter(|l| l.contains("pattern")).collect();
+    assert!(
+        said.iter().any(|l| l.contains("pattern ingester")),
+        "{text}"
+    );
+}

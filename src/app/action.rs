@@ -70,6 +70,8 @@ pub enum Action {
     Exclude,
     /// Logs' fields: the field as a column, or not.
     ToggleColumn,
+    /// Logs: the patterns of the query's lines.
+    Patterns,
     /// Logs: the volume histogram's bars take the keys, or let go.
     Volume,
     /// Logs: follow a Loki query live, or stop.

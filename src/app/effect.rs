@@ -96,6 +96,13 @@ pub enum Effect {
         range: TimeRange,
         step: Duration,
     },
+    /// The patterns of a selector's lines over a window, counted per step.
+    FetchPatterns {
+        id: RequestId,
+        selector: String,
+        range: TimeRange,
+        step: Duration,
+    },
     /// A LogQL query's new lines as Loki's tail sends them, until cancelled.
     TailLogs {
         id: RequestId,
@@ -133,7 +140,8 @@ impl Effect {
             | Effect::StreamPodLogs { id, .. }
             | Effect::ListPods { id, .. }
             | Effect::TailLogs { id, .. }
-            | Effect::FetchVolume { id, .. } => Some(*id),
+            | Effect::FetchVolume { id, .. }
+            | Effect::FetchPatterns { id, .. } => Some(*id),
             Effect::Remember { .. } | Effect::Cancel(_) => None,
         }
     }

@@ -52,6 +52,11 @@ pub fn volume_rows(height: u16) -> usize {
     if body_rows(height) >= 16 { 5 } else { 0 }
 }
 
+/// Rows of the patterns list: the body less its heading.
+pub fn patterns_rows(height: u16) -> usize {
+    body_rows(height).saturating_sub(1)
+}
+
 /// Rows of the fields pane under a log's lines.
 pub fn fields_rows(height: u16) -> usize {
     detail_rows(height)

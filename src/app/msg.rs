@@ -7,7 +7,7 @@ use super::target::Target;
 use triage_core::backend::BackendError;
 use triage_core::backend::loki::TailEvent;
 use triage_core::backend::prometheus::Answered;
-use triage_core::domain::log_summary::Volume;
+use triage_core::domain::log_summary::{LogPattern, Volume};
 use triage_core::domain::{
     Alert, AlertRule, Exemplar, LogLine, Pod, PodChange, PodEvent, SafeText, SearchResult, Series,
     Trace,
@@ -75,6 +75,10 @@ pub enum Msg {
         stream: usize,
         result: Result<Vec<LogLine>, BackendError>,
     },
+    PatternsLoaded {
+        id: RequestId,
+        result: Result<Vec<LogPattern>, BackendError>,
+    },
     VolumeLoaded {
         id: RequestId,
         result: Result<Volume, BackendError>,
@@ -134,6 +138,7 @@ impl Msg {
             | Msg::PodsListed { id, .. }
             | Msg::Tailed { id, .. }
             | Msg::VolumeLoaded { id, .. }
+            | Msg::PatternsLoaded { id, .. }
             | Msg::TailEnded { id }
             | Msg::PodLogsEnded { id } => Some(*id),
             _ => None,

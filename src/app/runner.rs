@@ -290,6 +290,19 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             let result = within(deadline, Source::Loki, work).await;
             Some(Msg::VolumeLoaded { id, result })
         }
+        Effect::FetchPatterns {
+            id,
+            selector,
+            range,
+            step,
+        } => {
+            let work = async {
+                let loki = clients.loki.as_ref().map_err(Clone::clone)?;
+                loki.patterns(&selector, range, step).await
+            };
+            let result = within(deadline, Source::Loki, work).await;
+            Some(Msg::PatternsLoaded { id, result })
+        }
         Effect::ListPods {
             id,
             context,

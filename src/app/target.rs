@@ -61,6 +61,11 @@ pub enum Target {
         span: Duration,
         end: Nanos,
     },
+    /// The patterns of a log query's lines over a time.
+    Patterns {
+        logql: String,
+        range: TimeRange,
+    },
     Alerts,
     /// Pods of a context and namespaces; None: the current scope.
     Pods(Option<(Option<String>, Namespaces)>),

@@ -46,6 +46,7 @@ fn view_title(view: &View) -> String {
             )
         }
         View::Pod(pod) => format!("pod {}", pod.key),
+        View::Patterns(patterns) => format!("patterns {}", patterns.title),
     }
 }
 
@@ -183,6 +184,7 @@ fn loading_since(state: &State) -> Option<i64> {
         View::Alerts(alerts) => alerts.load.loading_since(),
         View::Pods(pods) => watch_since(&pods.watch),
         View::Pod(pod) => watch_since(&pod.watch).or(pod.events.loading_since()),
+        View::Patterns(patterns) => patterns.load.loading_since(),
         View::Home(_) => None,
     }
 }

@@ -10,6 +10,7 @@ mod home;
 mod logs;
 mod metrics;
 pub mod notice;
+mod patterns;
 mod pods;
 pub mod print;
 mod text;
@@ -51,6 +52,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         View::Alerts(view) => alerts::draw(frame, body, view, state),
         View::Pods(view) => pods::draw(frame, body, view, state),
         View::Pod(view) => pods::draw_detail(frame, body, view, state),
+        View::Patterns(view) => patterns::draw(frame, body, view, state),
     }
     chrome::status(frame, status, state);
     if state.help {
@@ -87,6 +89,7 @@ pub fn natural_height(state: &State) -> u16 {
         View::Alerts(view) => alerts::natural_rows(view),
         View::Pods(view) => pods::natural_rows(view),
         View::Pod(view) => pods::natural_detail_rows(view, state),
+        View::Patterns(view) => patterns::natural_rows(view),
     };
     (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
 }

@@ -277,6 +277,17 @@ impl LogQuery {
                 p.skip_space();
                 let value = p.string()?;
                 stages.push(Stage::Line(make(op, value, false)?));
+            } else if let Some(op) = ["|>", "!>"].into_iter().find(|op| p.eat(op)) {
+                // A pattern match (Loki 3): the whole line, `<_>` any text.
+                p.skip_space();
+                let pattern = p.string()?;
+                let literal: Vec<String> = pattern.split("<_>").map(regex::escape).collect();
+                let op = if op == "|>" { "|~" } else { "!~" };
+                stages.push(Stage::Line(make(
+                    op,
+                    format!("^{}$", literal.join(".*")),
+                    false,
+                )?));
             } else if p.eat("|") {
                 p.skip_space();
                 stages.push(p.stage()?);

@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod home;
 pub mod logs;
 pub mod metrics;
+pub mod patterns;
 pub mod pod;
 pub mod pods;
 pub mod trace;
@@ -57,6 +58,7 @@ views! {
     Traces(traces::TracesView),
     Metrics(metrics::MetricsView),
     Alerts(alerts::AlertsView),
+    Patterns(patterns::PatternsView),
     Pods(pods::PodsView),
     Pod(pod::PodView),
 }
@@ -89,6 +91,9 @@ pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
         Target::LokiMetrics { logql, span, end } => {
             let source = metrics::MetricSource::Loki;
             View::Metrics(metrics::MetricsView::open(source, logql, span, end, cx))
+        }
+        Target::Patterns { logql, range } => {
+            View::Patterns(patterns::PatternsView::open(logql, range, cx))
         }
         Target::Alerts => View::Alerts(alerts::AlertsView::open(cx)),
         Target::Pods(scope) => View::Pods(pods::PodsView::open(scope, cx)),

@@ -97,6 +97,23 @@ pub fn loki_lines(count: usize, text: Text) -> Vec<u8> {
     bytes(&json!({"status": "success", "data": {"resultType": "streams", "result": result}}))
 }
 
+/// Loki's patterns: the recorded ones, cycled to `count`, each said by
+/// `text`.
+pub fn loki_patterns(count: usize, text: Text) -> Vec<u8> {
+    let mut answer = recorded("loki/patterns.json");
+    let recorded: Vec<Value> = answer["data"].as_array().cloned().unwrap_or_default();
+    let patterns: Vec<Value> = (recorded.iter().cycle().take(count).enumerate())
+        .map(|(i, p)| {
+            let mut p = p.clone();
+            let words = format!("{} {i}", p["pattern"].as_str().unwrap_or(""));
+            p["pattern"] = json!(text.say(&words));
+            p
+        })
+        .collect();
+    answer["data"] = json!(patterns);
+    bytes(&answer)
+}
+
 /// Loki refusing a query: its plain-text 400.
 pub fn loki_error(text: Text) -> Vec<u8> {
     text.say(recorded_text("loki/error_bad_logql.txt").trim_end())

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use triage::app::views::alerts::AlertsView;
 use triage::app::{Action, Clients, Effect, Loadable, Settings, State, Target, View, ViewKind};
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
-use triage_core::domain::{PodKey, SafeText, TraceId};
+use triage_core::domain::{PodKey, SafeText, TimeRange, TraceId};
 
 /// A state to draw, what it shows, and the data it was built from.
 pub struct Case {
@@ -27,7 +27,7 @@ pub struct Case {
 /// Every kind of view, in the order they are built. `view_cases` is
 /// exhaustive over `ViewKind`: a new view does not compile until it is
 /// built there, and then belongs in this list.
-pub const KINDS: [ViewKind; 8] = [
+pub const KINDS: [ViewKind; 9] = [
     ViewKind::Home,
     ViewKind::Logs,
     ViewKind::Trace,
@@ -36,6 +36,7 @@ pub const KINDS: [ViewKind; 8] = [
     ViewKind::Alerts,
     ViewKind::Pods,
     ViewKind::Pod,
+    ViewKind::Patterns,
 ];
 
 /// How much the servers hold.
@@ -149,6 +150,10 @@ fn answers(amount: Amount, text: Text) -> HashMap<String, Answer> {
             "/loki/api/v1/query_range",
             bodies::loki_lines(n.lines, text),
         ),
+        json(
+            "/loki/api/v1/patterns",
+            bodies::loki_patterns(n.alerts, text),
+        ),
         json(&format!("/api/v2/traces/{}", bodies::TRACE), trace),
         json("/api/search", bodies::tempo_search(n.traces, text)),
         json(
@@ -187,6 +192,10 @@ fn refusals(text: Text) -> HashMap<String, Answer> {
         (
             format!("/api/v2/traces/{}", bodies::TRACE),
             plain(text.say("invalid trace id").into_bytes()),
+        ),
+        (
+            "/loki/api/v1/patterns".to_owned(),
+            plain(bodies::loki_error(text)),
         ),
         (
             "/api/search".to_owned(),
@@ -343,6 +352,7 @@ pub async fn view_cases(kind: ViewKind, world: &World, smaller: &World) -> Vec<C
         ViewKind::Alerts => alerts(world, smaller).await,
         ViewKind::Pods => pods(world, smaller).await,
         ViewKind::Pod => pod(world, smaller).await,
+        ViewKind::Patterns => patterns(world, smaller).await,
     }
 }
 
@@ -369,6 +379,10 @@ pub fn items(view: &View) -> usize {
         View::Alerts(list) => alerts(list),
         View::Pods(pods) => pods.pods.len(),
         View::Pod(pod) => pod.pod.containers.len(),
+        View::Patterns(patterns) => match &patterns.load {
+            Loadable::Ready(found) => found.len(),
+            _ => 0,
+        },
     }
 }
 
@@ -392,6 +406,10 @@ async fn opened(kind: ViewKind, world: &World) -> State {
         }),
         ViewKind::Alerts => Some(Target::Alerts),
         ViewKind::Pods => Some(Target::Pods(Some((None, Namespaces::All)))),
+        ViewKind::Patterns => Some(Target::Patterns {
+            logql: r#"{namespace="shop"}"#.into(),
+            range: TimeRange::last(WINDOW, state.now),
+        }),
         ViewKind::Pod => Some(Target::Pod {
             context: None,
             key: PodKey::parse(POD.0, POD.1).expect("a pod's name"),
@@ -439,6 +457,20 @@ async fn home(world: &World, smaller: &World) -> Vec<Case> {
         cases.push(world.case("home, the last alert", last));
         let state = shrunk(opened(ViewKind::Home, world).await, world, smaller).await;
         cases.push(world.case("home, alerts shrunk", state));
+    }
+    cases
+}
+
+async fn patterns(world: &World, smaller: &World) -> Vec<Case> {
+    let open = || opened(ViewKind::Patterns, world);
+    let mut cases = vec![world.case("patterns", open().await)];
+    if world.amount == Amount::Large {
+        let last = pressed(open().await, world, &[Action::Bottom]).await;
+        cases.push(world.case("patterns, the last", last));
+        cases.push(world.case(
+            "patterns shrunk",
+            shrunk(open().await, world, smaller).await,
+        ));
     }
     cases
 }

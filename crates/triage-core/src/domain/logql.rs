@@ -42,6 +42,14 @@ pub fn log_query_of(metric: &str) -> Option<String> {
     Some(query.to_owned())
 }
 
+/// The stream selector a log query starts with (`{app="api"}`), which is
+/// all Loki's pattern and label calls take.
+pub fn selector_of(logql: &str) -> Option<&str> {
+    let start = unquoted(logql).find(|&(_, c)| c == '{')?.0;
+    let end = start + unquoted(&logql[start..]).find(|&(_, c)| c == '}')?.0;
+    Some(&logql[start..=end])
+}
+
 /// The range a metric query counts each point over (`[5m]`): a point at
 /// `t` counts the lines between `t` less it and `t`.
 pub fn range_of(metric: &str) -> Option<Duration> {
@@ -108,6 +116,15 @@ mod tests {
             Some(r#"{a="}"} | line_format "{{.msg}}""#)
         );
         assert_eq!(of("vector(1)"), None);
+    }
+
+    #[test]
+    fn the_selector_of_a_query() {
+        assert_eq!(
+            selector_of(r#"{app="a}b", pod=~"x"} |= "}" | json"#),
+            Some(r#"{app="a}b", pod=~"x"}"#)
+        );
+        assert_eq!(selector_of("rate(x[1m])"), None);
     }
 
     #[test]

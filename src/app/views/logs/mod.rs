@@ -85,6 +85,12 @@ pub const KEYS: &[Binding] = &[
         "fields: show this field as a column / not",
     ),
     Binding::new(
+        &[ch('P')],
+        Action::Patterns,
+        "the patterns the query's lines fall into (Loki's pattern ingester)",
+    )
+    .hint("patterns"),
+    Binding::new(
         &[ch('v')],
         Action::Volume,
         "pick a bar of the volume histogram (h l to move, Enter: the list to its time); again: back to the lines",
@@ -509,6 +515,13 @@ impl Screen for LogsView {
             Action::EditQuery => self.edit_query(cx),
             Action::Follow => self.toggle_follow(cx),
             Action::Fields => self.toggle_fields(cx),
+            Action::Patterns => match &self.source {
+                LogSource::Loki { logql, .. } => cx.go(Target::Patterns {
+                    logql: logql.clone(),
+                    range: self.range,
+                }),
+                _ => cx.tell(Notice::NotALokiView),
+            },
             Action::Volume => self.toggle_bars(),
             Action::Earlier | Action::Later => self.step_bar(action == Action::Later),
             Action::Open if self.picking_bar() => self.go_to_bar(cx),
