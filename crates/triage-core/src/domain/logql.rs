@@ -129,7 +129,7 @@ mod tests {
 
     #[test]
     fn the_range_a_point_counts_over() {
-        let minutes = |m| Some(Duration::from_secs(60 * m));
+        let minutes = |m: u64| Some(Duration::from_secs(60 * m));
         assert_eq!(range_of(r#"rate({a="[x]"} |= "[2m]" [5m])"#), minutes(5));
         assert_eq!(
             range_of(r#"sum(count_over_time({a="b"}[1h]))"#),
