@@ -8,6 +8,9 @@
 #   screenshots/pods.png   the demo cluster's pods, one crash-looping
 #   screenshots/traces.png the failed requests found with TraceQL, one's spans open
 #   screenshots/stats.png  where the time of a failed request went
+#   screenshots/fields.png a JSON line's fields, under a Loki query's volume
+#   screenshots/patterns.png the patterns the shop's lines fall into
+#   screenshots/merged.png three marked pods' logs, merged
 #
 # Runs the demo in a detached 160x45 session of a private tmux server,
 # captures the pane with its colours and renders it with ansi_to_png.py.
@@ -95,11 +98,12 @@ t new-session -d -s "$SESSION" -x "$COLS" -y "$ROWS" \
 wait_for '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} '
 shot logs
 
-# Trace: select the "query failed" line. Row 1 is the title and the first
-# log line (row 2) starts selected, so press j (row - 2) times.
+# Trace: select the "query failed" line. Row 1 is the title, rows 2 to 6
+# the volume histogram, and the first log line (row 7) starts selected, so
+# press j (row - 7) times.
 row=$(grep -n -m1 'query failed' <<<"$(screen)" | cut -d: -f1 || true)
 [ -n "$row" ] || { echo 'no "query failed" line on screen' >&2; exit 1; }
-keys j $((row - 2))
+keys j $((row - 7))
 sleep 0.3
 keys Enter 1
 wait_for 'ArticlesRepository\.List'
@@ -160,6 +164,42 @@ wait_for 'critical path'
 keys S 1
 wait_for 'service / operation'
 shot stats
+
+# Fields: the api's JSON access line, read as fields, under the volume.
+keys : 1
+t send-keys -t "$SESSION" -l 'logs {namespace="shop"}'
+keys Enter 1
+wait_for '^[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} '
+row=$(grep -n -m1 'request served' <<<"$(screen)" | cut -d: -f1 || true)
+[ -n "$row" ] || { echo 'no "request served" line on screen' >&2; exit 1; }
+keys j $((row - 7))
+sleep 0.3
+keys J 1
+wait_for 'JSON · '
+keys j 5
+shot fields
+keys J 1
+sleep 0.3
+
+# Patterns of the same lines.
+keys P 1
+wait_for 'patterns, most lines first'
+shot patterns
+
+# Merged: the shop's first three pods marked in the pods list, their logs.
+keys : 1
+t send-keys -t "$SESSION" -l 'pods'
+keys Enter 1
+wait_for 'auth-6f7c8d9b5-h8vcz'
+keys / 1
+t send-keys -t "$SESSION" -l 'shop'
+keys Enter 1
+sleep 0.3
+keys Space 3
+keys l 1
+wait_for 'marked pods'
+sleep 2
+shot merged
 
 keys q 1
 sleep 0.3

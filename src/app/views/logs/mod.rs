@@ -73,17 +73,20 @@ pub const KEYS: &[Binding] = &[
         &[ch('i')],
         Action::Narrow,
         "fields: only lines with this value (Loki asked again)",
-    ),
+    )
+    .hint("narrow"),
     Binding::new(
         &[ch('x')],
         Action::Exclude,
         "fields: lines without this value (Loki asked again)",
-    ),
+    )
+    .hint("exclude"),
     Binding::new(
         &[ch('c')],
         Action::ToggleColumn,
         "fields: show this field as a column / not",
-    ),
+    )
+    .hint("column"),
     Binding::new(
         &[ch('P')],
         Action::Patterns,
@@ -476,6 +479,15 @@ impl Screen for LogsView {
     }
 
     fn hints(&self) -> &'static [Action] {
+        if self.fields.is_some() {
+            return &[
+                Action::Narrow,
+                Action::Exclude,
+                Action::ToggleColumn,
+                Action::Fields,
+                Action::ToggleHelp,
+            ];
+        }
         match self.source {
             LogSource::Loki { .. } => &[
                 Action::Open,
