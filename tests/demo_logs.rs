@@ -322,3 +322,18 @@ async fn a_loki_without_its_pattern_ingester_says_so_in_one_line() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_query_loki_refuses_reopens_the_editor_with_its_words_under_it() {
+    let (_demo, c, mut s) = demo().await;
+    open_logs(&mut s, &c, SHOP).await;
+    press(&mut s, &c, &[Action::EditQuery]).await;
+    clear(&mut s, &c).await;
+    typed(&mut s, &c, r#"{namespace="shop""#).await;
+    press(&mut s, &c, &[Action::Submit]).await;
+    let text = screen(&s);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[1].starts_with(r#" LogQL {namespace="shop""#), "{text}");
+    assert!(lines[2].contains("parse error"), "Loki's words right under the query:\n{text}");
+    assert!(s.prompt.is_some(), "the editor is open again");
+}

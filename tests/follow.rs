@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use triage::app::views::logs::FollowState;
-use triage::app::{self, Action, Clients, Effect, Msg, Runner, State};
+use triage::app::{self, Action, Effect, Msg, Runner, State};
 
 const SELECTOR: &str = r#"{app="api"}"#;
 
@@ -48,6 +48,11 @@ struct Loki {
 /// `query_range` answers the history, newest first; `tail` upgrades and
 /// sends what the test pushes.
 async fn loki(history: &'static [(i64, &'static str)]) -> Loki {
+    serve(history, None).await
+}
+
+/// The same, the tail refused before the upgrade with `refusal`'s 400 text.
+async fn serve(history: &'static [(i64, &'static str)], refusal: Option<&'static str>) -> Loki {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let (frames, mut pushed) = mpsc::unbounded_channel::<String>();
@@ -76,6 +81,15 @@ async fn loki(history: &'static [(i64, &'static str)]) -> Loki {
                 .to_owned();
             if first.contains("/loki/api/v1/tail") {
                 asked.lock().unwrap().push(first);
+                if let Some(words) = refusal {
+                    let _ = socket.read(&mut head).await;
+                    let answer = format!(
+                        "HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{words}",
+                        words.len()
+                    );
+                    let _ = socket.write_all(answer.as_bytes()).await;
+                    continue;
+                }
                 let _ = socket_tx.send(socket);
                 continue;
             }
@@ -133,11 +147,7 @@ fn press(s: &mut State, runner: &mut Runner, action: Action) {
 async fn the_tail_meets_the_history_without_a_line_twice_and_pauses_away_from_the_top() {
     static HISTORY: [(i64, &str); 4] = [(3, "c2"), (3, "c"), (2, "b"), (1, "a")];
     let loki = loki(&HISTORY).await;
-    let clients = Clients::from_config(&triage_core::config::Config::with_urls(
-        Some(&loki.url),
-        None,
-        None,
-    ));
+    let clients = support::clients(Some(&loki.url), None);
     let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
     let mut s = state(160, 40);
     let open = support::open(&mut s, triage::app::Target::Logs(SELECTOR.into()));
@@ -205,11 +215,7 @@ async fn the_tail_meets_the_history_without_a_line_twice_and_pauses_away_from_th
 async fn a_followed_query_keeps_within_its_buffer() {
     static HISTORY: [(i64, &str); 1] = [(0, "first")];
     let loki = loki(&HISTORY).await;
-    let clients = Clients::from_config(&triage_core::config::Config::with_urls(
-        Some(&loki.url),
-        None,
-        None,
-    ));
+    let clients = support::clients(Some(&loki.url), None);
     let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
     let mut s = state(160, 40);
     s.settings.log_buffer = 100;
@@ -237,4 +243,28 @@ async fn a_followed_query_keeps_within_its_buffer() {
     assert_eq!(logs.rows.len(), 100);
     assert_eq!(logs.dropped, 901);
     assert!(screen(&s).contains("100/100 lines"), "{}", screen(&s));
+}
+
+#[tokio::test]
+async fn a_refused_tail_stops_following_and_says_why_and_the_lines_stay() {
+    static HISTORY: [(i64, &str); 2] = [(2, "b"), (1, "a")];
+    let words = "max concurrent tail requests limit exceeded, count > limit (6 > 5)";
+    let loki = serve(&HISTORY, Some(words)).await;
+    let clients = support::clients(Some(&loki.url), None);
+    let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
+    let mut s = state(160, 40);
+    let open = support::open(&mut s, triage::app::Target::Logs(SELECTOR.into()));
+    run_until(&mut s, &mut runner, &mut results, open, |s| {
+        support::logs_view(s).loaded
+    })
+    .await;
+    press(&mut s, &mut runner, Action::Follow);
+    run_until(&mut s, &mut runner, &mut results, Vec::new(), |s| {
+        support::logs_view(s).follow.is_none()
+    })
+    .await;
+    assert_eq!(texts(&s), ["b", "a"]);
+    let text = screen(&s);
+    assert!(text.contains("max concurrent tail requests"), "{text}");
+    assert!(!text.contains("following"), "{text}");
 }

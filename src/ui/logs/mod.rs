@@ -24,10 +24,7 @@ use triage_core::domain::{Level, structured};
 pub fn draw(frame: &mut Frame, area: Rect, view: &LogsView, state: &State) {
     let editor = editor::open(state, Language::LogQl);
     let banner = follow_banner(view, state);
-    let volume_rows = view
-        .volume
-        .as_ref()
-        .map_or(0, |_| layout::volume_rows(state.height));
+    let volume_rows = view.volume_rows(state.height);
     let pane_rows = view
         .fields
         .as_ref()

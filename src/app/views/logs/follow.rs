@@ -171,10 +171,17 @@ impl LogsView {
                 std::cmp::Ordering::Less => false,
                 std::cmp::Ordering::Greater => true,
                 std::cmp::Ordering::Equal => {
-                    let held = (0..at_meet.len()).find(|&i| !taken[i] && *at_meet[i] == *line);
+                    let held = (0..at_meet.len()).find(|&i| !taken[i] && same(at_meet[i], line));
                     held.map(|i| taken[i] = true).is_none()
                 }
             })
             .collect()
     }
+}
+
+/// The same line from the history and the tail: Loki labels the tail's
+/// first frame with `detected_level` and its later ones not, so the labels
+/// are not compared, only where the line came from.
+fn same(held: &LogLine, tailed: &LogLine) -> bool {
+    held.line == tailed.line && held.source() == tailed.source()
 }

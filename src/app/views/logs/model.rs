@@ -397,10 +397,20 @@ impl LogsView {
     /// Rows above the lines: the volume histogram, the line that says
     /// what a paused or broken tail waits for, the columns' names.
     pub fn header_rows(&self, height: u16) -> usize {
-        let volume = (self.volume.as_ref()).map_or(0, |_| layout::volume_rows(height));
-        volume
+        self.volume_rows(height)
             + usize::from(self.follow.as_ref().is_some_and(Follow::has_news))
             + usize::from(!self.columns.is_empty())
+    }
+
+    /// Rows of the volume histogram: none when there is none, when the
+    /// screen is short, or when the query itself failed (its error says
+    /// it, right under the query).
+    pub fn volume_rows(&self, height: u16) -> usize {
+        let failed = self.rows.is_empty() && matches!(self.older, Older::Failed(_));
+        match &self.volume {
+            Some(_) if !failed => layout::volume_rows(height),
+            _ => 0,
+        }
     }
 
     /// Rows the lines take: the body less what is above them and the

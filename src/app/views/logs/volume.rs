@@ -131,12 +131,19 @@ impl LogsView {
         self.volume.as_ref().is_some_and(|v| v.bar.is_some())
     }
 
+    /// The bars, and the one picked, while `v` has them.
+    fn picked(&mut self) -> Option<(&Bars, &mut usize)> {
+        match self.volume.as_mut()? {
+            VolumePanel {
+                load: Loadable::Ready(bars),
+                bar: Some(bar),
+            } => Some((bars, bar)),
+            _ => None,
+        }
+    }
+
     pub(super) fn step_bar(&mut self, later: bool) {
-        let Some(VolumePanel {
-            load: Loadable::Ready(bars),
-            bar: Some(bar),
-        }) = self.volume.as_mut()
-        else {
+        let Some((bars, bar)) = self.picked() else {
             return;
         };
         let last = bars.counts.len().saturating_sub(1);
@@ -150,11 +157,7 @@ impl LogsView {
     /// Enter on a bar: the list moves to the newest line of its time; when
     /// that line is not held, the list starts over from there.
     pub(super) fn go_to_bar(&mut self, cx: &mut Ctx) {
-        let Some(VolumePanel {
-            load: Loadable::Ready(bars),
-            bar: Some(bar),
-        }) = self.volume.as_mut()
-        else {
+        let Some((bars, bar)) = self.picked() else {
             return;
         };
         let end = bars.end_of(*bar);

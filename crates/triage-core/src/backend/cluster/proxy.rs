@@ -103,38 +103,12 @@ impl ServiceProxy {
         let uri = self.uri(path, query);
         let mut retried = false;
         loop {
-            let client = self
-                .cluster
-                .client(None)
-                .await
-                .map_err(|e| e.with_source(source))?;
-            let mut request = http::Request::get(&uri);
-            for (name, value) in &self.headers {
-                request = request.header(name, value);
-            }
-            for (name, value) in headers {
-                request = request.header(*name, *value);
-            }
-            let request = request.body(kube::client::Body::empty()).map_err(|e| {
-                let what = Misconfigured::BadRequest(SafeText::new(&e.to_string()));
-                self.fail(source, ErrorKind::Config, Problem::Misconfigured(what))
-            })?;
-            let response = client
-                .send(request)
-                .await
-                .map_err(|e| super::api_error(&e, self.cluster.redactor()).with_source(source))?;
+            let extra = headers.iter().map(|(name, value)| (*name, value.to_string()));
+            let response = self.send(source, &uri, extra).await?;
             let answer = self.read(source, response, reading).await?;
-            if answer.status == 401 && !retried {
-                // Credentials expired: renew them once (see Cluster::forget).
-                self.cluster.forget(None).await;
-                retried = true;
-                continue;
+            if let Some(answer) = self.settle(source, answer, &mut retried).await? {
+                return Ok(answer);
             }
-            // The API server's own refusal is not the backend's answer.
-            if let Some(refused) = self.cluster_error(source, &answer) {
-                return Err(refused);
-            }
-            return Ok(answer);
         }
     }
 
@@ -150,27 +124,9 @@ impl ServiceProxy {
         let uri = self.uri(path, query);
         let mut retried = false;
         loop {
-            let client = self
-                .cluster
-                .client(None)
-                .await
-                .map_err(|e| e.with_source(source))?;
             let handshake = Handshake::new();
-            let mut request = http::Request::get(&uri);
-            for (name, value) in &self.headers {
-                request = request.header(name, value);
-            }
-            for (name, value) in handshake.headers() {
-                request = request.header(name, value);
-            }
-            let request = request.body(kube::client::Body::empty()).map_err(|e| {
-                let what = Misconfigured::BadRequest(SafeText::new(&e.to_string()));
-                self.fail(source, ErrorKind::Config, Problem::Misconfigured(what))
-            })?;
-            let response = client
-                .send(request)
-                .await
-                .map_err(|e| super::api_error(&e, self.cluster.redactor()).with_source(source))?;
+            let extra = handshake.headers().into_iter().map(|(n, v)| (n.as_str(), v));
+            let response = self.send(source, &uri, extra).await?;
             let status = response.status().as_u16();
             if status == 101 {
                 if !handshake.accepted(response.headers()) {
@@ -185,15 +141,56 @@ impl ServiceProxy {
                 return Ok(Upgrade::Socket(websocket::socket(io).await));
             }
             let answer = self.read(source, response, Reading::default()).await?;
-            if answer.status == 401 && !retried {
-                self.cluster.forget(None).await;
-                retried = true;
-                continue;
+            if let Some(answer) = self.settle(source, answer, &mut retried).await? {
+                return Ok(Upgrade::Refused(answer));
             }
-            if let Some(refused) = self.cluster_error(source, &answer) {
-                return Err(refused);
-            }
-            return Ok(Upgrade::Refused(answer));
+        }
+    }
+
+    /// A GET of `uri` with the proxy's headers and `extra`, sent through
+    /// the API server with the kubeconfig's credentials.
+    async fn send(
+        &self,
+        source: Source,
+        uri: &str,
+        extra: impl Iterator<Item = (&str, String)>,
+    ) -> Result<http::Response<kube::client::Body>, BackendError> {
+        let client = (self.cluster.client(None).await).map_err(|e| e.with_source(source))?;
+        let mut request = http::Request::get(uri);
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
+        }
+        for (name, value) in extra {
+            request = request.header(name, value);
+        }
+        let request = request.body(kube::client::Body::empty()).map_err(|e| {
+            let what = Misconfigured::BadRequest(SafeText::new(&e.to_string()));
+            self.fail(source, ErrorKind::Config, Problem::Misconfigured(what))
+        })?;
+        client
+            .send(request)
+            .await
+            .map_err(|e| super::api_error(&e, self.cluster.redactor()).with_source(source))
+    }
+
+    /// What an answer through the proxy is: the backend's (Some); none
+    /// when the API server refused credentials that had expired, renewed
+    /// once to ask again (see `Cluster::forget`); an error when the API
+    /// server refused otherwise (its refusal is not the backend's answer).
+    async fn settle(
+        &self,
+        source: Source,
+        answer: Answer,
+        retried: &mut bool,
+    ) -> Result<Option<Answer>, BackendError> {
+        if answer.status == 401 && !*retried {
+            self.cluster.forget(None).await;
+            *retried = true;
+            return Ok(None);
+        }
+        match self.cluster_error(source, &answer) {
+            Some(refused) => Err(refused),
+            None => Ok(Some(answer)),
         }
     }
 

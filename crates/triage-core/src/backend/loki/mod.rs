@@ -10,7 +10,7 @@ mod volume;
 
 pub use patterns::decode_patterns;
 pub use tail::{TailEvent, TailFrame, TailQuery, decode_tail_frame};
-pub use volume::decode_volume;
+pub use volume::by_level;
 
 use super::answer::Answer;
 use super::error::{BackendError, ErrorKind, Part, Problem, Source, Unreadable};
