@@ -333,7 +333,13 @@ async fn a_query_loki_refuses_reopens_the_editor_with_its_words_under_it() {
     press(&mut s, &c, &[Action::Submit]).await;
     let text = screen(&s);
     let lines: Vec<&str> = text.lines().collect();
-    assert!(lines[1].starts_with(r#" LogQL {namespace="shop""#), "{text}");
-    assert!(lines[2].contains("parse error"), "Loki's words right under the query:\n{text}");
+    assert!(
+        lines[1].starts_with(r#" LogQL {namespace="shop""#),
+        "{text}"
+    );
+    assert!(
+        lines[2].contains("parse error"),
+        "Loki's words right under the query:\n{text}"
+    );
     assert!(s.prompt.is_some(), "the editor is open again");
 }

@@ -103,7 +103,9 @@ impl ServiceProxy {
         let uri = self.uri(path, query);
         let mut retried = false;
         loop {
-            let extra = headers.iter().map(|(name, value)| (*name, value.to_string()));
+            let extra = headers
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()));
             let response = self.send(source, &uri, extra).await?;
             let answer = self.read(source, response, reading).await?;
             if let Some(answer) = self.settle(source, answer, &mut retried).await? {
@@ -125,7 +127,10 @@ impl ServiceProxy {
         let mut retried = false;
         loop {
             let handshake = Handshake::new();
-            let extra = handshake.headers().into_iter().map(|(n, v)| (n.as_str(), v));
+            let extra = handshake
+                .headers()
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v));
             let response = self.send(source, &uri, extra).await?;
             let status = response.status().as_u16();
             if status == 101 {
@@ -153,7 +158,7 @@ impl ServiceProxy {
         &self,
         source: Source,
         uri: &str,
-        extra: impl Iterator<Item = (&str, String)>,
+        extra: impl Iterator<Item = (String, String)>,
     ) -> Result<http::Response<kube::client::Body>, BackendError> {
         let client = (self.cluster.client(None).await).map_err(|e| e.with_source(source))?;
         let mut request = http::Request::get(uri);

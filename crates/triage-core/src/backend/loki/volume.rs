@@ -23,7 +23,9 @@ impl LokiClient {
         step: Duration,
     ) -> Result<Volume, BackendError> {
         let step = step.max(Duration::from_secs(1));
-        let answer = self.metric_range(&volume_query(logql, step), range, step).await?;
+        let answer = self
+            .metric_range(&volume_query(logql, step), range, step)
+            .await?;
         Ok(Volume {
             range,
             step,
@@ -61,9 +63,14 @@ fn duration(step: Duration) -> String {
 pub fn by_level(series: Vec<Series>) -> Vec<(Level, Counts)> {
     let mut levels: BTreeMap<Level, BTreeMap<Nanos, u64>> = BTreeMap::new();
     for series in series {
-        let level = (series.labels.get("detected_level")).map_or(Level::Unknown, |w| Level::from_word(w));
+        let level =
+            (series.labels.get("detected_level")).map_or(Level::Unknown, |w| Level::from_word(w));
         let points = levels.entry(level).or_default();
-        for point in series.points.iter().filter(|p| p.value.is_finite() && p.value >= 0.0) {
+        for point in series
+            .points
+            .iter()
+            .filter(|p| p.value.is_finite() && p.value >= 0.0)
+        {
             *points.entry(point.time).or_default() += point.value.round() as u64;
         }
     }
@@ -93,7 +100,9 @@ mod tests {
     fn levels_that_read_the_same_are_added_up() {
         let series = |level: Option<&str>, points: &[(i64, f64)]| Series {
             labels: Labels::from_pairs(level.map(|l| ("detected_level", l))),
-            points: (points.iter()).map(|&(time, value)| Point { time, value }).collect(),
+            points: (points.iter())
+                .map(|&(time, value)| Point { time, value })
+                .collect(),
         };
         let levels = by_level(vec![
             series(Some("warn"), &[(60, 2.0), (120, 1.0)]),
