@@ -5,9 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use triage_core::backend::loki::{
-    decode_patterns, decode_streams, decode_tail_frame,
-};
+use triage_core::backend::loki::{decode_patterns, decode_streams, decode_tail_frame};
 use triage_core::secret::Redactor;
 use triage_fuzz::assert_safe;
 
