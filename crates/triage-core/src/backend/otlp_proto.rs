@@ -624,9 +624,13 @@ impl<'a> Iterator for Fields<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+    use opentelemetry_proto::tonic::common::v1::{
+        AnyValue, ArrayValue, KeyValue, KeyValueList, any_value,
+    };
     use opentelemetry_proto::tonic::resource::v1::Resource;
-    use opentelemetry_proto::tonic::trace::v1::{ScopeSpans, Span as OtlpSpan};
+    use opentelemetry_proto::tonic::trace::v1::span::Event;
+    use opentelemetry_proto::tonic::trace::v1::{ScopeSpans, Span as OtlpSpan, Status};
+    use proptest::prelude::*;
 
     fn span(id: u8, parent: Option<u8>) -> OtlpSpan {
         OtlpSpan {
@@ -746,5 +750,314 @@ mod tests {
             decode(&body, Shape::Trace).err(),
             Some(Unreadable::BadSpanId(SafeText::new("010203")))
         );
+    }
+
+    /// A length-delimited field: `tag` and `bytes`, as a message holds it.
+    fn field(tag: u32, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        prost::encoding::encode_key(tag, WireType::LengthDelimited, &mut out);
+        prost::encoding::encode_varint(bytes.len() as u64, &mut out);
+        out.extend_from_slice(bytes);
+        out
+    }
+
+    /// A bare `tempopb.Trace` of one span given as its bytes.
+    fn trace_of_span(span: &[u8]) -> Vec<u8> {
+        let scope = field(tag::SCOPE_SPANS, span);
+        field(tag::TRACE_BATCHES, &field(tag::BATCH_SCOPE_SPANS, &scope))
+    }
+
+    #[test]
+    fn unknown_fields_of_every_wire_type_are_skipped() -> Result<(), Unreadable> {
+        let plain = span(1, None).encode_to_vec();
+        let mut extra = plain.clone();
+        extra.extend([99 << 3, 7]); // a varint (field numbers under 16 fit a byte)
+        extra.extend([(14 << 3) | 5, 1, 2, 3, 4]); // a fixed32
+        extra.extend([(13 << 3) | 1, 1, 2, 3, 4, 5, 6, 7, 8]); // a fixed64
+        extra.extend(field(96, b"unknown"));
+        extra.extend([(12 << 3) | 3, 8, 1, (12 << 3) | 4]); // a group holding a varint
+        let (Decoded::Found(one), Decoded::Found(two)) = (
+            decode(&trace_of_span(&plain), Shape::Trace)?,
+            decode(&trace_of_span(&extra), Shape::Trace)?,
+        ) else {
+            panic!("spans expected");
+        };
+        assert_eq!(one, two);
+        Ok(())
+    }
+
+    #[test]
+    fn malformed_wire_is_an_error() {
+        let wire_error = |body: &[u8]| {
+            let decoded = decode(body, Shape::Trace);
+            matches!(decoded, Err(Unreadable::Protobuf(_)))
+        };
+        let mut not_utf8 = span(1, None).encode_to_vec();
+        not_utf8.extend(field(tag::SPAN_NAME, &[b'a', 0xff]));
+        assert!(wire_error(&trace_of_span(&not_utf8)));
+        let mut long_varint = vec![(tag::SPAN_KIND << 3) as u8];
+        long_varint.extend([0xff; 10]);
+        long_varint.push(1);
+        assert!(wire_error(&trace_of_span(&long_varint)), "11 bytes");
+        assert!(wire_error(&[0x07, 0x00]), "wire type 7");
+        assert!(wire_error(&[0x02, 0x00]), "field number 0");
+        assert!(wire_error(&[0x0c]), "a group's end without its start");
+        let mut cut = span(1, None).encode_to_vec();
+        cut.extend([(tag::SPAN_START << 3) as u8 | 1, 1, 2, 3]); // 3 bytes of a fixed64
+        let decoded = decode(&trace_of_span(&cut), Shape::Trace);
+        assert_eq!(decoded.err(), Some(Unreadable::CutShort));
+        assert_eq!(
+            decode(&[0x0a], Shape::Trace).err(),
+            Some(Unreadable::CutShort)
+        );
+    }
+
+    #[test]
+    fn values_nested_too_deep_are_refused_not_a_stack_overflow() {
+        let mut value = AnyValue::default();
+        for _ in 0..=DEEPEST_VALUE + 1 {
+            let values = vec![value];
+            value = AnyValue {
+                value: Some(any_value::Value::ArrayValue(ArrayValue { values })),
+            };
+        }
+        let mut deep = span(1, None);
+        deep.attributes = vec![key_value("deep", Some(value))];
+        let body = TempoTrace {
+            batches: vec![batch("api", vec![deep])],
+        }
+        .encode_to_vec();
+        assert!(matches!(
+            decode(&body, Shape::Trace),
+            Err(Unreadable::Protobuf(_))
+        ));
+    }
+
+    #[test]
+    fn repeated_attributes_share_their_text_and_secrets_are_cut_each_time() {
+        let secrets = Redactor::new(["hunter22"]);
+        let mut spans = vec![span(1, None), span(2, Some(1))];
+        for span in &mut spans {
+            span.attributes = vec![
+                key_value("http.route", Some(string("/cart"))),
+                key_value("url.full", Some(string("https://x/?pw=hunter22"))),
+            ];
+        }
+        let body = TempoTrace {
+            batches: vec![batch("api", spans)],
+        }
+        .encode_to_vec();
+        let decoded = decode_trace(TraceId([1; 16]), &body, Shape::Trace, &secrets);
+        let Ok(Decoded::Found(trace)) = decoded else {
+            panic!("spans expected");
+        };
+        let (one, two) = (&trace.spans[0].attributes, &trace.spans[1].attributes);
+        assert!(std::ptr::eq(one[0].value.as_str(), two[0].value.as_str()));
+        assert_eq!(one[1].value.as_str(), "https://x/?pw=***");
+        assert_eq!(two[1].value.as_str(), "https://x/?pw=***");
+    }
+
+    fn string(s: &str) -> AnyValue {
+        AnyValue {
+            value: Some(any_value::Value::StringValue(s.into())),
+        }
+    }
+
+    fn key_value(key: &str, value: Option<AnyValue>) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value,
+            ..KeyValue::default()
+        }
+    }
+
+    /// Any value, a few levels of arrays and maps deep, with text that
+    /// needs sanitising.
+    fn any_value_strategy() -> impl Strategy<Value = AnyValue> {
+        use any_value::Value as V;
+        let leaf = prop_oneof![
+            Just(None),
+            "(?s).{0,12}".prop_map(|s| Some(V::StringValue(s))),
+            any::<bool>().prop_map(|b| Some(V::BoolValue(b))),
+            any::<i64>().prop_map(|n| Some(V::IntValue(n))),
+            any::<f64>().prop_map(|d| Some(V::DoubleValue(d))),
+            prop::collection::vec(any::<u8>(), 0..8).prop_map(|b| Some(V::BytesValue(b))),
+            any::<i32>().prop_map(|i| Some(V::StringValueStrindex(i))),
+        ]
+        .prop_map(|value| AnyValue { value });
+        leaf.prop_recursive(3, 24, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(|values| AnyValue {
+                    value: Some(V::ArrayValue(ArrayValue { values })),
+                }),
+                prop::collection::vec(("[a-z.]{0,6}", prop::option::of(inner)), 0..4).prop_map(
+                    |pairs| {
+                        let values = (pairs.into_iter()).map(|(k, v)| key_value(&k, v)).collect();
+                        AnyValue {
+                            value: Some(V::KvlistValue(KeyValueList { values })),
+                        }
+                    }
+                ),
+            ]
+        })
+    }
+
+    fn attributes_strategy() -> impl Strategy<Value = Vec<KeyValue>> {
+        let key = prop_oneof!["http.route", "service.name", "(?s).{0,8}"];
+        let pair = (key, prop::option::of(any_value_strategy()));
+        prop::collection::vec(pair.prop_map(|(k, v)| key_value(&k, v)), 0..5)
+    }
+
+    fn otlp_span_strategy() -> impl Strategy<Value = OtlpSpan> {
+        let ids = (
+            any::<[u8; 8]>(),
+            prop_oneof![
+                Just(vec![]),
+                Just(vec![0; 8]),
+                any::<[u8; 8]>().prop_map(Vec::from)
+            ],
+        );
+        let times = (any::<u64>(), any::<u64>(), -1i32..7);
+        let text = (any::<String>(), prop::option::of((0i32..4, "(?s).{0,12}")));
+        let event = (any::<u64>(), "(?s).{0,8}", attributes_strategy()).prop_map(
+            |(time_unix_nano, name, attributes)| Event {
+                time_unix_nano,
+                name,
+                attributes,
+                ..Event::default()
+            },
+        );
+        let events = prop::collection::vec(event, 0..3);
+        (ids, times, text, attributes_strategy(), events).prop_map(
+            |((id, parent), (start, end, kind), (name, status), attributes, events)| OtlpSpan {
+                span_id: id.to_vec(),
+                parent_span_id: parent,
+                name,
+                kind,
+                start_time_unix_nano: start,
+                end_time_unix_nano: end,
+                attributes,
+                events,
+                status: status.map(|(code, message)| Status { code, message }),
+                ..OtlpSpan::default()
+            },
+        )
+    }
+
+    /// The model the walk is checked against: what each field of prost's
+    /// structs should become, written out plainly.
+    fn expected(span: &OtlpSpan, resource: &Arc<[Attribute]>) -> Span {
+        let id = |bytes: &[u8]| SpanId(bytes.try_into().unwrap());
+        let time = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        Span {
+            span_id: id(&span.span_id),
+            parent_id: Some(&span.parent_span_id)
+                .filter(|p| !p.is_empty() && **p != [0; 8])
+                .map(|p| id(p)),
+            name: SafeText::new(&span.name),
+            service: service_of(resource),
+            kind: match span.kind {
+                1 => SpanKind::Internal,
+                2 => SpanKind::Server,
+                3 => SpanKind::Client,
+                4 => SpanKind::Producer,
+                5 => SpanKind::Consumer,
+                _ => SpanKind::Unspecified,
+            },
+            start: time(span.start_time_unix_nano),
+            end: time(span.end_time_unix_nano),
+            attributes: model_attributes(&span.attributes).into(),
+            resource: Arc::clone(resource),
+            events: (span.events.iter())
+                .map(|e| SpanEvent {
+                    time: time(e.time_unix_nano),
+                    name: SafeText::new(&e.name),
+                    attributes: model_attributes(&e.attributes),
+                })
+                .collect(),
+            status: match &span.status {
+                Some(s) if s.code == 1 => SpanStatus::Ok,
+                Some(s) if s.code == 2 => SpanStatus::Error(SafeText::new(&s.message)),
+                _ => SpanStatus::Unset,
+            },
+        }
+    }
+
+    fn model_attributes(list: &[KeyValue]) -> Vec<Attribute> {
+        (list.iter())
+            .map(|kv| Attribute {
+                key: SafeText::new(&kv.key),
+                value: SafeText::new(&model_render(kv.value.as_ref())),
+            })
+            .collect()
+    }
+
+    fn model_render(value: Option<&AnyValue>) -> String {
+        use any_value::Value as V;
+        match value.and_then(|v| v.value.as_ref()) {
+            None | Some(V::StringValueStrindex(_)) => String::new(),
+            Some(V::StringValue(s)) => s.clone(),
+            Some(V::BoolValue(b)) => b.to_string(),
+            Some(V::IntValue(n)) => n.to_string(),
+            Some(V::DoubleValue(d)) => d.to_string(),
+            Some(V::BytesValue(b)) => {
+                use base64::Engine;
+                base64::engine::general_purpose::STANDARD.encode(b)
+            }
+            Some(V::ArrayValue(a)) => {
+                let items: Vec<String> = a.values.iter().map(|v| model_render(Some(v))).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Some(V::KvlistValue(l)) => {
+                let items: Vec<String> = (l.values.iter())
+                    .map(|kv| format!("{}={}", kv.key, model_render(kv.value.as_ref())))
+                    .collect();
+                format!("{{{}}}", items.join(", "))
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_walk_reads_what_prost_wrote(
+            spans in prop::collection::vec(otlp_span_strategy(), 1..6),
+            resource in attributes_strategy(),
+        ) {
+            let batch = ResourceSpans {
+                resource: Some(Resource { attributes: resource.clone(), ..Resource::default() }),
+                scope_spans: vec![ScopeSpans { spans: spans.clone(), ..ScopeSpans::default() }],
+                ..ResourceSpans::default()
+            };
+            let body = TempoTrace { batches: vec![batch] }.encode_to_vec();
+            let Ok(Decoded::Found(trace)) = decode(&body, Shape::Trace) else {
+                return Err(TestCaseError::fail("spans expected"));
+            };
+            let resource: Arc<[Attribute]> = model_attributes(&resource).into();
+            let expected: Vec<Span> = spans.iter().map(|s| expected(s, &resource)).collect();
+            prop_assert_eq!(trace.spans, expected);
+        }
+
+        #[test]
+        fn any_bytes_are_a_trace_or_an_error_never_a_panic(
+            bytes in prop::collection::vec(any::<u8>(), 0..300),
+        ) {
+            let _ = decode(&bytes, Shape::Response);
+            let _ = decode(&bytes, Shape::Trace);
+        }
+
+        #[test]
+        fn a_damaged_answer_is_a_trace_or_an_error_never_a_panic(
+            span in otlp_span_strategy(),
+            at in any::<prop::sample::Index>(),
+            byte in any::<u8>(),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut body = response(vec![batch("api", vec![span])], PartialStatus::Complete, "");
+            let at = at.index(body.len());
+            body[at] = byte;
+            let _ = decode(&body, Shape::Response);
+            body.truncate(cut.index(body.len()));
+            let _ = decode(&body, Shape::Response);
+        }
     }
 }

@@ -410,4 +410,83 @@ mod tests {
         assert_eq!(w.rows[49_999].depth, 49_999);
         assert_eq!(w.rows[0].subtree_end, 50_000);
     }
+
+    /// The layout written plainly: parents found by scanning (of an id
+    /// given twice, the last span), children sorted by start, depth first
+    /// by recursion, then what a cycle left unvisited.
+    fn reference(t: &Trace) -> Vec<(u32, u32, bool)> {
+        let spans = &t.spans;
+        let parent_of = |i: usize| {
+            let p = spans[i].parent_id?;
+            let found = spans.iter().rposition(|s| s.span_id == p);
+            Some(found.filter(|&p| p != i))
+        };
+        let sorted = |mut list: Vec<usize>| {
+            list.sort_by(|&a, &b| by_start(spans, a as u32, b as u32));
+            list
+        };
+        let roots = sorted(
+            (0..spans.len())
+                .filter(|&i| !matches!(parent_of(i), Some(Some(_))))
+                .collect(),
+        );
+        fn visit(
+            i: usize,
+            depth: u32,
+            orphan: bool,
+            children: &dyn Fn(usize) -> Vec<usize>,
+            seen: &mut Vec<bool>,
+            rows: &mut Vec<(u32, u32, bool)>,
+        ) {
+            if std::mem::replace(&mut seen[i], true) {
+                return;
+            }
+            rows.push((i as u32, depth, orphan));
+            for child in children(i) {
+                visit(child, depth + 1, false, children, seen, rows);
+            }
+        }
+        let children = |i: usize| {
+            sorted(
+                (0..spans.len())
+                    .filter(|&c| parent_of(c) == Some(Some(i)))
+                    .collect(),
+            )
+        };
+        let (mut seen, mut rows) = (vec![false; spans.len()], Vec::new());
+        for root in roots {
+            let orphan = parent_of(root).is_some();
+            visit(root, 0, orphan, &children, &mut seen, &mut rows);
+        }
+        for i in 0..spans.len() {
+            visit(i, 0, true, &children, &mut seen, &mut rows);
+        }
+        rows
+    }
+
+    /// Traces with ids given twice, spans their own parent, cycles and
+    /// missing parents, and ties in time.
+    fn tangled_trace() -> impl proptest::strategy::Strategy<Value = Trace> {
+        use proptest::prelude::*;
+        let one = (1u8..12, prop::option::of(1u8..14), 0i64..6, 0i64..4);
+        prop::collection::vec(one, 1..40).prop_map(|raw| {
+            let spans = (raw.iter().enumerate())
+                .map(|(i, &(id, parent, start, length))| {
+                    let mut s = span(id, parent, start, start + length, "svc");
+                    s.name = format!("op{i}").into();
+                    s
+                })
+                .collect();
+            trace(spans)
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rows_are_as_the_plain_layout_makes_them(t in tangled_trace()) {
+            let w = Waterfall::new(&t);
+            let rows: Vec<(u32, u32, bool)> = w.rows.iter().map(|n| (n.span, n.depth, n.orphan)).collect();
+            proptest::prop_assert_eq!(rows, reference(&t));
+        }
+    }
 }
