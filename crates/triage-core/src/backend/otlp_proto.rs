@@ -7,12 +7,13 @@
 //! The answer is walked field by field, borrowing from its bytes: each
 //! span's fields are read straight into a domain span, with no owned
 //! OTLP message (strings, attribute vectors) made and thrown away on the
-//! way: that was half the time of decoding a big trace. What is held is
-//! the answer's bytes and the spans made so far.
+//! way: allocating and freeing those was about 40% of decoding a big
+//! trace. What is held is the answer's bytes and the spans made so far.
 //!
 //! Where a message that is not repeated is given twice (no encoder does
 //! it), its fields are read in turn, the last of each winning, as prost
-//! merges them; an `AnyValue` given twice is the last one.
+//! merges them; an `AnyValue` given twice is the last one. A known field
+//! of another wire type than its own is skipped like an unknown one.
 
 use super::error::Unreadable;
 use super::otlp_json::{Decoded, partial_words, service_of};
