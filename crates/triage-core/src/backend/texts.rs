@@ -6,23 +6,28 @@ use crate::domain::SafeText;
 use crate::secret::Redactor;
 use std::collections::HashSet;
 
+/// foldhash, seeded per process: a trace's strings are short, and std's
+/// SipHash was a tenth of decoding one; a seed still keeps a server from
+/// choosing strings that collide.
+pub(crate) type Hasher = foldhash::fast::RandomState;
+
 /// The most distinct strings remembered; past it, new ones are made safe
 /// each time (the common ones have been seen by then).
-const MOST_KEPT: usize = 1 << 16;
+pub(crate) const MOST_KEPT: usize = 1 << 16;
 /// Longer strings (statements, stack traces) are rarely repeated.
-const LONGEST_KEPT: usize = 128;
+pub(crate) const LONGEST_KEPT: usize = 128;
 
 /// The strings of one answer, cut of secrets and made safe.
 pub(crate) struct Texts<'a> {
     secrets: &'a Redactor,
-    seen: HashSet<SafeText>,
+    seen: HashSet<SafeText, Hasher>,
 }
 
 impl<'a> Texts<'a> {
     pub(crate) fn new(secrets: &'a Redactor) -> Self {
         Texts {
             secrets,
-            seen: HashSet::new(),
+            seen: HashSet::default(),
         }
     }
 
