@@ -22,11 +22,16 @@ fn page(timestamp: Nanos, count: usize) -> Vec<LogLine> {
         .collect()
 }
 
+/// The page of lines asked for, if one was (a Loki view asks for its
+/// volume beside it).
 fn asked_end(effects: &[Effect]) -> Option<(RequestId, Nanos)> {
-    match effects {
-        [Effect::FetchLogs { id, query }] => Some((*id, query.range.end)),
+    let mut pages = effects.iter().filter_map(|e| match e {
+        Effect::FetchLogs { id, query } => Some((*id, query.range.end)),
         _ => None,
-    }
+    });
+    let page = pages.next();
+    assert!(pages.next().is_none(), "one page at a time: {effects:?}");
+    page
 }
 
 #[test]
