@@ -3,7 +3,7 @@
 
 use crate::app::prompt::Language;
 use crate::app::{self, Action, Clients, Effect, Msg, Runner, Settings, State, Target};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use triage_core::config::{Config, Overrides};
 use triage_core::domain::TraceId;
@@ -37,6 +37,10 @@ pub struct Cli {
     /// Show times in UTC instead of the local zone
     #[arg(long, global = true)]
     pub utc: bool,
+    /// Colours: default, light, ansi16 (the terminal's own 16), or a theme
+    /// file [default: the config's]; NO_COLOR set: none at all
+    #[arg(long, global = true)]
+    pub theme: Option<String>,
     /// Kubeconfig file [default: $KUBECONFIG, else ~/.kube/config]
     #[arg(long, global = true)]
     pub kubeconfig: Option<PathBuf>,
@@ -103,6 +107,25 @@ pub enum Command {
         #[arg(long, default_value = "1h")]
         since: String,
     },
+    /// Print the shell's completion script, e.g. `triage completions bash > /etc/bash_completion.d/triage`
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page, e.g. `triage man | man -l -`
+    Man,
+}
+
+/// `completions` and `man`: printed to stdout, and nothing else run.
+fn print_documentation(command: &Command) -> Option<std::io::Result<()>> {
+    let mut out = std::io::stdout();
+    match command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "triage", &mut out);
+            Some(Ok(()))
+        }
+        Command::Man => Some(clap_mangen::Man::new(Cli::command()).render(&mut out)),
+        _ => None,
+    }
 }
 
 /// What went wrong before the UI could start, or in a printed view.
@@ -132,6 +155,9 @@ fn demo_config(demo: &triage_demo::Demo) -> Config {
 }
 
 pub async fn run(cli: Cli) -> Result<(), CliError> {
+    if let Some(printed) = cli.command.as_ref().and_then(print_documentation) {
+        return Ok(printed?);
+    }
     // The demo's servers run for as long as `demo` lives.
     #[cfg(feature = "demo")]
     let demo = match cli.command {
@@ -164,6 +190,12 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         ..config
     };
     let mut settings = settings(&config);
+    if let Some(spec) = &cli.theme {
+        settings.theme = triage_core::config::Theme::load(spec)
+            .map_err(|e| CliError::Usage(format!("--theme {spec}: {e}")))?;
+    }
+    // https://no-color.org: set and not empty.
+    settings.theme.monochrome |= std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (width, height) = if cli.print {
         (cli.width, cli.height.unwrap_or(50))
     } else {
@@ -200,7 +232,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Trace { id }) => Some(Target::Trace(TraceId::parse(id.trim()).ok_or_else(
             || CliError::Usage(format!("not a trace id: {id} (1 to 32 hex digits)")),
         )?)),
-        None => None,
+        Some(Command::Completions { .. } | Command::Man) | None => None,
     };
     let mut state = State::new(settings, width, height, now);
     state.kube.namespaces = config.kubernetes.namespaces.clone();
@@ -263,6 +295,7 @@ fn settings(config: &Config) -> Settings {
         exemplar_trace_label: config.exemplar_trace_label.clone(),
         pod_labels: config.kubernetes.loki_labels.clone(),
         log_buffer: config.log_buffer,
+        clipboard: config.clipboard,
         traces_to_logs: config.traces_to_logs.clone(),
         ..Settings::default()
     }

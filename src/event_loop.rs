@@ -3,9 +3,14 @@
 //! only when something changed. It ties the app to the UI and the
 //! terminal, so it stands above both.
 
+use crate::app::effect::Clip;
 use crate::app::{Effect, Msg, Runner, State, keymap, now, update};
+use crate::clipboard;
+use std::io::Write;
 use crate::terminal::{Signals, Stop};
 use crossterm::event::{Event, EventStream};
+use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use crossterm::{execute, queue};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
 use std::time::Duration;
@@ -15,6 +20,37 @@ use tokio::time::Instant;
 /// pouring in, a watch): ten a second, so a fast stream costs a slow ssh
 /// link little; keys are answered at once.
 const STREAM_FRAME: Duration = Duration::from_millis(100);
+
+/// Draws a frame inside the terminal's synchronized-update mode (`CSI ?
+/// 2026 h` ... `l`, as yazi does): a terminal that knows it shows the frame
+/// whole, so a slow link never shows half of one; others ignore it.
+fn draw(terminal: &mut DefaultTerminal, state: &State) -> std::io::Result<()> {
+    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+    terminal.draw(|frame| crate::ui::draw(frame, state))?;
+    execute!(terminal.backend_mut(), EndSynchronizedUpdate)
+}
+
+/// Writes OSC 52 for the clipboard straight to the terminal: the only
+/// OSC triage writes. The whole view is its `--print` text, cut to what a
+/// terminal's clipboard takes.
+fn copy(terminal: &mut DefaultTerminal, state: &State, clip: Clip) -> std::io::Result<()> {
+    let text = match clip {
+        Clip::Text(text) => text,
+        Clip::View => {
+            let height = crate::ui::natural_height(state).min(2_000);
+            let mut text = crate::ui::print::render_text(state, state.width, height);
+            while text.len() > clipboard::MAX_BYTES {
+                text.truncate(text[..text.len() - 1].rfind('\n').unwrap_or(0));
+            }
+            text
+        }
+    };
+    if let Some(bytes) = clipboard::osc52(&text, clipboard::Multiplexer::from_env()) {
+        terminal.backend_mut().write_all(&bytes)?;
+        terminal.backend_mut().flush()?;
+    }
+    Ok(())
+}
 
 /// Runs the interactive loop until the user quits or a signal ends it.
 pub async fn run(
@@ -42,7 +78,7 @@ pub async fn run(
             if streamed && Instant::now() < next {
                 due = Some(next);
             } else {
-                terminal.draw(|frame| crate::ui::draw(frame, &state))?;
+                draw(terminal, &state)?;
                 drawn = Some(state.generation);
                 last_frame = Instant::now();
                 due = None;
@@ -87,7 +123,10 @@ pub async fn run(
         if let Some(msg) = msg {
             streamed = msg.pours();
             for effect in update(&mut state, msg, now()) {
-                runner.run(effect);
+                match effect {
+                    Effect::Clipboard(clip) => copy(terminal, &state, clip)?,
+                    effect => runner.run(effect),
+                }
             }
         }
     }

@@ -120,3 +120,25 @@ fn the_replay_sees_a_border_pushed_aside_or_covered() {
     // A wide character in the last column does not fit.
     assert!(!replay("\u{1b}[1;4H日".as_bytes(), 4, 1).1.is_empty());
 }
+
+/// `NO_COLOR`: every view drawn with no colour sequence at all (the
+/// defaults, 39 and 49, only), its meaning in bold, underline, reverse.
+#[tokio::test]
+async fn with_no_colour_every_view_draws_no_colour() {
+    let mut cases = every_view(&Worlds::start(Text::Recorded, &[Amount::One, Amount::Failing]).await).await;
+    for case in &mut cases {
+        case.state.settings.theme.monochrome = true;
+        let (bytes, _) = drawn(&case.state);
+        let text = String::from_utf8_lossy(&bytes);
+        let coloured: Vec<&str> = (text.split('\u{1b}'))
+            .filter(|sequence| sequence.starts_with('[') && sequence.contains('m'))
+            .filter(|sequence| {
+                let codes = &sequence[1..sequence.find('m').unwrap_or(1)];
+                codes.split(';').next().is_some_and(|first| {
+                    matches!(first, "38" | "48") || (first.len() == 2 && (first.starts_with('3') || first.starts_with('4')) && !first.ends_with('9'))
+                })
+            })
+            .collect();
+        assert!(coloured.is_empty(), "{}: {coloured:?}", case.name);
+    }
+}

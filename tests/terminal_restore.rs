@@ -2,7 +2,8 @@
 //! pseudo-terminal, is ended by `q`, a panic in the main task or in a
 //! spawned one, SIGINT, SIGTERM or SIGHUP, or suspended (SIGTSTP) and
 //! continued (SIGCONT); the terminal's settings afterwards equal those
-//! before it started, and it left the alternate screen.
+//! before it started, and it left the alternate screen. And while it runs,
+//! every frame is one synchronized update.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 mod support;
@@ -15,6 +16,68 @@ fn quitting_gives_the_terminal_back() {
     let mut session = start(None);
     session.type_keys(b"q");
     session.ends_restored("q");
+}
+
+/// Each frame between `CSI ? 2026 h` and `l`, none nested, and nothing
+/// drawn outside them: a terminal that knows the mode never shows half a
+/// frame.
+#[test]
+fn every_frame_is_one_synchronized_update() {
+    let mut session = start(None);
+    session.type_keys(b"?");
+    session.wait_until("help drawn", |s| s.printed().contains('┘'));
+    session.type_keys(b"?:");
+    session.wait_until("the command line", |s| s.printed().matches("\u{1b}[?2026l").count() >= 3);
+    session.type_keys(b"\x1b");
+    session.type_keys(b"q");
+    let printed = session.ends_restored("q");
+    let (begin, end) = ("\u{1b}[?2026h", "\u{1b}[?2026l");
+    let frames = printed.matches(begin).count();
+    assert!(frames >= 3, "{frames} frames in {printed:?}");
+    assert_eq!(frames, printed.matches(end).count(), "{printed:?}");
+    let mut outside = String::new();
+    let mut rest = printed.as_str();
+    while let Some(at) = rest.find(begin) {
+        outside.push_str(&rest[..at]);
+        let frame = &rest[at + begin.len()..];
+        let close = frame.find(end).unwrap_or_else(|| panic!("a frame not closed: {frame:?}"));
+        assert!(!frame[..close].contains(begin), "nested: {frame:?}");
+        rest = &frame[close + end.len()..];
+    }
+    outside.push_str(rest);
+    // Outside the frames: taking and giving back the terminal, no text.
+    let text: String = strip_escapes(&outside).chars().filter(|c| !c.is_whitespace()).collect();
+    assert!(text.is_empty(), "drawn outside a frame: {text:?} in {outside:?}");
+}
+
+/// The text of `bytes` without its escape sequences (CSI, OSC, two-byte).
+fn strip_escapes(bytes: &str) -> String {
+    let mut text = String::new();
+    let mut chars = bytes.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            text.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' || (c == '\u{1b}' && chars.next_if_eq(&'\\').is_some()) {
+                        break;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    text
 }
 
 #[test]

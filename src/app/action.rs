@@ -11,6 +11,9 @@ pub enum Action {
     Back,
     /// Ask the backend again: the same query ending now, the same trace.
     Reload,
+    /// Copy the selection's value to the clipboard, or the whole view.
+    Copy,
+    CopyView,
     OpenCommand,
     OpenSearch,
     Up,

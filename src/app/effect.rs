@@ -31,6 +31,14 @@ impl RequestIds {
     }
 }
 
+/// What to copy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Clip {
+    Text(String),
+    /// The view on screen as `--print` draws it.
+    View,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     FetchLogs {
@@ -120,6 +128,9 @@ pub enum Effect {
         language: Language,
         expression: String,
     },
+    /// Put text on the terminal's clipboard (the loop writes it: it owns
+    /// the terminal).
+    Clipboard(Clip),
     /// The slot waiting for this request is gone: stop the work if it still runs.
     Cancel(RequestId),
 }
@@ -142,7 +153,7 @@ impl Effect {
             | Effect::TailLogs { id, .. }
             | Effect::FetchVolume { id, .. }
             | Effect::FetchPatterns { id, .. } => Some(*id),
-            Effect::Remember { .. } | Effect::Cancel(_) => None,
+            Effect::Remember { .. } | Effect::Cancel(_) | Effect::Clipboard(_) => None,
         }
     }
 }

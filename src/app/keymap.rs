@@ -34,6 +34,17 @@ pub const GLOBAL: &[Binding] = &[
         "reload: the query again up to now, or the trace again",
     )
     .hint("reload"),
+    Binding::new(
+        &[ch('y')],
+        Action::Copy,
+        "copy the selection's value: a trace id, a log line, a span's attributes, a pod, an expression",
+    )
+    .hint("copy"),
+    Binding::new(
+        &[ch('Y')],
+        Action::CopyView,
+        "copy the whole view as text, as --print draws it",
+    ),
     Binding::new(&[ch('j'), key(KeyCode::Down)], Action::Down, "down"),
     Binding::new(&[ch('k'), key(KeyCode::Up)], Action::Up, "up"),
     Binding::new(

@@ -64,6 +64,16 @@ pub enum Notice {
     },
     /// `Space` marks pods; `l` with none marked and none selected.
     NoPodsMarked,
+    /// `y` or `Y` put text on the terminal's clipboard: what, and how
+    /// many bytes when known.
+    Copied {
+        what: &'static str,
+        bytes: Option<usize>,
+    },
+    NothingToCopy,
+    TooLongToCopy(&'static str),
+    /// `clipboard = false` in the config.
+    ClipboardOff,
     /// `J` on a line that is neither JSON nor logfmt.
     NotStructured,
     /// A field Loki's parser does not give as it is shown (an array, a

@@ -334,6 +334,7 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             }
             None
         }
+        Effect::Clipboard(_) => None, // the loop writes it: it owns the terminal
         Effect::Cancel(_) => None,
     }
 }

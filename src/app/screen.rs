@@ -50,6 +50,25 @@ pub trait Screen {
     fn shows_time(&self) -> bool {
         false
     }
+    /// What `y` copies: the selection's value, and what it is.
+    fn copied(&self) -> Option<Copied> {
+        None
+    }
+}
+
+/// A value to copy, and what it is (said on the message line).
+pub struct Copied {
+    pub what: &'static str,
+    pub text: String,
+}
+
+impl Copied {
+    pub fn new(what: &'static str, text: impl ToString) -> Option<Copied> {
+        Some(Copied {
+            what,
+            text: text.to_string(),
+        })
+    }
 }
 
 /// What happened to a view's prompt.

@@ -29,6 +29,8 @@ pub struct Settings {
     pub alerts_on_home: bool,
     /// How `L` on a span finds its logs.
     pub traces_to_logs: TracesToLogs,
+    /// `y` and `Y` copy to the terminal's clipboard.
+    pub clipboard: bool,
 }
 
 impl Default for Settings {
@@ -46,6 +48,7 @@ impl Default for Settings {
             log_buffer: DEFAULT_LOG_BUFFER,
             alerts_on_home: false,
             traces_to_logs: TracesToLogs::default(),
+            clipboard: true,
         }
     }
 }

@@ -6,12 +6,12 @@
 use super::action::Action;
 use super::command::{self, Command};
 use super::editor;
-use super::effect::Effect;
+use super::effect::{Clip, Effect};
 use super::msg::Msg;
 use super::navigate::{back, deliver, on_top, open, reload};
 use super::notice::Notice;
 use super::prompt::{Prompt, PromptKind};
-use super::screen::PromptEvent;
+use super::screen::{Copied, PromptEvent};
 use super::state::State;
 use crossterm::event::KeyEvent;
 use triage_core::domain::{Nanos, SafeText};
@@ -57,6 +57,7 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
         Action::ToggleHelp => state.help = !state.help,
         Action::Back => back(state, effects),
         Action::Reload => reload(state, effects),
+        Action::Copy | Action::CopyView => copy(state, action == Action::CopyView, effects),
         Action::OpenCommand => state.prompt = Some(Prompt::new(PromptKind::Command, "")),
         Action::Input(key) => typed(state, key, effects),
         Action::Submit => submit(state, effects),
@@ -67,6 +68,35 @@ fn act(state: &mut State, action: Action, effects: &mut Vec<Effect>) {
     if let Some(view) = state.views.last_mut() {
         view.screen_mut().fit(width, height);
     }
+}
+
+/// `y`: the selection's value to the clipboard; `Y`: the view's text.
+fn copy(state: &mut State, whole_view: bool, effects: &mut Vec<Effect>) {
+    if !state.settings.clipboard {
+        state.notice = Some(Notice::ClipboardOff);
+        return;
+    }
+    let (what, clip) = if whole_view {
+        ("the view", Clip::View)
+    } else {
+        match state.current().screen().copied() {
+            Some(Copied { what, text }) if text.len() > crate::clipboard::MAX_BYTES => {
+                state.notice = Some(Notice::TooLongToCopy(what));
+                return;
+            }
+            Some(Copied { what, text }) => (what, Clip::Text(text)),
+            None => {
+                state.notice = Some(Notice::NothingToCopy);
+                return;
+            }
+        }
+    };
+    let bytes = match &clip {
+        Clip::Text(text) => Some(text.len()),
+        Clip::View => None,
+    };
+    state.notice = Some(Notice::Copied { what, bytes });
+    effects.push(Effect::Clipboard(clip));
 }
 
 fn typed(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>) {

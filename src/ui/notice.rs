@@ -78,6 +78,13 @@ pub fn words(notice: &Notice) -> String {
         Notice::StreamBroke { from, error } => {
             format!("{from}'s log stopped, the others go on: {}", backend_error(error))
         }
+        Notice::Copied { what, bytes } => match bytes {
+            Some(bytes) => format!("copied {what} ({}) to the clipboard", format::size(*bytes as u64)),
+            None => format!("copied {what} to the clipboard, as --print draws it"),
+        },
+        Notice::NothingToCopy => "nothing selected to copy here (Y copies the whole view)".into(),
+        Notice::TooLongToCopy(what) => format!("{what} is too long for the terminal's clipboard (OSC 52 takes 74 kB)"),
+        Notice::ClipboardOff => "copying is off: clipboard = false in the config file".into(),
         Notice::NotStructured => "this line is neither JSON nor logfmt: no fields".into(),
         Notice::NotFilterable(key) => {
             format!("{key}: Loki's parser does not give this value as shown, a filter on it would match nothing")

@@ -22,48 +22,79 @@ pub trait Styles {
 
 impl Styles for Theme {
     fn text(&self) -> Style {
-        fg(self.text)
+        self.fg(self.text)
     }
     fn dim(&self) -> Style {
-        fg(self.dim)
+        self.fg(self.dim).add_modifier(self.without(Modifier::DIM))
     }
     fn accent(&self) -> Style {
-        fg(self.accent)
+        self.fg(self.accent).add_modifier(self.without(Modifier::BOLD))
     }
     fn title(&self) -> Style {
-        Style::new()
-            .bg(color(self.title_bg))
-            .add_modifier(Modifier::BOLD)
+        self.bg(self.title_bg)
+            .add_modifier(Modifier::BOLD | self.without(Modifier::REVERSED))
     }
     fn selection(&self) -> Style {
-        Style::new().bg(color(self.selection_bg))
+        self.bg(self.selection_bg)
+            .add_modifier(self.without(Modifier::REVERSED))
     }
     fn search_match(&self) -> Style {
-        Style::new().fg(Color::Black).bg(color(self.search_match))
+        match self.monochrome {
+            true => Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED),
+            false => Style::new().fg(Color::Black).bg(color(self.search_match)),
+        }
     }
     fn trace_id(&self) -> Style {
-        fg(self.trace_id).add_modifier(Modifier::UNDERLINED)
+        self.fg(self.trace_id).add_modifier(Modifier::UNDERLINED)
     }
     fn error(&self) -> Style {
-        fg(self.error)
+        // Without colour an error is bold and reversed: never taken for a
+        // success, which is plain.
+        self.fg(self.error)
+            .add_modifier(self.without(Modifier::BOLD | Modifier::REVERSED))
     }
     fn warn(&self) -> Style {
-        fg(self.warn)
+        self.fg(self.warn).add_modifier(self.without(Modifier::BOLD))
     }
     fn debug(&self) -> Style {
-        fg(self.debug)
+        self.fg(self.debug).add_modifier(self.without(Modifier::DIM))
     }
     fn ok(&self) -> Style {
-        fg(self.ok)
+        self.fg(self.ok)
     }
     fn series(&self, n: usize) -> Style {
         let colour = self.palette.get(n % self.palette.len().max(1));
-        colour.map_or_else(Style::new, |&c| fg(c))
+        colour.map_or_else(Style::new, |&c| self.fg(c))
     }
 }
 
-fn fg(colour: Colour) -> Style {
-    Style::new().fg(color(colour))
+/// Colour, or under `NO_COLOR` the modifiers that stand for it.
+trait Paint {
+    fn fg(&self, colour: Colour) -> Style;
+    fn bg(&self, colour: Colour) -> Style;
+    /// `modifier` when there is no colour to carry the meaning.
+    fn without(&self, modifier: Modifier) -> Modifier;
+}
+
+impl Paint for Theme {
+    fn fg(&self, colour: Colour) -> Style {
+        match self.monochrome {
+            true => Style::new(),
+            false => Style::new().fg(color(colour)),
+        }
+    }
+    fn bg(&self, colour: Colour) -> Style {
+        match self.monochrome {
+            true => Style::new(),
+            false => Style::new().bg(color(colour)),
+        }
+    }
+    fn without(&self, modifier: Modifier) -> Modifier {
+        match self.monochrome {
+            true => modifier,
+            false => Modifier::empty(),
+        }
+    }
 }
 
 fn color(colour: Colour) -> Color {
@@ -89,5 +120,50 @@ fn color(colour: Colour) -> Color {
             Named::LightCyan => Color::LightCyan,
             Named::White => Color::White,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_colour_meaning_is_carried_by_modifiers() {
+        let theme = Theme {
+            monochrome: true,
+            ..Theme::default()
+        };
+        let styles = [
+            theme.text(),
+            theme.dim(),
+            theme.accent(),
+            theme.title(),
+            theme.selection(),
+            theme.search_match(),
+            theme.trace_id(),
+            theme.error(),
+            theme.warn(),
+            theme.debug(),
+            theme.ok(),
+            theme.series(3),
+        ];
+        assert!(styles.iter().all(|s| s.fg.is_none() && s.bg.is_none()), "{styles:?}");
+        // An error never reads as a success, a selection stands out, a
+        // match and a trace id show.
+        assert_ne!(theme.error(), theme.ok());
+        assert_ne!(theme.error(), theme.text());
+        assert!(theme.selection().add_modifier.contains(Modifier::REVERSED));
+        assert_ne!(theme.search_match(), theme.text());
+        assert!(theme.trace_id().add_modifier.contains(Modifier::UNDERLINED));
+        assert_ne!(theme.warn(), theme.text());
+    }
+
+    #[test]
+    fn every_built_in_theme_tells_errors_from_successes() {
+        for (name, _) in triage_core::config::BUILT_IN_THEMES {
+            let theme = Theme::load(name).unwrap_or_default();
+            assert_ne!(theme.error(), theme.ok(), "{name}");
+            assert_ne!(theme.selection(), Style::new(), "{name}");
+        }
     }
 }

@@ -6,7 +6,7 @@
 
 mod theme;
 
-pub use theme::{Colour, Named, NotAColour, Theme, ThemeError};
+pub use theme::{BUILT_IN as BUILT_IN_THEMES, Colour, Named, NotAColour, Theme, ThemeError};
 
 use crate::backend::cluster::{ClusterSettings, Namespaces, kubeconfig_secrets};
 use crate::backend::tempo::DEFAULT_TRACE_MAX_BYTES;
@@ -50,6 +50,8 @@ pub struct Config {
     pub kubernetes: Kubernetes,
     /// The most lines a streamed log keeps.
     pub log_buffer: usize,
+    /// `y` and `Y` copy to the terminal's clipboard (OSC 52); false: off.
+    pub clipboard: bool,
     /// The most bytes of one trace by id read (`[contexts.NAME.tempo]
     /// trace_max_bytes`); every other answer is capped at 64 MiB.
     pub trace_max_bytes: u64,
@@ -138,9 +140,12 @@ struct File {
     timeout: Option<String>,
     /// Lines a followed log keeps before the oldest are dropped.
     log_buffer: Option<usize>,
+    /// Copying to the terminal's clipboard; on unless false.
+    clipboard: Option<bool>,
     #[serde(default)]
     utc: bool,
-    /// A theme file; see themes/default.toml.
+    /// A built-in theme's name (default, light, ansi16) or a theme file;
+    /// see themes/default.toml.
     theme: Option<PathBuf>,
     #[serde(default)]
     derived_fields: Vec<DerivedFieldFile>,
@@ -330,6 +335,7 @@ impl Config {
             history_dir: None,
             kubernetes: Kubernetes::default(),
             log_buffer: DEFAULT_LOG_BUFFER,
+            clipboard: true,
             trace_max_bytes: DEFAULT_TRACE_MAX_BYTES,
             redactor: Redactor::default(),
         };
@@ -413,16 +419,10 @@ fn resolve(
     let tempo = endpoint(context.tempo, &overrides.tempo, "Tempo")?;
     let prometheus = endpoint(context.prometheus, &overrides.prometheus, "Prometheus")?;
     let theme = match &file.theme {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-                path: path.clone(),
-                source,
-            })?;
-            Theme::parse(&text).map_err(|source| ConfigError::Theme {
-                path: path.clone(),
-                source,
-            })?
-        }
+        Some(spec) => Theme::load(&spec.to_string_lossy()).map_err(|source| ConfigError::Theme {
+            path: spec.clone(),
+            source,
+        })?,
         None => Theme::default(),
     };
     let timeout = match &file.timeout {
@@ -458,6 +458,7 @@ fn resolve(
             Some(lines) => lines,
             None => DEFAULT_LOG_BUFFER,
         },
+        clipboard: file.clipboard.unwrap_or(true),
         trace_max_bytes,
         redactor: Redactor::default(),
     };

@@ -10,7 +10,7 @@ use crate::app::loadable::Loadable;
 use crate::app::msg::{Metrics, Msg};
 use crate::app::notice::Notice;
 use crate::app::prompt::{Language, PromptKind};
-use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
 use std::sync::Arc;
@@ -275,6 +275,10 @@ fn points(series: &[Series]) -> Vec<Exemplar> {
 }
 
 impl Screen for MetricsView {
+    fn copied(&self) -> Option<Copied> {
+        Copied::new("expression", &self.expression)
+    }
+
     fn keys(&self) -> &'static [Binding] {
         match self.source {
             MetricSource::Prometheus => KEYS,

@@ -10,7 +10,7 @@ use crate::app::layout;
 use crate::app::loadable::Loadable;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
-use crate::app::screen::{Ctx, Screen};
+use crate::app::screen::{Ctx, Screen, Copied};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
 use std::time::Duration;
@@ -87,6 +87,10 @@ impl PatternsView {
 }
 
 impl Screen for PatternsView {
+    fn copied(&self) -> Option<Copied> {
+        Copied::new("pattern", &self.selected()?.pattern)
+    }
+
     fn keys(&self) -> &'static [Binding] {
         KEYS
     }

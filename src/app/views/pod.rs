@@ -9,7 +9,7 @@ use crate::app::layout;
 use crate::app::loadable::Loadable;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
-use crate::app::screen::{Ctx, Screen};
+use crate::app::screen::{Ctx, Screen, Copied};
 use crate::app::target::{Known, Target};
 use crate::app::watch::Watch;
 use triage_core::backend::BackendError;
@@ -167,6 +167,10 @@ impl PodView {
 }
 
 impl Screen for PodView {
+    fn copied(&self) -> Option<Copied> {
+        Copied::new("pod name", &self.key.name)
+    }
+
     fn keys(&self) -> &'static [Binding] {
         KEYS
     }

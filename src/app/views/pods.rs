@@ -9,7 +9,7 @@ use crate::app::layout;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Pattern, PromptKind};
-use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
 use crate::app::target::{PodPick, Target};
 use crate::app::watch::Watch;
 use crossterm::event::KeyCode;
@@ -328,6 +328,10 @@ impl PodsView {
 }
 
 impl Screen for PodsView {
+    fn copied(&self) -> Option<Copied> {
+        Copied::new("pod name", &self.selected_pod()?.key.name)
+    }
+
     fn keys(&self) -> &'static [Binding] {
         KEYS
     }

@@ -10,7 +10,7 @@ use crate::app::layout;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Language, PromptKind};
-use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
 use std::cmp::Reverse;
@@ -258,6 +258,10 @@ impl TracesView {
 }
 
 impl Screen for TracesView {
+    fn copied(&self) -> Option<Copied> {
+        Copied::new("trace id", self.selected_trace()?.id)
+    }
+
     fn keys(&self) -> &'static [Binding] {
         KEYS
     }

@@ -5,6 +5,13 @@ use serde::Deserialize;
 
 const DEFAULT: &str = include_str!("../../../../themes/default.toml");
 
+/// The themes built in, by the name `--theme` and `theme =` know them by.
+pub const BUILT_IN: [(&str, &str); 3] = [
+    ("default", DEFAULT),
+    ("light", include_str!("../../../../themes/light.toml")),
+    ("ansi16", include_str!("../../../../themes/ansi16.toml")),
+];
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Theme {
@@ -20,6 +27,10 @@ pub struct Theme {
     pub debug: Colour,
     pub ok: Colour,
     pub palette: Vec<Colour>,
+    /// No colour at all (`NO_COLOR`): meaning is carried by bold,
+    /// underline, reverse and dim instead.
+    #[serde(default)]
+    pub monochrome: bool,
 }
 
 /// A terminal colour as a theme names it: one of the 16 named colours, the
@@ -86,6 +97,8 @@ pub enum ThemeError {
     Toml(String),
     #[error("palette needs at least one colour")]
     EmptyPalette,
+    #[error("not a theme ({names}) nor a file that can be read: {cause}")]
+    Unreadable { names: String, cause: String },
 }
 
 impl TryFrom<String> for Colour {
@@ -142,12 +155,25 @@ impl Default for Theme {
                 debug: named(Named::Gray),
                 ok: named(Named::Green),
                 palette: vec![named(Named::Cyan)],
+                monochrome: false,
             }
         })
     }
 }
 
 impl Theme {
+    /// A built-in theme by name, else a theme file at that path.
+    pub fn load(spec: &str) -> Result<Theme, ThemeError> {
+        let text = match BUILT_IN.iter().find(|(name, _)| *name == spec) {
+            Some((_, text)) => (*text).to_owned(),
+            None => std::fs::read_to_string(spec).map_err(|e| ThemeError::Unreadable {
+                names: BUILT_IN.map(|(name, _)| name).join(", "),
+                cause: e.to_string(),
+            })?,
+        };
+        Theme::parse(&text)
+    }
+
     pub fn parse(text: &str) -> Result<Theme, ThemeError> {
         let theme: Theme =
             toml::from_str(text).map_err(|e| ThemeError::Toml(e.message().to_owned()))?;
@@ -163,8 +189,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_built_in_theme_parses() {
-        assert!(Theme::parse(DEFAULT).is_ok());
+    fn the_built_in_themes_parse() {
+        for (name, _) in BUILT_IN {
+            assert!(Theme::load(name).is_ok(), "{name}");
+        }
+        assert!(matches!(Theme::load("no-such-theme"), Err(ThemeError::Unreadable { .. })));
         assert!(Theme::parse(&DEFAULT.replace("\"cyan\"", "\"no-such-colour\"")).is_err());
     }
 

@@ -20,7 +20,7 @@ use crate::app::keys::{Binding, ch, key};
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Language, PromptKind};
-use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
 use crate::app::target::{PodPick, Target};
 use crossterm::event::KeyCode;
 use std::time::Duration;
@@ -474,6 +474,14 @@ impl LogsView {
 }
 
 impl Screen for LogsView {
+    fn copied(&self) -> Option<Copied> {
+        let row = self.selected_row()?;
+        match row.traces.first() {
+            Some(found) => Copied::new("trace id", found.trace_id),
+            None => Copied::new("log line", &row.line.line),
+        }
+    }
+
     fn keys(&self) -> &'static [Binding] {
         KEYS
     }

@@ -13,7 +13,7 @@ use crate::app::loadable::Loadable;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::PromptKind;
-use crate::app::screen::{Ctx, PromptEvent, Screen};
+use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
 pub use filter::SpanFilter;
@@ -323,6 +323,17 @@ impl TraceView {
 }
 
 impl Screen for TraceView {
+    fn copied(&self) -> Option<Copied> {
+        let Loadable::Ready(model) = &self.load else {
+            return None;
+        };
+        let span = model.selected_span()?;
+        let lines: Vec<String> = (span.attributes.iter().chain(span.resource.iter()))
+            .map(|a| format!("{}={}", a.key, a.value))
+            .collect();
+        Copied::new("span's attributes", lines.join("\n"))
+    }
+
     fn keys(&self) -> &'static [Binding] {
         KEYS
     }
