@@ -108,9 +108,7 @@ pub enum Command {
         since: String,
     },
     /// Print the shell's completion script, e.g. `triage completions bash > /etc/bash_completion.d/triage`
-    Completions {
-        shell: clap_complete::Shell,
-    },
+    Completions { shell: clap_complete::Shell },
     /// Print the manual page, e.g. `triage man | man -l -`
     Man,
 }

@@ -45,9 +45,11 @@ pub fn osc52(text: &str, through: Multiplexer) -> Option<Vec<u8>> {
     let sequence = format!("\u{1b}]52;c;{}\u{7}", STANDARD.encode(text));
     Some(match through {
         Multiplexer::None => sequence.into_bytes(),
-        Multiplexer::Tmux => {
-            format!("\u{1b}Ptmux;{}\u{1b}\\", sequence.replace('\u{1b}', "\u{1b}\u{1b}")).into_bytes()
-        }
+        Multiplexer::Tmux => format!(
+            "\u{1b}Ptmux;{}\u{1b}\\",
+            sequence.replace('\u{1b}', "\u{1b}\u{1b}")
+        )
+        .into_bytes(),
         // screen passes at most 768 bytes of one DCS: the sequence goes in
         // pieces, each its own DCS, which screen joins.
         Multiplexer::Screen => sequence
@@ -68,7 +70,8 @@ mod tests {
         let plain = osc52(id, Multiplexer::None).unwrap_or_default();
         let encoded = STANDARD.encode(id);
         assert_eq!(plain, format!("\x1b]52;c;{encoded}\x07").into_bytes());
-        let tmux = String::from_utf8(osc52(id, Multiplexer::Tmux).unwrap_or_default()).unwrap_or_default();
+        let tmux =
+            String::from_utf8(osc52(id, Multiplexer::Tmux).unwrap_or_default()).unwrap_or_default();
         assert_eq!(tmux, format!("\x1bPtmux;\x1b\x1b]52;c;{encoded}\x07\x1b\\"));
         let long = "x".repeat(2000);
         let screen = osc52(&long, Multiplexer::Screen).unwrap_or_default();

@@ -6,13 +6,13 @@
 use crate::app::effect::Clip;
 use crate::app::{Effect, Msg, Runner, State, keymap, now, update};
 use crate::clipboard;
-use std::io::Write;
 use crate::terminal::{Signals, Stop};
 use crossterm::event::{Event, EventStream};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{execute, queue};
 use futures::StreamExt;
 use ratatui::DefaultTerminal;
+use std::io::Write;
 use std::time::Duration;
 use tokio::time::Instant;
 

@@ -28,11 +28,11 @@ fn copied(printed: &str) -> Vec<String> {
 async fn run(keys: &[u8], env: &[(&str, &str)], config: Option<&str>) -> String {
     let url = support::replay::start(Default::default()).await;
     let mut command = pty::triage(&["trace", FAILING_TRACE, "--tempo", &url]);
+    command.env_remove("TMUX");
+    command.env_remove("STY");
     for (name, value) in env {
         command.env(name, value);
     }
-    command.env_remove("TMUX");
-    command.env_remove("STY");
     if let Some(config) = config {
         let dir = std::env::temp_dir().join(format!("triage-clipboard-{}", std::process::id()));
         std::fs::create_dir_all(dir.join("triage")).unwrap();
@@ -56,7 +56,16 @@ async fn y_copies_the_spans_attributes_and_capital_y_the_view() {
     let copies = copied(&printed);
     assert_eq!(copies.len(), 2, "{printed:?}");
     assert!(copies[0].contains("service.name=frontend"), "{}", copies[0]);
-    assert!(copies[1].contains(&FAILING_TRACE[..8]) && copies[1].contains("frontend"), "{}", copies[1]);
+    let said = format!(
+        "copied span's attributes ({} bytes) to the clipboard",
+        copies[0].len()
+    );
+    assert!(printed.contains(&said), "{printed:?}");
+    assert!(
+        copies[1].contains(&FAILING_TRACE[..8]) && copies[1].contains("frontend"),
+        "{}",
+        copies[1]
+    );
     // The only OSC written is the clipboard's.
     assert_eq!(printed.matches("\u{1b}]").count(), 2, "{printed:?}");
 }
@@ -64,7 +73,10 @@ async fn y_copies_the_spans_attributes_and_capital_y_the_view() {
 #[tokio::test(flavor = "multi_thread")]
 async fn inside_tmux_the_sequence_is_wrapped_for_it() {
     let printed = run(b"y", &[("TMUX", "/tmp/tmux-0/default,1,0")], None).await;
-    assert!(printed.contains("\u{1b}Ptmux;\u{1b}\u{1b}]52;c;"), "{printed:?}");
+    assert!(
+        printed.contains("\u{1b}Ptmux;\u{1b}\u{1b}]52;c;"),
+        "{printed:?}"
+    );
     assert_eq!(copied(&printed.replace("\u{1b}\u{1b}", "\u{1b}")).len(), 1);
 }
 

@@ -125,17 +125,26 @@ fn the_replay_sees_a_border_pushed_aside_or_covered() {
 /// defaults, 39 and 49, only), its meaning in bold, underline, reverse.
 #[tokio::test]
 async fn with_no_colour_every_view_draws_no_colour() {
-    let mut cases = every_view(&Worlds::start(Text::Recorded, &[Amount::One, Amount::Failing]).await).await;
+    let mut cases =
+        every_view(&Worlds::start(Text::Recorded, &[Amount::One, Amount::Failing]).await).await;
     for case in &mut cases {
         case.state.settings.theme.monochrome = true;
         let (bytes, _) = drawn(&case.state);
         let text = String::from_utf8_lossy(&bytes);
+        // Each SGR (`CSI ... m`): its first code names no colour but the
+        // defaults (39, 49).
         let coloured: Vec<&str> = (text.split('\u{1b}'))
-            .filter(|sequence| sequence.starts_with('[') && sequence.contains('m'))
-            .filter(|sequence| {
-                let codes = &sequence[1..sequence.find('m').unwrap_or(1)];
-                codes.split(';').next().is_some_and(|first| {
-                    matches!(first, "38" | "48") || (first.len() == 2 && (first.starts_with('3') || first.starts_with('4')) && !first.ends_with('9'))
+            .filter_map(|sequence| {
+                let csi = sequence.strip_prefix('[')?;
+                let end = csi.find(|c: char| ('@'..='~').contains(&c))?;
+                (csi.as_bytes()[end] == b'm').then_some(&csi[..end])
+            })
+            .filter(|codes| {
+                codes.split(';').any(|code| {
+                    matches!(code, "38" | "48")
+                        || (code.len() == 2
+                            && (code.starts_with('3') || code.starts_with('4'))
+                            && !code.ends_with('9'))
                 })
             })
             .collect();

@@ -27,7 +27,9 @@ fn every_frame_is_one_synchronized_update() {
     session.type_keys(b"?");
     session.wait_until("help drawn", |s| s.printed().contains('┘'));
     session.type_keys(b"?:");
-    session.wait_until("the command line", |s| s.printed().matches("\u{1b}[?2026l").count() >= 3);
+    session.wait_until("the command line", |s| {
+        s.printed().matches("\u{1b}[?2026l").count() >= 3
+    });
     session.type_keys(b"\x1b");
     session.type_keys(b"q");
     let printed = session.ends_restored("q");
@@ -40,14 +42,22 @@ fn every_frame_is_one_synchronized_update() {
     while let Some(at) = rest.find(begin) {
         outside.push_str(&rest[..at]);
         let frame = &rest[at + begin.len()..];
-        let close = frame.find(end).unwrap_or_else(|| panic!("a frame not closed: {frame:?}"));
+        let close = frame
+            .find(end)
+            .unwrap_or_else(|| panic!("a frame not closed: {frame:?}"));
         assert!(!frame[..close].contains(begin), "nested: {frame:?}");
         rest = &frame[close + end.len()..];
     }
     outside.push_str(rest);
     // Outside the frames: taking and giving back the terminal, no text.
-    let text: String = strip_escapes(&outside).chars().filter(|c| !c.is_whitespace()).collect();
-    assert!(text.is_empty(), "drawn outside a frame: {text:?} in {outside:?}");
+    let text: String = strip_escapes(&outside)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    assert!(
+        text.is_empty(),
+        "drawn outside a frame: {text:?} in {outside:?}"
+    );
 }
 
 /// The text of `bytes` without its escape sequences (CSI, OSC, two-byte).

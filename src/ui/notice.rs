@@ -79,7 +79,7 @@ pub fn words(notice: &Notice) -> String {
             format!("{from}'s log stopped, the others go on: {}", backend_error(error))
         }
         Notice::Copied { what, bytes } => match bytes {
-            Some(bytes) => format!("copied {what} ({}) to the clipboard", format::size(*bytes as u64)),
+            Some(bytes) => format!("copied {what} ({bytes} bytes) to the clipboard"),
             None => format!("copied {what} to the clipboard, as --print draws it"),
         },
         Notice::NothingToCopy => "nothing selected to copy here (Y copies the whole view)".into(),

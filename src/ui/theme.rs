@@ -28,7 +28,8 @@ impl Styles for Theme {
         self.fg(self.dim).add_modifier(self.without(Modifier::DIM))
     }
     fn accent(&self) -> Style {
-        self.fg(self.accent).add_modifier(self.without(Modifier::BOLD))
+        self.fg(self.accent)
+            .add_modifier(self.without(Modifier::BOLD))
     }
     fn title(&self) -> Style {
         self.bg(self.title_bg)
@@ -54,10 +55,12 @@ impl Styles for Theme {
             .add_modifier(self.without(Modifier::BOLD | Modifier::REVERSED))
     }
     fn warn(&self) -> Style {
-        self.fg(self.warn).add_modifier(self.without(Modifier::BOLD))
+        self.fg(self.warn)
+            .add_modifier(self.without(Modifier::BOLD))
     }
     fn debug(&self) -> Style {
-        self.fg(self.debug).add_modifier(self.without(Modifier::DIM))
+        self.fg(self.debug)
+            .add_modifier(self.without(Modifier::DIM))
     }
     fn ok(&self) -> Style {
         self.fg(self.ok)
@@ -147,7 +150,10 @@ mod tests {
             theme.ok(),
             theme.series(3),
         ];
-        assert!(styles.iter().all(|s| s.fg.is_none() && s.bg.is_none()), "{styles:?}");
+        assert!(
+            styles.iter().all(|s| s.fg.is_none() && s.bg.is_none()),
+            "{styles:?}"
+        );
         // An error never reads as a success, a selection stands out, a
         // match and a trace id show.
         assert_ne!(theme.error(), theme.ok());

@@ -419,10 +419,12 @@ fn resolve(
     let tempo = endpoint(context.tempo, &overrides.tempo, "Tempo")?;
     let prometheus = endpoint(context.prometheus, &overrides.prometheus, "Prometheus")?;
     let theme = match &file.theme {
-        Some(spec) => Theme::load(&spec.to_string_lossy()).map_err(|source| ConfigError::Theme {
-            path: spec.clone(),
-            source,
-        })?,
+        Some(spec) => {
+            Theme::load(&spec.to_string_lossy()).map_err(|source| ConfigError::Theme {
+                path: spec.clone(),
+                source,
+            })?
+        }
         None => Theme::default(),
     };
     let timeout = match &file.timeout {

@@ -9,7 +9,7 @@ use crate::app::layout;
 use crate::app::loadable::Loadable;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
-use crate::app::screen::{Ctx, Screen, Copied};
+use crate::app::screen::{Copied, Ctx, Screen};
 use crate::app::target::{Known, Target};
 use crate::app::watch::Watch;
 use triage_core::backend::BackendError;

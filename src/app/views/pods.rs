@@ -9,7 +9,7 @@ use crate::app::layout;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Pattern, PromptKind};
-use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
+use crate::app::screen::{Copied, Ctx, PromptEvent, Screen};
 use crate::app::target::{PodPick, Target};
 use crate::app::watch::Watch;
 use crossterm::event::KeyCode;

@@ -193,7 +193,10 @@ mod tests {
         for (name, _) in BUILT_IN {
             assert!(Theme::load(name).is_ok(), "{name}");
         }
-        assert!(matches!(Theme::load("no-such-theme"), Err(ThemeError::Unreadable { .. })));
+        assert!(matches!(
+            Theme::load("no-such-theme"),
+            Err(ThemeError::Unreadable { .. })
+        ));
         assert!(Theme::parse(&DEFAULT.replace("\"cyan\"", "\"no-such-colour\"")).is_err());
     }
 

@@ -20,7 +20,7 @@ use crate::app::keys::{Binding, ch, key};
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::{Language, PromptKind};
-use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
+use crate::app::screen::{Copied, Ctx, PromptEvent, Screen};
 use crate::app::target::{PodPick, Target};
 use crossterm::event::KeyCode;
 use std::time::Duration;

@@ -13,7 +13,7 @@ use crate::app::loadable::Loadable;
 use crate::app::msg::Msg;
 use crate::app::notice::Notice;
 use crate::app::prompt::PromptKind;
-use crate::app::screen::{Ctx, PromptEvent, Screen, Copied};
+use crate::app::screen::{Copied, Ctx, PromptEvent, Screen};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
 pub use filter::SpanFilter;
