@@ -15,8 +15,10 @@ pub const MAX_BYTES: usize = 74_000;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Multiplexer {
     None,
-    /// `$TMUX` set: `DCS tmux; ... ST`, escapes doubled (needs tmux's
-    /// `allow-passthrough`, or `set-clipboard on`, which reads OSC 52 itself).
+    /// `$TMUX` set: the sequence as it is, which tmux takes into its own
+    /// buffer and on to the terminal outside with `set-clipboard on`; and
+    /// again inside `DCS tmux; ... ST`, escapes doubled, which tmux passes
+    /// on with `allow-passthrough on`. Either setting is enough.
     Tmux,
     /// `$STY` set, or a `screen` TERM: `DCS ... ST`, in pieces screen takes.
     Screen,
@@ -45,11 +47,10 @@ pub fn osc52(text: &str, through: Multiplexer) -> Option<Vec<u8>> {
     let sequence = format!("\u{1b}]52;c;{}\u{7}", STANDARD.encode(text));
     Some(match through {
         Multiplexer::None => sequence.into_bytes(),
-        Multiplexer::Tmux => format!(
-            "\u{1b}Ptmux;{}\u{1b}\\",
-            sequence.replace('\u{1b}', "\u{1b}\u{1b}")
-        )
-        .into_bytes(),
+        Multiplexer::Tmux => {
+            let doubled = sequence.replace('\u{1b}', "\u{1b}\u{1b}");
+            format!("{sequence}\u{1b}Ptmux;{doubled}\u{1b}\\").into_bytes()
+        }
         // screen passes at most 768 bytes of one DCS: the sequence goes in
         // pieces, each its own DCS, which screen joins.
         Multiplexer::Screen => sequence
@@ -72,7 +73,10 @@ mod tests {
         assert_eq!(plain, format!("\x1b]52;c;{encoded}\x07").into_bytes());
         let tmux =
             String::from_utf8(osc52(id, Multiplexer::Tmux).unwrap_or_default()).unwrap_or_default();
-        assert_eq!(tmux, format!("\x1bPtmux;\x1b\x1b]52;c;{encoded}\x07\x1b\\"));
+        assert_eq!(
+            tmux,
+            format!("\x1b]52;c;{encoded}\x07\x1bPtmux;\x1b\x1b]52;c;{encoded}\x07\x1b\\")
+        );
         let long = "x".repeat(2000);
         let screen = osc52(&long, Multiplexer::Screen).unwrap_or_default();
         let pieces = String::from_utf8_lossy(&screen).matches("\x1bP").count();
