@@ -3,7 +3,6 @@
 
 use super::complete::Names;
 use super::prompt::Language;
-use super::views::metrics::MetricSource;
 use std::time::Duration;
 use triage_core::backend::LogQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
@@ -28,6 +27,24 @@ impl RequestIds {
         let id = RequestId(self.0);
         self.0 += 1;
         id
+    }
+}
+
+/// Who answers a graph's expression.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricSource {
+    /// PromQL, asked of Prometheus.
+    Prometheus,
+    /// A LogQL metric query, asked of Loki.
+    Loki,
+}
+
+impl MetricSource {
+    pub fn language(self) -> Language {
+        match self {
+            MetricSource::Prometheus => Language::PromQl,
+            MetricSource::Loki => Language::LogQl,
+        }
     }
 }
 

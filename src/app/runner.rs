@@ -2,10 +2,9 @@
 //! cancellation token; its result comes back as a `Msg` on a bounded channel.
 
 use super::complete::Names;
-use super::effect::{Effect, RequestId};
+use super::effect::{Effect, MetricSource, RequestId};
 use super::msg::{Alerts, Metrics, Msg};
 use super::now;
-use super::views::metrics::MetricSource;
 use crate::history;
 use futures::stream::BoxStream;
 use futures::{StreamExt, stream};

@@ -3,6 +3,7 @@
 
 use crate::app::action::Action;
 use crate::app::cursor::Cursor;
+pub use crate::app::effect::MetricSource;
 use crate::app::effect::{Effect, RequestId};
 use crate::app::keys::{Binding, ch, key};
 use crate::app::layout;
@@ -116,24 +117,6 @@ pub const SPANS: [Duration; 6] = [
     Duration::from_secs(24 * 3600),
     Duration::from_secs(7 * 24 * 3600),
 ];
-
-/// Who answers a graph's expression.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MetricSource {
-    /// PromQL, asked of Prometheus.
-    Prometheus,
-    /// A LogQL metric query, asked of Loki.
-    Loki,
-}
-
-impl MetricSource {
-    pub fn language(self) -> Language {
-        match self {
-            MetricSource::Prometheus => Language::PromQl,
-            MetricSource::Loki => Language::LogQl,
-        }
-    }
-}
 
 pub struct MetricsView {
     pub source: MetricSource,
