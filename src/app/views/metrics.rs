@@ -10,7 +10,7 @@ use crate::app::layout;
 use crate::app::loadable::Loadable;
 use crate::app::msg::{Metrics, Msg};
 use crate::app::notice::Notice;
-use crate::app::prompt::{Language, PromptKind};
+use crate::app::prompt::PromptKind;
 use crate::app::screen::{Copied, Ctx, PromptEvent, Screen};
 use crate::app::target::Target;
 use crossterm::event::KeyCode;
