@@ -132,6 +132,19 @@ async fn run_until(
     }
 }
 
+/// The query's logs view on `s`, its history loaded from `loki`, and the
+/// runner that carries out its requests.
+async fn opened(loki: &Loki, mut s: State) -> (State, Runner, mpsc::Receiver<Msg>) {
+    let clients = support::clients(Some(&loki.url), None);
+    let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
+    let open = support::open(&mut s, triage::app::Target::Logs(SELECTOR.into()));
+    run_until(&mut s, &mut runner, &mut results, open, |s| {
+        support::logs_view(s).loaded
+    })
+    .await;
+    (s, runner, results)
+}
+
 fn texts(s: &State) -> Vec<String> {
     let logs = support::logs_view(s);
     logs.rows.iter().map(|r| r.line.line.to_string()).collect()
@@ -147,14 +160,7 @@ fn press(s: &mut State, runner: &mut Runner, action: Action) {
 async fn the_tail_meets_the_history_without_a_line_twice_and_pauses_away_from_the_top() {
     static HISTORY: [(i64, &str); 4] = [(3, "c2"), (3, "c"), (2, "b"), (1, "a")];
     let loki = loki(&HISTORY).await;
-    let clients = support::clients(Some(&loki.url), None);
-    let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
-    let mut s = state(160, 40);
-    let open = support::open(&mut s, triage::app::Target::Logs(SELECTOR.into()));
-    run_until(&mut s, &mut runner, &mut results, open, |s| {
-        support::logs_view(s).loaded
-    })
-    .await;
+    let (mut s, mut runner, mut results) = opened(&loki, state(160, 40)).await;
     assert_eq!(texts(&s), ["c2", "c", "b", "a"]);
 
     press(&mut s, &mut runner, Action::Follow);
@@ -215,15 +221,9 @@ async fn the_tail_meets_the_history_without_a_line_twice_and_pauses_away_from_th
 async fn a_followed_query_keeps_within_its_buffer() {
     static HISTORY: [(i64, &str); 1] = [(0, "first")];
     let loki = loki(&HISTORY).await;
-    let clients = support::clients(Some(&loki.url), None);
-    let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
     let mut s = state(160, 40);
     s.settings.log_buffer = 100;
-    let open = support::open(&mut s, triage::app::Target::Logs(SELECTOR.into()));
-    run_until(&mut s, &mut runner, &mut results, open, |s| {
-        support::logs_view(s).loaded
-    })
-    .await;
+    let (mut s, mut runner, mut results) = opened(&loki, s).await;
     press(&mut s, &mut runner, Action::Follow);
     let lines: Vec<String> = (1..=1000).map(|i| format!("line {i}")).collect();
     for chunk in lines.chunks(50).enumerate() {
@@ -250,14 +250,7 @@ async fn a_refused_tail_stops_following_and_says_why_and_the_lines_stay() {
     static HISTORY: [(i64, &str); 2] = [(2, "b"), (1, "a")];
     let words = "max concurrent tail requests limit exceeded, count > limit (6 > 5)";
     let loki = serve(&HISTORY, Some(words)).await;
-    let clients = support::clients(Some(&loki.url), None);
-    let (mut runner, mut results) = Runner::new(clients, Duration::from_secs(5));
-    let mut s = state(160, 40);
-    let open = support::open(&mut s, triage::app::Target::Logs(SELECTOR.into()));
-    run_until(&mut s, &mut runner, &mut results, open, |s| {
-        support::logs_view(s).loaded
-    })
-    .await;
+    let (mut s, mut runner, mut results) = opened(&loki, state(160, 40)).await;
     press(&mut s, &mut runner, Action::Follow);
     run_until(&mut s, &mut runner, &mut results, Vec::new(), |s| {
         support::logs_view(s).follow.is_none()
