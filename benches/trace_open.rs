@@ -8,7 +8,6 @@
 
 mod support;
 
-use axum::body::Bytes;
 use criterion::{BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 use std::time::Duration;
 use support::{HEIGHT, WIDTH};
@@ -17,23 +16,14 @@ use triage::app::views::trace::TraceView;
 use triage::app::{Settings, State, View};
 use triage_core::backend::{Endpoint, TempoClient};
 use triage_core::correlate::Waterfall;
-use triage_demo::big_trace::big_trace;
+use triage_demo::big_trace::{big_trace, serve_as_tempo};
 
-/// Serves `body` as Tempo's v2 protobuf answer for any path; the base URL.
-fn serve(runtime: &Runtime, body: Bytes) -> String {
-    runtime.block_on(async move {
-        let app = axum::Router::new().fallback(move || {
-            let body = body.clone();
-            async move { ([("content-type", "application/protobuf")], body) }
-        });
-        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-            Ok(listener) => listener,
-            Err(e) => panic!("bind loopback: {e}"),
-        };
-        let url = listener.local_addr().map(|a| format!("http://{a}"));
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        url.unwrap_or_else(|e| panic!("local address: {e}"))
-    })
+/// The big trace's answer served on loopback; the base URL.
+fn serve(runtime: &Runtime, body: Vec<u8>) -> String {
+    match runtime.block_on(serve_as_tempo(body)) {
+        Ok((url, _server)) => url,
+        Err(e) => panic!("serve on loopback: {e}"),
+    }
 }
 
 fn trace_open(c: &mut Criterion) {
@@ -49,7 +39,7 @@ fn trace_open(c: &mut Criterion) {
     for spans in [100_000, 1_000_000] {
         let made = big_trace(spans, 42);
         let size = made.body.len();
-        let url = serve(&runtime, Bytes::from(made.body));
+        let url = serve(&runtime, made.body);
         let id = made.id;
         let (samples, time) = if spans >= 1_000_000 {
             (10, 60)

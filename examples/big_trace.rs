@@ -19,7 +19,7 @@ use triage_core::backend::otlp_json::Decoded;
 use triage_core::backend::otlp_proto::{Shape, decode_trace};
 use triage_core::correlate::Waterfall;
 use triage_core::secret::Redactor;
-use triage_demo::big_trace::{BigTrace, big_trace};
+use triage_demo::big_trace::{BigTrace, big_trace, serve_as_tempo};
 
 #[global_allocator]
 static ALLOCATED: Cap<System> = Cap::new(System, usize::MAX);
@@ -90,20 +90,12 @@ fn serve(made: BigTrace) {
         Ok(runtime) => runtime,
         Err(e) => panic!("runtime: {e}"),
     };
-    let body = axum::body::Bytes::from(made.body);
     runtime.block_on(async move {
-        let app = axum::Router::new().fallback(move || {
-            let body = body.clone();
-            async move { ([("content-type", "application/protobuf")], body) }
-        });
-        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
-            Ok(listener) => listener,
-            Err(e) => panic!("bind loopback: {e}"),
+        let (url, server) = match serve_as_tempo(made.body).await {
+            Ok(served) => served,
+            Err(e) => panic!("serve on loopback: {e}"),
         };
-        if let Ok(address) = listener.local_addr() {
-            println!("triage trace {} --tempo http://{address} --print", made.id);
-        }
-        let server = axum::serve(listener, app);
+        println!("triage trace {} --tempo {url} --print", made.id);
         let _ = tokio::time::timeout(Duration::from_secs(600), server).await;
     });
 }

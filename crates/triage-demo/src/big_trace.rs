@@ -110,6 +110,19 @@ struct Open {
     end: u64,
 }
 
+/// Serves `body` as Tempo's v2 protobuf answer for any path, on a free
+/// loopback port: the base URL, and the server's task.
+pub async fn serve_as_tempo(
+    body: Vec<u8>,
+) -> std::io::Result<(String, tokio::task::JoinHandle<()>)> {
+    let body = axum::body::Bytes::from(body);
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move { ([("content-type", "application/protobuf")], body) }
+    });
+    crate::serve(app).await
+}
+
 /// Makes a trace of `spans` spans (at least one), the same for the same
 /// `seed`.
 pub fn big_trace(spans: usize, seed: u64) -> BigTrace {
