@@ -74,6 +74,8 @@ pub enum Notice {
     TooLongToCopy(&'static str),
     /// `clipboard = false` in the config.
     ClipboardOff,
+    /// `v` where no volume histogram is drawn (not Loki, or too short).
+    NoVolumeShown,
     /// `J` on a line that is neither JSON nor logfmt.
     NotStructured,
     /// A field Loki's parser does not give as it is shown (an array, a

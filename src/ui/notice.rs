@@ -85,6 +85,9 @@ pub fn words(notice: &Notice) -> String {
         Notice::NothingToCopy => "nothing selected to copy here (Y copies the whole view)".into(),
         Notice::TooLongToCopy(what) => format!("{what} is too long for the terminal's clipboard (OSC 52 takes 74 kB)"),
         Notice::ClipboardOff => "copying is off: clipboard = false in the config file".into(),
+        Notice::NoVolumeShown => {
+            "no volume histogram here: a Loki query's, on a screen of 18 rows or more".into()
+        }
         Notice::NotStructured => "this line is neither JSON nor logfmt: no fields".into(),
         Notice::NotFilterable(key) => {
             format!("{key}: Loki's parser does not give this value as shown, a filter on it would match nothing")

@@ -542,6 +542,10 @@ impl Screen for LogsView {
                 }),
                 _ => cx.tell(Notice::NotALokiView),
             },
+            // Bars that are not drawn cannot be picked.
+            Action::Volume if self.volume_rows(cx.height) == 0 && !self.picking_bar() => {
+                cx.tell(Notice::NoVolumeShown)
+            }
             Action::Volume => self.toggle_bars(),
             Action::Earlier | Action::Later => self.step_bar(action == Action::Later),
             Action::Open if self.picking_bar() => self.go_to_bar(cx),
