@@ -6,6 +6,8 @@
 # installed here when missing, as are cargo-deny and cargo-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Incremental caches only pay off across edits; on CI they cost disk.
+export CARGO_INCREMENTAL=0
 
 if [ ! -f ../shared/fixtures/INDEX.tsv ]; then
   echo "error: ../shared/fixtures is missing: clone this repository beside shared/" >&2
