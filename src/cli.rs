@@ -107,10 +107,36 @@ pub enum Command {
         #[arg(long, default_value = "1h")]
         since: String,
     },
+    /// Change the config file
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Print the shell's completion script, e.g. `triage completions bash > /etc/bash_completion.d/triage`
     Completions { shell: clap_complete::Shell },
     /// Print the manual page, e.g. `triage man | man -l -`
     Man,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConfigCommand {
+    /// Write a context from Grafana's data sources: provisioning YAML,
+    /// kube-prometheus-stack values, or /api/datasources JSON. Shows the
+    /// change and asks first.
+    ImportGrafana {
+        /// The files, e.g. /etc/grafana/provisioning/datasources/*.yaml
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The context written (one of that name is replaced)
+        #[arg(long, default_value = "grafana")]
+        name: String,
+        /// Write without asking
+        #[arg(long, short = 'y')]
+        yes: bool,
+        /// Show the change only
+        #[arg(long, conflicts_with = "yes")]
+        dry_run: bool,
+    },
 }
 
 /// `completions` and `man`: printed to stdout, and nothing else run.
@@ -155,6 +181,24 @@ fn demo_config(demo: &triage_demo::Demo) -> Config {
 pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(printed) = cli.command.as_ref().and_then(print_documentation) {
         return Ok(printed?);
+    }
+    if let Some(Command::Config {
+        command:
+            ConfigCommand::ImportGrafana {
+                files,
+                name,
+                yes,
+                dry_run,
+            },
+    }) = &cli.command
+    {
+        return crate::config_command::import_grafana(crate::config_command::ImportGrafana {
+            files,
+            name,
+            config: cli.config.clone(),
+            yes: *yes,
+            dry_run: *dry_run,
+        });
     }
     // The demo's servers run for as long as `demo` lives.
     #[cfg(feature = "demo")]
@@ -230,7 +274,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Some(Command::Trace { id }) => Some(Target::Trace(TraceId::parse(id.trim()).ok_or_else(
             || CliError::Usage(format!("not a trace id: {id} (1 to 32 hex digits)")),
         )?)),
-        Some(Command::Completions { .. } | Command::Man) | None => None,
+        Some(Command::Completions { .. } | Command::Man | Command::Config { .. }) | None => None,
     };
     let mut state = State::new(settings, width, height, now);
     state.kube.namespaces = config.kubernetes.namespaces.clone();
@@ -274,7 +318,7 @@ fn crash_test() {
 
 /// What the views show of the configuration. Names and URLs were typed by
 /// someone, so they are made safe like any other text from outside.
-fn settings(config: &Config) -> Settings {
+pub fn settings(config: &Config) -> Settings {
     let url = |e: &Option<triage_core::backend::Endpoint>| {
         e.as_ref()
             .map_or("not configured".into(), |e| safe(&redact_url(&e.url)))
@@ -295,6 +339,7 @@ fn settings(config: &Config) -> Settings {
         log_buffer: config.log_buffer,
         clipboard: config.clipboard,
         traces_to_logs: config.traces_to_logs.clone(),
+        traces_to_metrics: config.traces_to_metrics.clone(),
         ..Settings::default()
     }
 }

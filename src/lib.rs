@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod clipboard;
+pub mod config_command;
 pub mod event_loop;
 pub mod history;
 pub mod terminal;

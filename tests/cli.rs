@@ -190,3 +190,78 @@ fn completions_and_the_manual_page_name_every_command() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("possible values"));
 }
+
+/// Issue 16's promise: the data source provisioning of a Grafana stack
+/// becomes a context (the diff shown first, the password written in clear
+/// not copied, the user's file kept), and in a terminal that context opens
+/// the demo's trace from a log line.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_grafana_provisioning_file_becomes_a_context_that_opens_a_trace_from_a_log_line() {
+    let demo = triage_demo::start(triage::app::now()).await.unwrap();
+    let dir = std::env::temp_dir().join(format!("triage-grafana-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("config.toml");
+    let mine = "# my own\n[contexts.prod.loki]\nurl = \"http://loki.prod\"\n";
+    std::fs::write(&config, mine).unwrap();
+    let config = config.to_str().unwrap();
+    let provisioning = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/triage-core/tests/grafana/provisioning.yaml"
+    );
+    let import = Command::new(env!("CARGO_BIN_EXE_triage"))
+        .args(["--config", config, "config", "import-grafana", provisioning])
+        .args(["--name", "shop", "--yes"])
+        .env("TRIAGE_TEST_LOKI", &demo.loki_url)
+        .env("TRIAGE_TEST_TEMPO", &demo.tempo_url)
+        .env("TRIAGE_TEST_PROMETHEUS", &demo.prometheus_url)
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&import.stdout);
+    assert!(
+        import.status.success(),
+        "{shown}{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+    assert!(
+        shown.contains(&format!("+url = \"{}\"", demo.loki_url)),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Not mapped:") && shown.contains("Wrote context \"shop\""),
+        "{shown}"
+    );
+    let written = std::fs::read_to_string(config).unwrap();
+    assert!(written.starts_with(mine), "{written}");
+    assert!(!written.contains("hunter2") && !shown.contains("hunter2"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(config).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+
+    // The secrets the context names, as the notes asked.
+    let mut command = support::pty::triage(&[
+        "--config",
+        config,
+        "--context",
+        "shop",
+        "logs",
+        r#"{namespace="shop"} |= "query failed""#,
+    ]);
+    command.env("TRIAGE_SHOP_LOKI_PASSWORD", "loki-secret");
+    command.env("PROMETHEUS_PASSWORD", "prometheus-secret");
+    let token = dir.join("tempo-token");
+    std::fs::write(&token, "tempo-secret").unwrap();
+    let written = written.replace("/run/secrets/tempo-token", token.to_str().unwrap());
+    std::fs::write(config, written).unwrap();
+    let mut session = support::pty::spawn(command);
+    session.wait_until("the lines", |s| {
+        s.printed().contains("\"msg\": \"query failed\"")
+    });
+    let before = session.written();
+    session.type_keys(b"\r");
+    session.wait_until("the waterfall", |s| {
+        let text = s.printed_since(before);
+        ["frontend", "postgres"].iter().all(|w| text.contains(w))
+    });
+    session.type_keys(b"q");
+    session.ends_restored("q");
+}

@@ -85,6 +85,8 @@ pub enum Action {
     PreviousLogs,
     /// Pods: the pod's logs in Loki.
     LokiLogs,
+    /// Trace: the span's graphs in Prometheus (traces to metrics).
+    SpanMetrics,
     /// A key typed into the command line or search prompt.
     Input(KeyEvent),
     Submit,

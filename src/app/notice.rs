@@ -93,6 +93,12 @@ pub enum Notice {
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),
     SpanWithoutPod,
+    /// `m` on a span opened one of several traces-to-metrics graphs.
+    SpanGraph {
+        name: String,
+        number: usize,
+        of: usize,
+    },
     /// `L` on a span none of whose attributes maps to a Loki label (the
     /// labels it had that Loki does not).
     SpanWithoutLogLabels(Vec<String>),

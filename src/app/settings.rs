@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 use triage_core::backend::cluster::Namespaces;
 use triage_core::config::{DEFAULT_LOG_BUFFER, PodLabels, Theme};
-use triage_core::correlate::{DerivedFields, TracesToLogs};
+use triage_core::correlate::{DerivedFields, TracesToLogs, TracesToMetrics};
 
 /// What does not change while the program runs.
 #[derive(Clone, Debug)]
@@ -29,6 +29,8 @@ pub struct Settings {
     pub alerts_on_home: bool,
     /// How `L` on a span finds its logs.
     pub traces_to_logs: TracesToLogs,
+    /// Which graphs `m` on a span opens.
+    pub traces_to_metrics: TracesToMetrics,
     /// `y` and `Y` copy to the terminal's clipboard.
     pub clipboard: bool,
 }
@@ -48,6 +50,7 @@ impl Default for Settings {
             log_buffer: DEFAULT_LOG_BUFFER,
             alerts_on_home: false,
             traces_to_logs: TracesToLogs::default(),
+            traces_to_metrics: TracesToMetrics::default(),
             clipboard: true,
         }
     }

@@ -4,6 +4,7 @@
 //! holds named contexts, one per cluster or stack, each with its backends
 //! and their credentials. The README has a commented example.
 
+pub mod grafana;
 mod theme;
 
 pub use theme::{BUILT_IN as BUILT_IN_THEMES, Colour, Named, NotAColour, Theme, ThemeError};
@@ -12,7 +13,7 @@ use crate::backend::cluster::{ClusterSettings, Namespaces, kubeconfig_secrets};
 use crate::backend::tempo::DEFAULT_TRACE_MAX_BYTES;
 use crate::backend::{Auth, Endpoint, Tls};
 use crate::correlate::derived::RuleError;
-use crate::correlate::{DerivedField, DerivedFields, TracesToLogs};
+use crate::correlate::{DerivedField, DerivedFields, TracesToLogs, TracesToMetrics};
 use crate::domain::time::parse_duration;
 use crate::secret::{Redactor, Secret, redact_url};
 use serde::Deserialize;
@@ -37,6 +38,8 @@ pub struct Config {
     pub derived_fields: DerivedFields,
     /// How a span's logs are found in Loki.
     pub traces_to_logs: TracesToLogs,
+    /// Which graphs a span leads to in Prometheus.
+    pub traces_to_metrics: TracesToMetrics,
     /// How long one request may take before the UI gives up on it.
     pub timeout: Duration,
     /// Show times in UTC rather than the local zone.
@@ -165,6 +168,30 @@ struct ContextFile {
     kubernetes: KubernetesFile,
     #[serde(default)]
     traces_to_logs: TracesToLogsFile,
+    #[serde(default)]
+    traces_to_metrics: TracesToMetricsFile,
+    /// This context's rules, tried before the file-wide ones.
+    #[serde(default)]
+    derived_fields: Vec<DerivedFieldFile>,
+}
+
+/// Unset keys keep `TracesToMetrics::default()`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TracesToMetricsFile {
+    /// Span or resource attribute -> Prometheus label; replaces the default.
+    tags: Option<BTreeMap<String, String>>,
+    /// Replaces the default queries; the first is opened first.
+    queries: Option<Vec<NamedQueryFile>>,
+    start_shift: Option<String>,
+    end_shift: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NamedQueryFile {
+    name: String,
+    query: String,
 }
 
 /// Unset keys keep `TracesToLogs::default()`.
@@ -272,6 +299,16 @@ struct DerivedFieldFile {
     regex: Option<String>,
     /// Or a JSON / logfmt field name holding it.
     field: Option<String>,
+    /// Or a label of the line (Loki's structured metadata) holding it.
+    label: Option<String>,
+}
+
+/// Whether a config file's text has the form triage reads (its secrets
+/// are not read, so what they name need not exist yet).
+pub fn check_file(text: &str) -> Result<(), ConfigError> {
+    toml::from_str::<File>(text)
+        .map(drop)
+        .map_err(|e| ConfigError::Invalid(format!("the config would not load: {}", e.message())))
 }
 
 /// `$XDG_CONFIG_HOME/triage/config.toml`, else `~/.config/triage/config.toml`.
@@ -328,6 +365,7 @@ impl Config {
             exemplar_trace_label: DEFAULT_EXEMPLAR_TRACE_LABEL.into(),
             derived_fields: DerivedFields::default(),
             traces_to_logs: TracesToLogs::default(),
+            traces_to_metrics: TracesToMetrics::default(),
             timeout: Duration::from_secs(20),
             utc: false,
             warnings: Vec::new(),
@@ -433,12 +471,14 @@ fn resolve(
         })?,
         None => Duration::from_secs(20),
     };
-    let rules = file
+    let rules = context
         .derived_fields
         .iter()
+        .chain(&file.derived_fields)
         .map(derived_field)
         .collect::<Result<Vec<_>, _>>()?;
     let traces_to_logs = traces_to_logs(context.traces_to_logs, &name)?;
+    let traces_to_metrics = traces_to_metrics(context.traces_to_metrics, &name)?;
     let config = Config {
         context: name,
         loki,
@@ -449,6 +489,7 @@ fn resolve(
             .unwrap_or_else(|| DEFAULT_EXEMPLAR_TRACE_LABEL.into()),
         derived_fields: DerivedFields::with_defaults(rules),
         traces_to_logs,
+        traces_to_metrics,
         timeout,
         utc: overrides.utc || file.utc,
         warnings,
@@ -504,22 +545,52 @@ fn kubernetes(file: KubernetesFile, overrides: &Overrides) -> Kubernetes {
     }
 }
 
+/// A `start_shift` or `end_shift`, else its default; errors name the key.
+fn shift(key: String, text: Option<String>, default: Duration) -> Result<Duration, ConfigError> {
+    match text {
+        None => Ok(default),
+        Some(text) => parse_duration(&text).ok_or_else(|| {
+            ConfigError::Invalid(format!("{key} {text:?} is not a duration like 30s or 1m"))
+        }),
+    }
+}
+
+/// The context's section over the defaults; errors name the key.
+fn traces_to_metrics(
+    file: TracesToMetricsFile,
+    context: &str,
+) -> Result<TracesToMetrics, ConfigError> {
+    let key = |name: &str| format!("contexts.{context}.traces_to_metrics.{name}");
+    let defaults = TracesToMetrics::default();
+    let queries = match file.queries {
+        Some(queries) if queries.is_empty() => {
+            return Err(ConfigError::Invalid(format!(
+                "{}: empty: give at least one {{ name, query }}",
+                key("queries")
+            )));
+        }
+        Some(queries) => queries.into_iter().map(|q| (q.name, q.query)).collect(),
+        None => defaults.queries,
+    };
+    Ok(TracesToMetrics {
+        tags: match file.tags {
+            Some(tags) => label_map(tags, &key("tags"), "Prometheus")?,
+            None => defaults.tags,
+        },
+        queries,
+        start_shift: shift(key("start_shift"), file.start_shift, defaults.start_shift)?,
+        end_shift: shift(key("end_shift"), file.end_shift, defaults.end_shift)?,
+    })
+}
+
 /// The context's section over the defaults; errors name the key.
 fn traces_to_logs(file: TracesToLogsFile, context: &str) -> Result<TracesToLogs, ConfigError> {
     let key = |name: &str| format!("contexts.{context}.traces_to_logs.{name}");
     let defaults = TracesToLogs::default();
-    let shift = |name: &str, text: Option<String>, default: Duration| match text {
-        None => Ok(default),
-        Some(text) => parse_duration(&text).ok_or_else(|| {
-            ConfigError::Invalid(format!(
-                "{} {text:?} is not a duration like 30s or 1m",
-                key(name)
-            ))
-        }),
-    };
+    let shift = |name: &str, text, default| shift(key(name), text, default);
     Ok(TracesToLogs {
         tags: match file.tags {
-            Some(tags) => label_map(tags, &key("tags"))?,
+            Some(tags) => label_map(tags, &key("tags"), "Loki")?,
             None => defaults.tags,
         },
         start_shift: shift("start_shift", file.start_shift, defaults.start_shift)?,
@@ -531,21 +602,24 @@ fn traces_to_logs(file: TracesToLogsFile, context: &str) -> Result<TracesToLogs,
     })
 }
 
-/// Attribute -> label pairs, each label a Loki label name given once (a
+/// Attribute -> label pairs, each label a label name given once (a
 /// table has no order to say which of two attributes would win).
 fn label_map(
     tags: BTreeMap<String, String>,
     key: &str,
+    backend: &str,
 ) -> Result<Vec<(String, String)>, ConfigError> {
     let invalid = |message: String| Err(ConfigError::Invalid(format!("{key}: {message}")));
     if tags.is_empty() {
-        return invalid("empty: map at least one span attribute to a Loki label".into());
+        return invalid(format!(
+            "empty: map at least one span attribute to a {backend} label"
+        ));
     }
     let mut labels: BTreeMap<&str, &str> = BTreeMap::new();
     for (attribute, label) in &tags {
         if !is_label_name(label) {
             return invalid(format!(
-                "{label:?} (for {attribute:?}) is not a Loki label name: letters, digits and _, not starting with a digit"
+                "{label:?} (for {attribute:?}) is not a {backend} label name: letters, digits and _, not starting with a digit"
             ));
         }
         if let Some(first) = labels.insert(label, attribute) {
@@ -557,7 +631,7 @@ fn label_map(
     Ok(tags.into_iter().collect())
 }
 
-fn is_label_name(name: &str) -> bool {
+pub(crate) fn is_label_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars
         .next()
@@ -566,9 +640,10 @@ fn is_label_name(name: &str) -> bool {
 }
 
 fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, RuleError> {
-    match (&rule.regex, &rule.field) {
-        (Some(regex), None) => DerivedField::from_regex(&rule.name, regex),
-        (None, Some(field)) => DerivedField::from_field(&rule.name, field),
+    match (&rule.regex, &rule.field, &rule.label) {
+        (Some(regex), None, None) => DerivedField::from_regex(&rule.name, regex),
+        (None, Some(field), None) => DerivedField::from_field(&rule.name, field),
+        (None, None, Some(label)) => Ok(DerivedField::from_label(&rule.name, label)),
         _ => Err(RuleError::RegexOrField {
             name: rule.name.clone(),
         }),

@@ -1,18 +1,28 @@
 //! "Derived fields": the rules that find trace ids in log lines, as
 //! Grafana's Loki data source has them.
 
-use crate::domain::TraceId;
+use crate::domain::{Labels, TraceId};
 use regex::Regex;
 use std::ops::Range;
 
-/// One rule: a regex whose first capture group is the trace id.
+/// One rule: where in a line the trace id is.
 #[derive(Clone, Debug)]
 pub struct DerivedField {
     pub name: String,
-    regex: Regex,
+    matcher: Matcher,
 }
 
-/// A trace id found in a line, and where (byte offsets into the line).
+#[derive(Clone, Debug)]
+enum Matcher {
+    /// A regex over the text whose one capture group is the trace id.
+    Text(Regex),
+    /// A label of the line (Loki's structured metadata, as Grafana's
+    /// `matcherType: label`) that holds the id.
+    Label(String),
+}
+
+/// A trace id found in a line, and where (byte offsets into the line;
+/// empty when it came from a label, not the text).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceMatch {
     pub range: Range<usize>,
@@ -26,7 +36,7 @@ pub enum RuleError {
     BadRegex { name: String, source: regex::Error },
     #[error("derived field {name:?}: the regex needs exactly one capture group, it has {groups}")]
     Groups { name: String, groups: usize },
-    #[error("derived field {name:?}: give either regex or field")]
+    #[error("derived field {name:?}: give one of regex, field or label")]
     RegexOrField { name: String },
 }
 
@@ -42,7 +52,18 @@ impl DerivedField {
             let groups = regex.captures_len() - 1;
             return Err(RuleError::Groups { name, groups });
         }
-        Ok(DerivedField { name, regex })
+        Ok(DerivedField {
+            name,
+            matcher: Matcher::Text(regex),
+        })
+    }
+
+    /// A rule reading the id from a label of the line.
+    pub fn from_label(name: &str, label: &str) -> Self {
+        DerivedField {
+            name: name.to_owned(),
+            matcher: Matcher::Label(label.to_owned()),
+        }
     }
 
     /// A rule for a field of that name in JSON (`"field": "<id>"`) or
@@ -65,11 +86,35 @@ impl DerivedFields {
         DerivedFields(user_rules)
     }
 
-    /// Every trace id in the line, in order, without overlaps.
+    /// Every trace id in the line's text, in order, without overlaps,
+    /// then those its labels hold that the text does not.
+    pub fn find_in(&self, line: &str, labels: &Labels) -> Vec<TraceMatch> {
+        let mut found = self.find(line);
+        for rule in &self.0 {
+            let Matcher::Label(label) = &rule.matcher else {
+                continue;
+            };
+            let id = labels
+                .get(label)
+                .and_then(|v| TraceId::from_hex(v.as_str()));
+            if let Some(trace_id) = id.filter(|id| found.iter().all(|m| m.trace_id != *id)) {
+                found.push(TraceMatch {
+                    range: 0..0,
+                    trace_id,
+                });
+            }
+        }
+        found
+    }
+
+    /// Every trace id in the text, in order, without overlaps.
     pub fn find(&self, line: &str) -> Vec<TraceMatch> {
         let mut found: Vec<TraceMatch> = Vec::new();
         for rule in &self.0 {
-            for captures in rule.regex.captures_iter(line) {
+            let Matcher::Text(regex) = &rule.matcher else {
+                continue;
+            };
+            for captures in regex.captures_iter(line) {
                 let Some(group) = captures.get(1) else {
                     continue;
                 };
@@ -186,5 +231,21 @@ mod tests {
             vec![ID.to_owned()]
         );
         assert_eq!(ids(&rules, &format!("tid={ID}")), vec![ID.to_owned()]);
+    }
+
+    #[test]
+    fn a_label_rule_reads_the_lines_labels_after_its_text() {
+        let rules = DerivedFields::with_defaults(vec![DerivedField::from_label("meta", "tid")]);
+        let other = "b2f6df1f9ff27b17f4340319f1a9c6b2";
+        let labels = Labels::from_pairs([("tid", ID), ("pod", "api-1")]);
+        let found = rules.find_in(&format!("trace_id={other}"), &labels);
+        let found: Vec<_> = found
+            .iter()
+            .map(|m| (m.trace_id.to_string(), m.range.clone()))
+            .collect();
+        assert_eq!(found, [(other.to_owned(), 9..41), (ID.to_owned(), 0..0)]);
+        // The same id in both places is one match, the text's.
+        assert_eq!(rules.find_in(&format!("trace_id={ID}"), &labels).len(), 1);
+        assert!(rules.find_in("nothing", &Labels::default()).is_empty());
     }
 }

@@ -255,7 +255,7 @@ impl LogsView {
             .and_then(|f| f.level())
             .unwrap_or_else(|| line.level());
         LogRow {
-            traces: rules.find(&line.line),
+            traces: rules.find_in(&line.line, &line.labels),
             level,
             line,
         }

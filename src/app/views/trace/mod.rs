@@ -19,8 +19,9 @@ use crossterm::event::KeyCode;
 pub use filter::SpanFilter;
 pub use model::TraceModel;
 use stats::Statistics;
+use std::time::Duration;
 use triage_core::backend::BackendError;
-use triage_core::correlate::logs_query;
+use triage_core::correlate::{logs_query, metrics_query};
 use triage_core::domain::time::parse_duration;
 use triage_core::domain::{SafeText, Span, SpanId, TimeRange, Trace, TraceId};
 
@@ -115,6 +116,12 @@ pub const KEYS: &[Binding] = &[
     )
     .hint("logs"),
     Binding::new(
+        &[ch('m')],
+        Action::SpanMetrics,
+        "the span's graphs in Prometheus: its service's span metrics (again: the next graph)",
+    )
+    .hint("metrics"),
+    Binding::new(
         &[ch('d'), key(KeyCode::Enter)],
         Action::ToggleDetail,
         "span detail: attributes, events, status",
@@ -155,7 +162,37 @@ impl TraceView {
             select: None,
             logs_of: None,
             loki_labels: None,
+            graphs_opened: 0,
         }
+    }
+
+    /// `m` on a span: its traces-to-metrics graph; each `m` the next one.
+    fn open_metrics(&mut self, cx: &mut Ctx) {
+        let Loadable::Ready(model) = &self.load else {
+            return;
+        };
+        let Some(span) = model.selected_span() else {
+            return;
+        };
+        let settings = &cx.settings.traces_to_metrics;
+        let of = settings.queries.len();
+        let Some(query) = metrics_query(settings, model.trace.id, span, self.graphs_opened) else {
+            return;
+        };
+        if of > 1 {
+            cx.tell(Notice::SpanGraph {
+                name: query.name,
+                number: self.graphs_opened % of + 1,
+                of,
+            });
+        }
+        self.graphs_opened += 1;
+        let length = query.range.end.saturating_sub(query.range.start).max(1);
+        cx.go(Target::Metrics {
+            promql: query.promql,
+            span: Duration::from_nanos(length.unsigned_abs()),
+            end: query.range.end,
+        });
     }
 
     /// `L` on a span: the labels Loki has are asked for first (once), so
@@ -344,6 +381,7 @@ impl Screen for TraceView {
             Action::CriticalOnly,
             Action::Statistics,
             Action::LokiLogs,
+            Action::SpanMetrics,
             Action::Focus,
             Action::ToggleCollapse,
             Action::ToggleDetail,
@@ -362,8 +400,10 @@ impl Screen for TraceView {
             Action::SlowerThan => return self.open_prompt(Editing::SlowerThan, cx),
             _ => {}
         }
-        if action == Action::LokiLogs {
-            return self.open_logs(cx);
+        match action {
+            Action::LokiLogs => return self.open_logs(cx),
+            Action::SpanMetrics => return self.open_metrics(cx),
+            _ => {}
         }
         let Loadable::Ready(model) = &mut self.load else {
             return;
@@ -481,6 +521,8 @@ pub struct TraceView {
     logs_of: Option<(RequestId, SpanId)>,
     /// The labels Loki has, once asked.
     loki_labels: Option<Vec<String>>,
+    /// How many span graphs `m` opened: the next opens the next query.
+    graphs_opened: usize,
 }
 
 /// Opens the logs of `span`: its pod's and service's lines around its time
