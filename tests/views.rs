@@ -357,3 +357,125 @@ fn the_current_view_keeps_its_title_when_the_path_is_long() {
         "{title}"
     );
 }
+
+/// The screen's styles: each text row, then under it a letter per cell
+/// naming its style, then what each letter means. Blank cells in the
+/// default style are left blank.
+fn styles(buffer: &ratatui::buffer::Buffer) -> String {
+    use std::fmt::Write;
+    let mut legend: Vec<ratatui::style::Style> = vec![ratatui::style::Style::reset()];
+    let letters = "·abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let (mut text, mut marks) = (String::new(), String::new());
+        for x in 0..buffer.area.width {
+            let cell = &buffer[(x, y)];
+            let style = ratatui::style::Style::reset()
+                .fg(cell.fg)
+                .bg(cell.bg)
+                .add_modifier(cell.modifier);
+            let index = match legend.iter().position(|s| *s == style) {
+                Some(index) => index,
+                None => {
+                    legend.push(style);
+                    legend.len() - 1
+                }
+            };
+            text.push_str(cell.symbol());
+            marks.push(letters.chars().nth(index).unwrap_or('?'));
+        }
+        let _ = writeln!(out, "{}\n{}", text.trim_end(), marks.trim_end_matches('·'));
+    }
+    for (index, style) in legend.iter().enumerate().skip(1) {
+        let letter = letters.chars().nth(index).unwrap_or('?');
+        let _ = writeln!(
+            out,
+            "{letter}: fg {:?} bg {:?} {:?}",
+            style.fg, style.bg, style.add_modifier
+        );
+    }
+    out
+}
+
+/// Every view in each theme, as a snapshot of its styles: nothing drawn
+/// in its own background's colour, no colour at all under NO_COLOR, and
+/// there an error still told from a success (bold and reversed, against
+/// bold).
+#[tokio::test]
+async fn every_view_in_every_theme() {
+    use triage::app::notice::Notice;
+    use triage_core::backend::{BackendError, Source};
+    use triage_core::config::Theme;
+    let url = support::replay::start(Default::default()).await;
+    let config = triage_core::config::Config::with_urls(Some(&url), Some(&url), Some(&url));
+    let c = Clients::from_config(&config);
+    let mut views: Vec<(&str, State)> = Vec::new();
+    views.push(("logs", logs(100, 12, r#"{namespace="shop"}"#).await.0));
+    views.push(("trace", trace(100, 16).await.0));
+    let mut metrics = state(100, 18);
+    let promql = "sum by (code) (rate(http_server_requests_total[1m]))";
+    support::graph(
+        &mut metrics,
+        &c,
+        promql,
+        std::time::Duration::from_secs(600),
+    )
+    .await;
+    views.push(("metrics", metrics));
+    let mut alerts = state(100, 8);
+    let mut effects = Vec::new();
+    support::open_alerts(&mut alerts, &mut effects);
+    settle(&mut alerts, &c, effects).await;
+    views.push(("alerts", alerts));
+    views.push(("pods", kube_views().await.remove(0)));
+    let mut failed = state(80, 4);
+    let timeout = BackendError::timeout(Source::Loki, std::time::Duration::from_secs(20));
+    failed.notice = Some(Notice::Failed(timeout));
+    views.push(("error", failed));
+    let mut copied = state(80, 4);
+    copied.notice = Some(Notice::Copied {
+        what: "trace id",
+        bytes: Some(32),
+    });
+    views.push(("success", copied));
+
+    for theme in ["default", "light", "ansi16", "monochrome"] {
+        let mut notices = Vec::new();
+        for (view, s) in &mut views {
+            s.settings.theme = match theme {
+                "monochrome" => Theme {
+                    monochrome: true,
+                    ..Theme::default()
+                },
+                name => Theme::load(name).unwrap(),
+            };
+            let mut terminal = Terminal::new(TestBackend::new(s.width, s.height)).unwrap();
+            terminal.draw(|f| triage::ui::draw(f, s)).unwrap();
+            let buffer = terminal.backend().buffer().clone();
+            for cell in buffer.content() {
+                let coloured = |c: ratatui::style::Color| c != ratatui::style::Color::Reset;
+                assert!(
+                    !(coloured(cell.fg) && cell.fg == cell.bg) || cell.symbol().trim().is_empty(),
+                    "{theme} {view}: {:?} drawn in its background's colour",
+                    cell.symbol()
+                );
+                if theme == "monochrome" {
+                    assert!(
+                        !coloured(cell.fg) && !coloured(cell.bg),
+                        "{theme} {view}: {cell:?}"
+                    );
+                }
+            }
+            if matches!(*view, "error" | "success") {
+                let last = buffer.area.height - 1;
+                let cell = &buffer[(1, last)];
+                notices.push((cell.fg, cell.bg, cell.modifier));
+            }
+            insta::assert_snapshot!(format!("theme_{theme}_{view}"), styles(&buffer));
+        }
+        assert_ne!(
+            notices[0], notices[1],
+            "{theme}: an error looks like a success"
+        );
+    }
+}

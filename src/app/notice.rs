@@ -93,7 +93,7 @@ pub enum Notice {
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),
     SpanWithoutPod,
-    /// `m` on a span opened one of several traces-to-metrics graphs.
+    /// `M` on a span opened one of several traces-to-metrics graphs.
     SpanGraph {
         name: String,
         number: usize,

@@ -113,7 +113,7 @@ pub fn words(notice: &Notice) -> String {
             None => "showing the whole log".into(),
         },
         Notice::SpanGraph { name, number, of } => {
-            format!("graph {number} of {of}: {name} (back, then m again: the next)")
+            format!("graph {number} of {of}: {name} (back, then M again: the next)")
         }
         Notice::SpanWithoutPod => {
             "this span's resource names no pod (k8s.namespace.name and k8s.pod.name)".into()

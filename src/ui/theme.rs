@@ -36,8 +36,14 @@ impl Styles for Theme {
             .add_modifier(Modifier::BOLD | self.without(Modifier::REVERSED))
     }
     fn selection(&self) -> Style {
-        self.bg(self.selection_bg)
-            .add_modifier(self.without(Modifier::REVERSED))
+        // A reset background (the 16-colour theme's) is a reversed row: no
+        // one of the sixteen is free to lie under every foreground.
+        match self.selection_bg == Colour::Reset {
+            true => Style::new().add_modifier(Modifier::REVERSED),
+            false => self
+                .bg(self.selection_bg)
+                .add_modifier(self.without(Modifier::REVERSED)),
+        }
     }
     fn search_match(&self) -> Style {
         match self.monochrome {

@@ -384,11 +384,19 @@ impl<'a> Chosen<'a> {
             "loki" | "tempo" | "prometheus" if d.url.is_none() => {
                 format!("{} {name:?}: it has no url", title(&d.kind))
             }
-            "loki" | "tempo" | "prometheus" => format!(
-                "{} {name:?}: a context holds one {}; import it alone with another --name to use it",
-                title(&d.kind),
-                title(&d.kind)
-            ),
+            kind @ ("loki" | "tempo" | "prometheus") => {
+                let taken = match kind {
+                    "loki" => self.loki,
+                    "tempo" => self.tempo,
+                    _ => self.prometheus,
+                };
+                format!(
+                    "{} {name:?}: a context holds one {}, and this one took {:?}",
+                    title(kind),
+                    title(kind),
+                    taken.map_or("", |t| t.name.as_str())
+                )
+            }
             "alertmanager" => {
                 format!("Alertmanager {name:?}: triage reads alerts from Prometheus's rules")
             }

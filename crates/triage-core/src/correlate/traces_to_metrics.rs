@@ -1,7 +1,8 @@
 //! Traces to metrics: PromQL queries about a span, as Grafana's Tempo data
 //! source links them. Each query names `$__tags` where the span's mapped
 //! attributes go as label matchers, and may name the span itself
-//! (`${__span.name}`, `${__span.tags.KEY}`, its ids).
+//! (`$service`, `$span_name`; Grafana's `${__span.name}`,
+//! `${__span.tags.KEY}`, its ids).
 
 use crate::domain::{Span, TimeRange, TraceId};
 use std::time::Duration;
@@ -93,6 +94,8 @@ fn interpolate(query: &str, tags: &str, trace_id: TraceId, span: &Span) -> Strin
         .replace("${__tags}", "$__tags")
         .replace("$__tags", tags);
     for (variable, value) in [
+        ("$span_name", span.name.to_string()),
+        ("$service", span.service.to_string()),
         ("${__span.name}", span.name.to_string()),
         ("${__span.spanId}", span.span_id.to_string()),
         ("${__span.traceId}", trace_id.to_string()),

@@ -116,11 +116,10 @@ pub const KEYS: &[Binding] = &[
     )
     .hint("logs"),
     Binding::new(
-        &[ch('m')],
+        &[ch('M')],
         Action::SpanMetrics,
         "the span's graphs in Prometheus: its service's span metrics (again: the next graph)",
-    )
-    .hint("metrics"),
+    ),
     Binding::new(
         &[ch('d'), key(KeyCode::Enter)],
         Action::ToggleDetail,
@@ -166,7 +165,7 @@ impl TraceView {
         }
     }
 
-    /// `m` on a span: its traces-to-metrics graph; each `m` the next one.
+    /// `M` on a span: its traces-to-metrics graph; each `M` the next one.
     fn open_metrics(&mut self, cx: &mut Ctx) {
         let Loadable::Ready(model) = &self.load else {
             return;
@@ -381,7 +380,6 @@ impl Screen for TraceView {
             Action::CriticalOnly,
             Action::Statistics,
             Action::LokiLogs,
-            Action::SpanMetrics,
             Action::Focus,
             Action::ToggleCollapse,
             Action::ToggleDetail,
