@@ -30,9 +30,11 @@
 //!   100,000 spans) is served by a loopback Tempo in this process; each
 //!   run also times a bare HTTP GET of the same bytes, for comparison.
 //! - bytes written per key: from typing the key to the end of the frame
-//!   that answers it (`j`: one row down; PageDown: a page), in the demo's
-//!   logs, a demo trace, the demo's pods, the big trace and a 100,000-line
-//!   log.
+//!   that answers it: `j` while the cursor moves down the screen, `j`
+//!   once it is at the bottom and the list moves a row under it (where the
+//!   list is longer than the screen), PageDown; in the demo's logs, a demo
+//!   trace, the demo's pods, the big trace and a 100,000-line log (a
+//!   loopback Loki in this process: followed, and paged from its history).
 //! - bytes written while idle: five seconds with no input, once the
 //!   screen has settled.
 //! - peak memory: VmHWM of the triage process (/proc/PID/status).
@@ -318,6 +320,29 @@ fn presses(session: &mut Session, key: &[u8], times: usize) -> Res<Vec<Option<us
     Ok(counts)
 }
 
+/// One-row scrolls and pages in a list longer than the screen: `j` while
+/// the cursor moves down the screen, `j` once the cursor is at its bottom
+/// and the list itself moves a row, and PageDown.
+fn scrolling(session: &mut Session, rows: u16, name: &str) -> Res<Vec<(String, String)>> {
+    let within = presses(session, b"j", 10)?;
+    // Down to the bottom of the screen: from there on the list moves.
+    session.type_keys(&vec![b'j'; usize::from(rows)])?;
+    session.quiet(Duration::from_millis(300), Duration::from_secs(10))?;
+    let moved = presses(session, b"j", 20)?;
+    let page = presses(session, PAGE_DOWN, 8)?;
+    Ok(vec![
+        (
+            format!("{name}: one-row scroll, the cursor moving down the screen (j)"),
+            bytes(&within),
+        ),
+        (
+            format!("{name}: one-row scroll, the list moving a row under the cursor (j)"),
+            bytes(&moved),
+        ),
+        (format!("{name}: page (PageDown)"), bytes(&page)),
+    ])
+}
+
 /// The screen shows log lines (a row that starts with a time).
 fn shows_log_lines(text: &str) -> bool {
     text.lines().any(|l| {
@@ -467,10 +492,9 @@ fn demo(binary: &Path, runs: usize, size: (u16, u16), home: &Path, report: &mut 
         size,
         memory,
     );
-    let row = presses(&mut session, b"j", 20)?;
-    report.put("demo logs: bytes per one-row scroll (j)", size, bytes(&row));
-    let page = presses(&mut session, PAGE_DOWN, 8)?;
-    report.put("demo logs: bytes per page (PageDown)", size, bytes(&page));
+    for (what, figure) in scrolling(&mut session, size.1, "demo logs: bytes written per")? {
+        report.put(&what, size, figure);
+    }
     session.quit()
 }
 
@@ -496,6 +520,7 @@ fn demo_trace(binary: &Path, size: (u16, u16), home: &Path, report: &mut Report)
         size,
         idle_words(&idle),
     );
+    // The whole trace fits on the screen: the cursor moves, the list does not.
     let row = presses(&mut session, b"j", (spans - 1).min(20))?;
     report.put(
         &format!("demo trace ({spans} spans): bytes per one-row scroll (j)"),
@@ -523,6 +548,7 @@ fn pods(binary: &Path, size: (u16, u16), home: &Path, report: &mut Report) -> Re
         size,
         idle_words(&idle),
     );
+    // All 15 fit on the screen: the cursor moves, the list does not.
     let row = presses(&mut session, b"j", 10)?;
     report.put("demo pods: bytes per one-row scroll (j)", size, bytes(&row));
     presses(&mut session, b"g", 1)?;
@@ -579,16 +605,8 @@ fn big_trace_figures(
         format!("{BIG}-span trace: bytes written while idle"),
         idle_words(&idle),
     ));
-    let row = presses(&mut session, b"j", 20)?;
-    figures.push((
-        format!("{BIG}-span trace: bytes per one-row scroll (j)"),
-        bytes(&row),
-    ));
-    let page = presses(&mut session, PAGE_DOWN, 8)?;
-    figures.push((
-        format!("{BIG}-span trace: bytes per page (PageDown)"),
-        bytes(&page),
-    ));
+    let name = format!("{BIG}-span trace: bytes written per");
+    figures.extend(scrolling(&mut session, size.1, &name)?);
     let memory = memory_words(&session)?;
     figures.push((format!("{BIG}-span trace: peak memory (VmHWM)"), memory));
     session.quit()?;
@@ -642,18 +660,10 @@ fn big_log(
         size,
         idle_words(&idle),
     );
-    let row = presses(&mut session, b"j", 20)?;
-    report.put(
-        &format!("{BIG}-line log: bytes per one-row scroll (j)"),
-        size,
-        bytes(&row),
-    );
-    let page = presses(&mut session, PAGE_DOWN, 8)?;
-    report.put(
-        &format!("{BIG}-line log: bytes per page (PageDown)"),
-        size,
-        bytes(&page),
-    );
+    let name = format!("{BIG}-line log: bytes written per");
+    for (what, figure) in scrolling(&mut session, size.1, &name)? {
+        report.put(&what, size, figure);
+    }
     let memory = memory_words(&session)?;
     report.put(
         &format!("{BIG}-line log, followed: peak memory (VmHWM)"),
