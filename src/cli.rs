@@ -93,6 +93,14 @@ pub enum Command {
     Alerts,
     /// List pods, kept live; Enter shows one, l its log
     Pods,
+    /// Rate, errors and latency per service from span metrics; Enter: its operations
+    Services {
+        /// One service's operations instead
+        service: Option<String>,
+        /// How long a window the lines cover
+        #[arg(long, default_value = "1h")]
+        since: String,
+    },
     /// Open a trace by id
     Trace {
         /// 1 to 32 hex digits (Tempo drops leading zeros; they are put back)
@@ -247,7 +255,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(
         Command::Logs { since, .. }
         | Command::Metrics { since, .. }
-        | Command::Traces { since, .. },
+        | Command::Traces { since, .. }
+        | Command::Services { since, .. },
     ) = &cli.command
     {
         settings.since = parse_duration(since).ok_or_else(|| {
@@ -267,6 +276,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         }),
         Some(Command::Alerts) => Some(Target::Alerts),
         Some(Command::Pods) => Some(Target::Pods(None)),
+        Some(Command::Services { service, .. }) => Some(Target::Services(service.clone())),
         Some(Command::Traces { traceql, .. }) => Some(Target::Traces {
             traceql: traceql.clone(),
             since: settings.since,
@@ -340,6 +350,7 @@ pub fn settings(config: &Config) -> Settings {
         clipboard: config.clipboard,
         traces_to_logs: config.traces_to_logs.clone(),
         traces_to_metrics: config.traces_to_metrics.clone(),
+        span_metrics: config.span_metrics.clone(),
         ..Settings::default()
     }
 }

@@ -109,7 +109,9 @@ fn keys_reach_the_actions_the_help_lists() {
 #[test]
 fn the_readme_lists_every_key() {
     use triage::app::keymap::GLOBAL;
-    use triage::app::views::{alerts, home, logs, metrics, patterns, pod, pods, trace, traces};
+    use triage::app::views::{
+        alerts, home, logs, metrics, patterns, pod, pods, services, trace, traces,
+    };
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
     let tables = [
@@ -124,6 +126,7 @@ fn the_readme_lists_every_key() {
         alerts::KEYS,
         pods::KEYS,
         pod::KEYS,
+        services::KEYS,
     ];
     for binding in tables.into_iter().flatten().filter(|b| !b.quiet) {
         let row = format!("| `{}` | {} |", binding.label(), binding.help);

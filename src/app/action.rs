@@ -87,6 +87,14 @@ pub enum Action {
     LokiLogs,
     /// Trace: the span's graphs in Prometheus (traces to metrics).
     SpanMetrics,
+    /// Services: the calls between services, or back to the services.
+    ToggleEdges,
+    /// Services: the row's failed traces.
+    ErrorTraces,
+    /// Services: the row's traces slower than its p99.
+    SlowTraces,
+    /// Services: graph the row's latency.
+    GraphLatency,
     /// A key typed into the command line or search prompt.
     Input(KeyEvent),
     Submit,

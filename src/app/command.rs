@@ -54,6 +54,8 @@ pub fn parse(line: &str, since: std::time::Duration, now: i64) -> Command {
             end: now,
         }),
         "alerts" | "a" => Command::Go(Target::Alerts),
+        "services" | "svc" if rest.is_empty() => Command::Go(Target::Services(None)),
+        "services" | "svc" => Command::Go(Target::Services(Some(rest.to_owned()))),
         "pods" | "po" | "p" => Command::Go(Target::Pods(None)),
         "ns" | "namespace" | "ctx" | "context" if rest.is_empty() => Command::ShowScope,
         "ns" | "namespace" => match rest {

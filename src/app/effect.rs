@@ -7,6 +7,7 @@ use std::time::Duration;
 use triage_core::backend::LogQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
 use triage_core::backend::loki::TailQuery;
+use triage_core::correlate::{Scope, SpanMetricNames};
 use triage_core::domain::{PodKey, TimeRange, TraceId, TraceQuery};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -82,6 +83,18 @@ pub enum Effect {
     /// Active alerts, and the rules that hold their expressions.
     FetchAlerts {
         id: RequestId,
+    },
+    /// Rate, errors and latency per service or operation, over a window.
+    FetchRed {
+        id: RequestId,
+        names: SpanMetricNames,
+        scope: Scope,
+        range: TimeRange,
+    },
+    /// The calls between services, from the service graph.
+    FetchEdges {
+        id: RequestId,
+        names: SpanMetricNames,
     },
     /// Names for completion: metrics, labels, or one label's values.
     FetchNames {
@@ -161,6 +174,8 @@ impl Effect {
             | Effect::SearchTraces { id, .. }
             | Effect::FetchMetrics { id, .. }
             | Effect::FetchAlerts { id }
+            | Effect::FetchRed { id, .. }
+            | Effect::FetchEdges { id, .. }
             | Effect::FetchNames { id, .. }
             | Effect::FetchLokiLabels { id, .. }
             | Effect::WatchPods { id, .. }

@@ -7,6 +7,7 @@ use super::target::Target;
 use triage_core::backend::BackendError;
 use triage_core::backend::loki::TailEvent;
 use triage_core::backend::prometheus::Answered;
+use triage_core::correlate::{Edge, RedRow};
 use triage_core::domain::log_summary::{LogPattern, Volume};
 use triage_core::domain::{
     Alert, AlertRule, Exemplar, LogLine, Pod, PodChange, PodEvent, SafeText, SearchResult, Series,
@@ -49,6 +50,14 @@ pub enum Msg {
     AlertsLoaded {
         id: RequestId,
         result: Result<Alerts, BackendError>,
+    },
+    RedLoaded {
+        id: RequestId,
+        result: Result<Vec<RedRow>, BackendError>,
+    },
+    EdgesLoaded {
+        id: RequestId,
+        result: Result<Edges, BackendError>,
     },
     NamesLoaded {
         id: RequestId,
@@ -120,6 +129,14 @@ pub struct Metrics {
     pub unit: Option<SafeText>,
 }
 
+/// The calls between services; `failed_counted`: the graph had failed
+/// calls to read (Tempo writes the counter only once a call failed).
+#[derive(Clone, Debug)]
+pub struct Edges {
+    pub edges: Vec<Edge>,
+    pub failed_counted: bool,
+}
+
 impl Msg {
     /// The request a backend result answers.
     pub fn request_id(&self) -> Option<RequestId> {
@@ -130,6 +147,8 @@ impl Msg {
             | Msg::TraceProgress { id, .. }
             | Msg::MetricsLoaded { id, .. }
             | Msg::AlertsLoaded { id, .. }
+            | Msg::RedLoaded { id, .. }
+            | Msg::EdgesLoaded { id, .. }
             | Msg::NamesLoaded { id, .. }
             | Msg::LokiLabelsLoaded { id, .. }
             | Msg::PodsChanged { id, .. }

@@ -93,6 +93,8 @@ pub enum Notice {
     /// A container log now starts this far back (None: all of it).
     ShowingSince(Option<Duration>),
     SpanWithoutPod,
+    /// Tab on a service's operations: the service graph has services only.
+    EdgesOfServicesOnly,
     /// `M` on a span opened one of several traces-to-metrics graphs.
     SpanGraph {
         name: String,

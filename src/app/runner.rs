@@ -3,7 +3,7 @@
 
 use super::complete::Names;
 use super::effect::{Effect, MetricSource, RequestId};
-use super::msg::{Alerts, Metrics, Msg};
+use super::msg::{Alerts, Edges, Metrics, Msg};
 use super::now;
 use crate::history;
 use futures::stream::BoxStream;
@@ -20,6 +20,7 @@ use triage_core::backend::{
     BackendError, Endpoint, LokiClient, PrometheusClient, Source, TempoClient,
 };
 use triage_core::config::Config;
+use triage_core::correlate::red::{self, RedAnswers, RedQueries};
 use triage_core::domain::{SafeText, Tag, TimeRange, TraceId, promql};
 
 /// Results waiting to be read by the loop; workers wait when it is full.
@@ -248,6 +249,66 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             };
             let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::AlertsLoaded { id, result })
+        }
+        Effect::FetchRed {
+            id,
+            names,
+            scope,
+            range,
+        } => {
+            let work = async {
+                let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+                let queries = RedQueries::new(&names, &scope);
+                let step = red::sparkline_step(range);
+                let over = |promql: &str| {
+                    let promql = promql.to_owned();
+                    async move {
+                        prometheus
+                            .query_range(&promql, range, step)
+                            .await
+                            .map(|a| a.data)
+                    }
+                };
+                let (rate, errors, p50, p99) = tokio::join!(
+                    over(&queries.rate),
+                    over(&queries.errors),
+                    over(&queries.p50),
+                    over(&queries.p99)
+                );
+                let answers = RedAnswers {
+                    rate: rate?,
+                    errors: errors?,
+                    p50: p50?,
+                    p99: p99?,
+                };
+                Ok(red::red_rows(&names, &answers))
+            };
+            let result = within(deadline, Source::Prometheus, work).await;
+            Some(Msg::RedLoaded { id, result })
+        }
+        Effect::FetchEdges { id, names } => {
+            let work = async {
+                let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
+                let [rate, failed, p99] = red::edge_queries(&names);
+                let (rate, failed, p99) = tokio::join!(
+                    prometheus.query(&rate, None),
+                    prometheus.query(&failed, None),
+                    prometheus.query(&p99, None)
+                );
+                let failed = failed?.data;
+                let failed_counted = !failed.is_empty();
+                let edges = red::edges(
+                    &rate?.data,
+                    failed_counted.then_some(failed.as_slice()),
+                    &p99?.data,
+                );
+                Ok(Edges {
+                    edges,
+                    failed_counted,
+                })
+            };
+            let result = within(deadline, Source::Prometheus, work).await;
+            Some(Msg::EdgesLoaded { id, result })
         }
         Effect::FetchNames { id, names } => {
             let result = match &names {

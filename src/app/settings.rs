@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 use triage_core::backend::cluster::Namespaces;
 use triage_core::config::{DEFAULT_LOG_BUFFER, PodLabels, Theme};
-use triage_core::correlate::{DerivedFields, TracesToLogs, TracesToMetrics};
+use triage_core::correlate::{DerivedFields, SpanMetricNames, TracesToLogs, TracesToMetrics};
 
 /// What does not change while the program runs.
 #[derive(Clone, Debug)]
@@ -29,8 +29,10 @@ pub struct Settings {
     pub alerts_on_home: bool,
     /// How `L` on a span finds its logs.
     pub traces_to_logs: TracesToLogs,
-    /// Which graphs `m` on a span opens.
+    /// Which graphs `M` on a span opens.
     pub traces_to_metrics: TracesToMetrics,
+    /// The names of the span metrics the services view reads.
+    pub span_metrics: SpanMetricNames,
     /// `y` and `Y` copy to the terminal's clipboard.
     pub clipboard: bool,
 }
@@ -51,6 +53,7 @@ impl Default for Settings {
             alerts_on_home: false,
             traces_to_logs: TracesToLogs::default(),
             traces_to_metrics: TracesToMetrics::default(),
+            span_metrics: SpanMetricNames::default(),
             clipboard: true,
         }
     }

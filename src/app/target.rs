@@ -67,6 +67,10 @@ pub enum Target {
         range: TimeRange,
     },
     Alerts,
+    /// Rate, errors and latency per service, or (named) per operation of one.
+    Services(Option<String>),
+    /// The pods list with a filter typed in (a service's pods).
+    PodsFiltered(String),
     /// Pods of a context and namespaces; None: the current scope.
     Pods(Option<(Option<String>, Namespaces)>),
     /// One pod; `known` is what the jump's origin knew of it, shown if it

@@ -5,12 +5,14 @@ use super::theme::Styles;
 use crate::app::keymap;
 use crate::app::prompt::PromptKind;
 use crate::app::views::logs::{FollowState, LogSource, LogsView, Older};
+use crate::app::views::services::Table;
 use crate::app::watch::Watch;
 use crate::app::{State, View};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use triage_core::correlate::Scope;
 use triage_core::domain::text::width;
 use triage_core::domain::time::NANOS_PER_SEC;
 
@@ -30,6 +32,11 @@ fn view_title(view: &View) -> String {
         View::Traces(traces) => format!("traces {}", traces.title),
         View::Metrics(metrics) => format!("metrics {}", metrics.title),
         View::Alerts(_) => "alerts".into(),
+        View::Services(services) => match (&services.scope, services.table) {
+            (_, Table::Edges) => "services: calls between them".into(),
+            (Scope::Services, _) => "services".into(),
+            (Scope::Operations { service }, _) => format!("services › {service}"),
+        },
         View::Pods(pods) => {
             let context = pods
                 .context
@@ -185,6 +192,10 @@ fn loading_since(state: &State) -> Option<i64> {
         View::Pods(pods) => watch_since(&pods.watch),
         View::Pod(pod) => watch_since(&pod.watch).or(pod.events.loading_since()),
         View::Patterns(patterns) => patterns.load.loading_since(),
+        View::Services(services) => services
+            .red
+            .loading_since()
+            .or_else(|| services.edges.as_ref().and_then(|e| e.loading_since())),
         View::Home(_) => None,
     }
 }

@@ -13,6 +13,7 @@ pub mod notice;
 mod patterns;
 mod pods;
 pub mod print;
+mod services;
 mod text;
 pub mod theme;
 mod trace;
@@ -53,6 +54,7 @@ pub fn draw(frame: &mut Frame, state: &State) {
         View::Pods(view) => pods::draw(frame, body, view, state),
         View::Pod(view) => pods::draw_detail(frame, body, view, state),
         View::Patterns(view) => patterns::draw(frame, body, view, state),
+        View::Services(view) => services::draw(frame, body, view, state),
     }
     chrome::status(frame, status, state);
     if state.help {
@@ -90,6 +92,7 @@ pub fn natural_height(state: &State) -> u16 {
         View::Pods(view) => pods::natural_rows(view),
         View::Pod(view) => pods::natural_detail_rows(view, state),
         View::Patterns(view) => patterns::natural_rows(view),
+        View::Services(view) => services::natural_rows(view),
     };
     (content + crate::app::layout::CHROME_ROWS as usize).clamp(MIN_HEIGHT as usize, 10_000) as u16
 }

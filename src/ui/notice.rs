@@ -115,6 +115,9 @@ pub fn words(notice: &Notice) -> String {
         Notice::SpanGraph { name, number, of } => {
             format!("graph {number} of {of}: {name} (back, then M again: the next)")
         }
+        Notice::EdgesOfServicesOnly => {
+            "the calls between services are in the services table (back, then Tab)".into()
+        }
         Notice::SpanWithoutPod => {
             "this span's resource names no pod (k8s.namespace.name and k8s.pod.name)".into()
         }

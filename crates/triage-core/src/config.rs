@@ -13,7 +13,9 @@ use crate::backend::cluster::{ClusterSettings, Namespaces, kubeconfig_secrets};
 use crate::backend::tempo::DEFAULT_TRACE_MAX_BYTES;
 use crate::backend::{Auth, Endpoint, Tls};
 use crate::correlate::derived::RuleError;
-use crate::correlate::{DerivedField, DerivedFields, TracesToLogs, TracesToMetrics};
+use crate::correlate::{
+    DerivedField, DerivedFields, SpanMetricNames, TracesToLogs, TracesToMetrics,
+};
 use crate::domain::time::parse_duration;
 use crate::secret::{Redactor, Secret, redact_url};
 use serde::Deserialize;
@@ -40,6 +42,8 @@ pub struct Config {
     pub traces_to_logs: TracesToLogs,
     /// Which graphs a span leads to in Prometheus.
     pub traces_to_metrics: TracesToMetrics,
+    /// The span metrics and service graph the services view reads.
+    pub span_metrics: SpanMetricNames,
     /// How long one request may take before the UI gives up on it.
     pub timeout: Duration,
     /// Show times in UTC rather than the local zone.
@@ -170,9 +174,25 @@ struct ContextFile {
     traces_to_logs: TracesToLogsFile,
     #[serde(default)]
     traces_to_metrics: TracesToMetricsFile,
+    #[serde(default)]
+    span_metrics: SpanMetricsFile,
     /// This context's rules, tried before the file-wide ones.
     #[serde(default)]
     derived_fields: Vec<DerivedFieldFile>,
+}
+
+/// Who writes the span metrics (`tempo`, the default, or `otel`), and any
+/// name that differs from theirs.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SpanMetricsFile {
+    writer: Option<String>,
+    calls: Option<String>,
+    latency: Option<String>,
+    service_label: Option<String>,
+    /// `s` or `ms`: the unit of the latency histogram's buckets.
+    latency_unit: Option<String>,
+    service_graph: Option<String>,
 }
 
 /// Unset keys keep `TracesToMetrics::default()`.
@@ -366,6 +386,7 @@ impl Config {
             derived_fields: DerivedFields::default(),
             traces_to_logs: TracesToLogs::default(),
             traces_to_metrics: TracesToMetrics::default(),
+            span_metrics: SpanMetricNames::default(),
             timeout: Duration::from_secs(20),
             utc: false,
             warnings: Vec::new(),
@@ -479,6 +500,7 @@ fn resolve(
         .collect::<Result<Vec<_>, _>>()?;
     let traces_to_logs = traces_to_logs(context.traces_to_logs, &name)?;
     let traces_to_metrics = traces_to_metrics(context.traces_to_metrics, &name)?;
+    let span_metrics = span_metrics(context.span_metrics, &name)?;
     let config = Config {
         context: name,
         loki,
@@ -490,6 +512,7 @@ fn resolve(
         derived_fields: DerivedFields::with_defaults(rules),
         traces_to_logs,
         traces_to_metrics,
+        span_metrics,
         timeout,
         utc: overrides.utc || file.utc,
         warnings,
@@ -553,6 +576,43 @@ fn shift(key: String, text: Option<String>, default: Duration) -> Result<Duratio
             ConfigError::Invalid(format!("{key} {text:?} is not a duration like 30s or 1m"))
         }),
     }
+}
+
+/// The writer's names, with the ones the context gives instead.
+fn span_metrics(file: SpanMetricsFile, context: &str) -> Result<SpanMetricNames, ConfigError> {
+    let key = |name: &str| format!("contexts.{context}.span_metrics.{name}");
+    let mut names = match file.writer.as_deref() {
+        None | Some("tempo") => SpanMetricNames::tempo(),
+        Some("otel") => SpanMetricNames::otel(),
+        Some(other) => {
+            return Err(ConfigError::Invalid(format!(
+                "{} {other:?}: tempo or otel",
+                key("writer")
+            )));
+        }
+    };
+    names.latency_millis = match file.latency_unit.as_deref() {
+        None => names.latency_millis,
+        Some("s") => false,
+        Some("ms") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid(format!(
+                "{} {other:?}: s or ms",
+                key("latency_unit")
+            )));
+        }
+    };
+    for (value, slot) in [
+        (file.calls, &mut names.calls),
+        (file.latency, &mut names.latency),
+        (file.service_label, &mut names.service_label),
+        (file.service_graph, &mut names.graph),
+    ] {
+        if let Some(value) = value {
+            *slot = value;
+        }
+    }
+    Ok(names)
 }
 
 /// The context's section over the defaults; errors name the key.

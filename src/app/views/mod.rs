@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod patterns;
 pub mod pod;
 pub mod pods;
+pub mod services;
 pub mod trace;
 pub mod traces;
 
@@ -61,6 +62,7 @@ views! {
     Patterns(patterns::PatternsView),
     Pods(pods::PodsView),
     Pod(pod::PodView),
+    Services(services::ServicesView),
 }
 
 /// Makes the view a target names and asks for what it shows. `below` is
@@ -97,6 +99,19 @@ pub fn open(target: Target, below: &[View], cx: &mut Ctx) -> View {
         }
         Target::Alerts => View::Alerts(alerts::AlertsView::open(cx)),
         Target::Pods(scope) => View::Pods(pods::PodsView::open(scope, cx)),
+        Target::PodsFiltered(pattern) => {
+            View::Pods(pods::PodsView::open(None, cx).filtered(pattern))
+        }
+        Target::Services(service) => {
+            let scope = match service {
+                Some(service) => triage_core::correlate::Scope::Operations {
+                    // Typed on the command line: shown in the title.
+                    service: triage_core::domain::SafeText::new(&service).to_string(),
+                },
+                None => triage_core::correlate::Scope::Services,
+            };
+            View::Services(services::ServicesView::open(scope, cx))
+        }
         Target::Pod {
             context,
             key,

@@ -152,6 +152,12 @@ impl PodsView {
         cx.open_prompt(PromptKind::Filter, &pattern);
     }
 
+    /// The list with a filter already typed.
+    pub fn filtered(mut self, pattern: String) -> Self {
+        self.filter_by(pattern);
+        self
+    }
+
     /// A keystroke in the filter prompt: the list narrows as one types.
     fn filter_by(&mut self, pattern: String) {
         let keep = self.selected_key();

@@ -287,6 +287,8 @@ pub fn prometheus_range(series: usize, points: usize, text: Text) -> Vec<u8> {
                 .collect();
             let mut metric = text.labels(&template["metric"]);
             metric["instance"] = json!(text.say(&format!("10.0.1.{s}:9100")));
+            // What a services table groups span metrics by.
+            metric["service"] = json!(text.say(&format!("service-{s}")));
             json!({"metric": metric, "values": values})
         })
         .collect();

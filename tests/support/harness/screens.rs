@@ -27,7 +27,7 @@ pub struct Case {
 /// Every kind of view, in the order they are built. `view_cases` is
 /// exhaustive over `ViewKind`: a new view does not compile until it is
 /// built there, and then belongs in this list.
-pub const KINDS: [ViewKind; 9] = [
+pub const KINDS: [ViewKind; 10] = [
     ViewKind::Home,
     ViewKind::Logs,
     ViewKind::Trace,
@@ -37,6 +37,7 @@ pub const KINDS: [ViewKind; 9] = [
     ViewKind::Pods,
     ViewKind::Pod,
     ViewKind::Patterns,
+    ViewKind::Services,
 ];
 
 /// How much the servers hold.
@@ -353,6 +354,7 @@ pub async fn view_cases(kind: ViewKind, world: &World, smaller: &World) -> Vec<C
         ViewKind::Pods => pods(world, smaller).await,
         ViewKind::Pod => pod(world, smaller).await,
         ViewKind::Patterns => patterns(world, smaller).await,
+        ViewKind::Services => services(world, smaller).await,
     }
 }
 
@@ -383,6 +385,10 @@ pub fn items(view: &View) -> usize {
             Loadable::Ready(found) => found.len(),
             _ => 0,
         },
+        View::Services(services) => match &services.red {
+            Loadable::Ready(rows) => rows.len(),
+            _ => 0,
+        },
     }
 }
 
@@ -405,6 +411,7 @@ async fn opened(kind: ViewKind, world: &World) -> State {
             end: state.now,
         }),
         ViewKind::Alerts => Some(Target::Alerts),
+        ViewKind::Services => Some(Target::Services(None)),
         ViewKind::Pods => Some(Target::Pods(Some((None, Namespaces::All)))),
         ViewKind::Patterns => Some(Target::Patterns {
             logql: r#"{namespace="shop"}"#.into(),
@@ -616,6 +623,20 @@ async fn alerts(world: &World, smaller: &World) -> Vec<Case> {
         let last = pressed(open().await, world, &[Action::Bottom]).await;
         cases.push(world.case("alerts, the last one", last));
         cases.push(world.case("alerts shrunk", shrunk(open().await, world, smaller).await));
+    }
+    cases
+}
+
+async fn services(world: &World, smaller: &World) -> Vec<Case> {
+    let open = || opened(ViewKind::Services, world);
+    let mut cases = vec![world.case("services", open().await)];
+    let calls = pressed(open().await, world, &[Action::ToggleEdges]).await;
+    cases.push(world.case("services: the calls between them", calls));
+    if world.amount == Amount::Large {
+        let last = pressed(open().await, world, &[Action::Bottom]).await;
+        cases.push(world.case("services, the last one", last));
+        let shrunk = shrunk(open().await, world, smaller).await;
+        cases.push(world.case("services shrunk", shrunk));
     }
     cases
 }

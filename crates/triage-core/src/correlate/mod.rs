@@ -6,6 +6,7 @@
 pub mod critical_path;
 pub mod derived;
 pub mod narrow;
+pub mod red;
 pub mod statistics;
 #[cfg(test)]
 mod test_traces;
@@ -16,6 +17,7 @@ pub mod waterfall;
 pub use critical_path::critical_path;
 pub use derived::{DerivedField, DerivedFields, TraceMatch};
 pub use narrow::{label_name, narrow};
+pub use red::{Edge, RedAnswers, RedQueries, RedRow, Scope, SpanMetricNames};
 pub use statistics::{StatRow, self_times, statistics};
 pub use traces_to_logs::{NoLabels, SpanLogsQuery, TracesToLogs, logql_string, logs_query};
 pub use traces_to_metrics::{SpanMetricsQuery, TracesToMetrics, metrics_query};

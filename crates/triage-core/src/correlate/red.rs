@@ -1,0 +1,375 @@
+//! Rate, errors and duration per service, per operation and per call
+//! between services, from the span metrics and service graph a tracing
+//! pipeline writes to Prometheus (Tempo's metrics generator, or the
+//! OpenTelemetry collector's spanmetrics connector).
+
+use crate::domain::{Series, TimeRange};
+use std::collections::BTreeMap;
+
+/// The names the series go by, which differ by who writes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpanMetricNames {
+    /// The calls counter.
+    pub calls: String,
+    /// The latency histogram's buckets.
+    pub latency: String,
+    /// The label naming the service.
+    pub service_label: String,
+    /// The histogram's `le` is in milliseconds, not seconds.
+    pub latency_millis: bool,
+    /// The service graph's request counter; its `_failed_total` and
+    /// `_server_seconds_bucket` are named from it.
+    pub graph: String,
+}
+
+impl SpanMetricNames {
+    /// Tempo's metrics generator.
+    pub fn tempo() -> Self {
+        SpanMetricNames {
+            calls: "traces_spanmetrics_calls_total".into(),
+            latency: "traces_spanmetrics_latency_bucket".into(),
+            service_label: "service".into(),
+            latency_millis: false,
+            graph: "traces_service_graph_request".into(),
+        }
+    }
+
+    /// The OpenTelemetry collector's spanmetrics connector, without a
+    /// namespace (with one, its names carry that prefix).
+    pub fn otel() -> Self {
+        SpanMetricNames {
+            calls: "calls_total".into(),
+            latency: "duration_milliseconds_bucket".into(),
+            service_label: "service_name".into(),
+            latency_millis: true,
+            graph: "traces_service_graph_request".into(),
+        }
+    }
+}
+
+impl Default for SpanMetricNames {
+    fn default() -> Self {
+        Self::tempo()
+    }
+}
+
+/// What a table shows a row of: every service, or one service's operations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    Services,
+    Operations { service: String },
+}
+
+/// The spans a service's own rate counts: the requests it served (as
+/// Grafana's RED panels count them); a service's operations count every
+/// kind, so its calls out are there too.
+const SERVED: &str = r#"span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER""#;
+const FAILED: &str = r#"status_code="STATUS_CODE_ERROR""#;
+
+/// The four PromQL expressions of a table: calls, failed calls, p50 and
+/// p99 (in the histogram's unit), each by the row's labels.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RedQueries {
+    pub rate: String,
+    pub errors: String,
+    pub p50: String,
+    pub p99: String,
+}
+
+impl RedQueries {
+    pub fn new(names: &SpanMetricNames, scope: &Scope) -> Self {
+        let service = &names.service_label;
+        let (by, matchers) = match scope {
+            Scope::Services => (service.clone(), SERVED.to_owned()),
+            Scope::Operations { service: name } => (
+                format!("{service}, span_name"),
+                format!("{service}={}", super::logql_string(name)),
+            ),
+        };
+        let rate = |extra: &str| {
+            let matchers = [matchers.as_str(), extra]
+                .iter()
+                .filter(|m| !m.is_empty())
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("sum by ({by}) (rate({}{{{matchers}}}[5m]))", names.calls)
+        };
+        let quantile = |q: &str| {
+            format!(
+                "histogram_quantile({q}, sum by (le, {by}) (rate({}{{{matchers}}}[5m])))",
+                names.latency
+            )
+        };
+        RedQueries {
+            rate: rate(""),
+            errors: rate(FAILED),
+            p50: quantile("0.5"),
+            p99: quantile("0.99"),
+        }
+    }
+}
+
+/// One row: a service, or an operation of one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RedRow {
+    pub service: String,
+    /// The operation (span name); none on a services row.
+    pub operation: Option<String>,
+    /// Calls per second, now, and over the window.
+    pub rate: f64,
+    pub rate_line: Vec<f64>,
+    /// Failed calls over all calls, 0 to 1, now and over the window.
+    pub error_ratio: f64,
+    pub error_line: Vec<f64>,
+    /// Seconds; NaN where there is no histogram.
+    pub p50: f64,
+    pub p99: f64,
+    pub p99_line: Vec<f64>,
+}
+
+/// The answers of the four queries, over the window.
+pub struct RedAnswers {
+    pub rate: Vec<Series>,
+    pub errors: Vec<Series>,
+    pub p50: Vec<Series>,
+    pub p99: Vec<Series>,
+}
+
+/// The rows, the worst first: by error ratio, then by rate.
+pub fn red_rows(names: &SpanMetricNames, answers: &RedAnswers) -> Vec<RedRow> {
+    let key = |series: &Series| {
+        let get = |label: &str| series.labels.get(label).map(|v| v.to_string());
+        (
+            get(&names.service_label).unwrap_or_default(),
+            get("span_name"),
+        )
+    };
+    let by_key = |all: &[Series]| -> BTreeMap<(String, Option<String>), Vec<f64>> {
+        all.iter()
+            .map(|s| (key(s), s.points.iter().map(|p| p.value).collect()))
+            .collect()
+    };
+    let (errors, p50, p99) = (
+        by_key(&answers.errors),
+        by_key(&answers.p50),
+        by_key(&answers.p99),
+    );
+    let mut rows: Vec<RedRow> = by_key(&answers.rate)
+        .into_iter()
+        .map(|(key, rate_line)| {
+            let failed = errors.get(&key).cloned().unwrap_or_default();
+            let error_line = ratios(&failed, &rate_line);
+            let scaled = |line: Option<&Vec<f64>>| -> Vec<f64> {
+                let scale = if names.latency_millis { 0.001 } else { 1.0 };
+                line.map(|l| l.iter().map(|v| v * scale).collect())
+                    .unwrap_or_default()
+            };
+            let p99_line = scaled(p99.get(&key));
+            RedRow {
+                rate: last(&rate_line),
+                error_ratio: last(&error_line),
+                p50: last(&scaled(p50.get(&key))),
+                p99: last(&p99_line),
+                service: key.0,
+                operation: key.1,
+                rate_line,
+                error_line,
+                p99_line,
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        let worse = |r: &RedRow| (finite(r.error_ratio), finite(r.rate));
+        worse(b)
+            .partial_cmp(&worse(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.service.cmp(&b.service))
+            .then_with(|| a.operation.cmp(&b.operation))
+    });
+    rows
+}
+
+/// Failed over all, point by point; where there were no calls, 0.
+fn ratios(failed: &[f64], all: &[f64]) -> Vec<f64> {
+    all.iter()
+        .enumerate()
+        .map(|(i, &n)| {
+            let f = failed.get(i).copied().unwrap_or(0.0);
+            if n > 0.0 && f.is_finite() { f / n } else { 0.0 }
+        })
+        .collect()
+}
+
+fn last(line: &[f64]) -> f64 {
+    line.last().copied().unwrap_or(f64::NAN)
+}
+
+fn finite(value: f64) -> f64 {
+    if value.is_finite() { value } else { 0.0 }
+}
+
+/// A call between two services, from the service graph.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edge {
+    pub client: String,
+    pub server: String,
+    pub rate: f64,
+    /// None when the graph has no failed counter for the edge (Tempo
+    /// writes one only once a call failed).
+    pub error_ratio: Option<f64>,
+    /// Seconds, as the server saw it.
+    pub p99: f64,
+}
+
+/// The service graph's three instant queries: calls, failed calls, p99.
+pub fn edge_queries(names: &SpanMetricNames) -> [String; 3] {
+    let graph = &names.graph;
+    [
+        format!("sum by (client, server) (rate({graph}_total[5m]))"),
+        format!("sum by (client, server) (rate({graph}_failed_total[5m]))"),
+        format!(
+            "histogram_quantile(0.99, sum by (le, client, server) (rate({graph}_server_seconds_bucket[5m])))"
+        ),
+    ]
+}
+
+/// The edges, the worst first; `failed` is none when the graph has no
+/// failed counter at all.
+pub fn edges(rate: &[Series], failed: Option<&[Series]>, p99: &[Series]) -> Vec<Edge> {
+    let key = |s: &Series| {
+        let get = |l: &str| s.labels.get(l).map(|v| v.to_string()).unwrap_or_default();
+        (get("client"), get("server"))
+    };
+    let now = |s: &Series| s.points.last().map_or(f64::NAN, |p| p.value);
+    let index = |all: &[Series]| -> BTreeMap<(String, String), f64> {
+        all.iter().map(|s| (key(s), now(s))).collect()
+    };
+    let (failed_now, p99_now) = (failed.map(index), index(p99));
+    let mut edges: Vec<Edge> = rate
+        .iter()
+        .map(|s| {
+            let (client, server) = key(s);
+            let calls = now(s);
+            let error_ratio = failed_now.as_ref().map(|f| {
+                let failed = f
+                    .get(&(client.clone(), server.clone()))
+                    .copied()
+                    .unwrap_or(0.0);
+                if calls > 0.0 { failed / calls } else { 0.0 }
+            });
+            let p99 = p99_now
+                .get(&(client.clone(), server.clone()))
+                .copied()
+                .unwrap_or(f64::NAN);
+            Edge {
+                client,
+                server,
+                rate: calls,
+                error_ratio,
+                p99,
+            }
+        })
+        .collect();
+    edges.sort_by(|a, b| {
+        let worse = |e: &Edge| (finite(e.error_ratio.unwrap_or(0.0)), finite(e.p99));
+        worse(b)
+            .partial_cmp(&worse(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    edges
+}
+
+/// The window's step: about 30 points, for a sparkline.
+pub fn sparkline_step(range: TimeRange) -> std::time::Duration {
+    let nanos = (range.end - range.start).max(1) as u64 / 30;
+    std::time::Duration::from_nanos(nanos).max(std::time::Duration::from_secs(15))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Labels, Point};
+
+    fn series(labels: &[(&str, &str)], values: &[f64]) -> Series {
+        Series {
+            labels: Labels::from_pairs(labels.iter().copied()),
+            points: values
+                .iter()
+                .enumerate()
+                .map(|(i, &value)| Point {
+                    time: i as i64,
+                    value,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn queries_name_the_series_and_the_scope() {
+        let q = RedQueries::new(&SpanMetricNames::tempo(), &Scope::Services);
+        assert_eq!(
+            q.errors,
+            r#"sum by (service) (rate(traces_spanmetrics_calls_total{span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER", status_code="STATUS_CODE_ERROR"}[5m]))"#
+        );
+        let scope = Scope::Operations {
+            service: "api".into(),
+        };
+        let q = RedQueries::new(&SpanMetricNames::otel(), &scope);
+        assert_eq!(
+            q.p99,
+            r#"histogram_quantile(0.99, sum by (le, service_name, span_name) (rate(duration_milliseconds_bucket{service_name="api"}[5m])))"#
+        );
+        assert_eq!(
+            q.rate,
+            r#"sum by (service_name, span_name) (rate(calls_total{service_name="api"}[5m]))"#
+        );
+    }
+
+    #[test]
+    fn rows_join_the_answers_and_put_the_failing_first() {
+        let names = SpanMetricNames::otel();
+        let answers = RedAnswers {
+            rate: vec![
+                series(&[("service_name", "api")], &[10.0, 20.0]),
+                series(&[("service_name", "auth")], &[4.0, 4.0]),
+                series(&[("service_name", "idle")], &[0.0, 0.0]),
+            ],
+            errors: vec![series(&[("service_name", "auth")], &[0.0, 1.0])],
+            p50: vec![series(&[("service_name", "api")], &[5.0, 8.0])],
+            p99: vec![series(&[("service_name", "api")], &[50.0, 120.0])],
+        };
+        let rows = red_rows(&names, &answers);
+        let order: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
+        assert_eq!(order, ["auth", "api", "idle"]);
+        assert_eq!(rows[0].error_ratio, 0.25);
+        assert_eq!(rows[0].error_line, [0.0, 0.25]);
+        assert!(rows[0].p99.is_nan(), "no histogram: no latency");
+        assert_eq!(
+            (rows[1].rate, rows[1].p50, rows[1].p99),
+            (20.0, 0.008, 0.12)
+        );
+        assert_eq!(rows[2].error_ratio, 0.0, "no calls: no error ratio");
+    }
+
+    #[test]
+    fn edges_without_a_failed_counter_say_so() {
+        let rate = [
+            series(&[("client", "api"), ("server", "postgres")], &[5.0]),
+            series(&[("client", "api"), ("server", "auth")], &[5.0]),
+        ];
+        let failed = [series(&[("client", "api"), ("server", "postgres")], &[1.0])];
+        let p99 = [series(&[("client", "api"), ("server", "postgres")], &[0.8])];
+        let found = edges(&rate, Some(&failed), &p99);
+        assert_eq!(
+            (found[0].server.as_str(), found[0].error_ratio),
+            ("postgres", Some(0.2))
+        );
+        assert_eq!(found[1].error_ratio, Some(0.0));
+        assert!(
+            edges(&rate, None, &p99)
+                .iter()
+                .all(|e| e.error_ratio.is_none())
+        );
+    }
+}
