@@ -206,7 +206,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             config: cli.config.clone(),
             yes: *yes,
             dry_run: *dry_run,
-        });
+        })
+        .map_err(|e| CliError::Failed(e.to_string()));
     }
     // The demo's servers run for as long as `demo` lives.
     #[cfg(feature = "demo")]

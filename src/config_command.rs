@@ -2,7 +2,6 @@
 //! context of the config file. The change is shown as a diff before
 //! anything is written, and written only when the user says so.
 
-use crate::cli::CliError;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use triage_core::config::grafana::{self, Source};
@@ -20,31 +19,37 @@ pub struct ImportGrafana<'a> {
     pub dry_run: bool,
 }
 
-pub fn import_grafana(args: ImportGrafana) -> Result<(), CliError> {
+/// What went wrong: in words, or the terminal's own error.
+#[derive(Debug, thiserror::Error)]
+pub enum Failed {
+    #[error("{0}")]
+    Said(String),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+pub fn import_grafana(args: ImportGrafana) -> Result<(), Failed> {
     let sources = args
         .files
         .iter()
         .map(|path| {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::Failed(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| failed(format!("cannot read {}: {e}", path.display())))?;
             let name = path.display().to_string();
             Ok(Source { name, text })
         })
-        .collect::<Result<Vec<_>, CliError>>()?;
+        .collect::<Result<Vec<_>, Failed>>()?;
     let env = |name: &str| std::env::var(name).ok();
     let imported = grafana::import(&sources, args.name, &env).map_err(failed)?;
     let path = args
         .config
         .or_else(triage_core::config::default_path)
-        .ok_or_else(|| CliError::Usage("no config file: give --config FILE".into()))?;
+        .ok_or_else(|| failed("no config file: give --config FILE"))?;
     let existing = match std::fs::read_to_string(&path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => {
-            return Err(CliError::Failed(format!(
-                "cannot read {}: {e}",
-                path.display()
-            )));
+            return Err(failed(format!("cannot read {}: {e}", path.display())));
         }
     };
     let names: Vec<String> = sources.iter().map(|s| s.name.clone()).collect();
@@ -73,8 +78,8 @@ pub fn import_grafana(args: ImportGrafana) -> Result<(), CliError> {
     Ok(())
 }
 
-fn failed(e: impl std::fmt::Display) -> CliError {
-    CliError::Failed(e.to_string())
+fn failed(e: impl std::fmt::Display) -> Failed {
+    Failed::Said(e.to_string())
 }
 
 fn list(out: &mut impl Write, heading: &str, items: &[String]) -> std::io::Result<()> {
@@ -90,9 +95,9 @@ fn list(out: &mut impl Write, heading: &str, items: &[String]) -> std::io::Resul
 }
 
 /// Asks on the terminal; without one, the answer is no (`--yes` says yes).
-fn confirmed(out: &mut impl Write, path: &str) -> Result<bool, CliError> {
+fn confirmed(out: &mut impl Write, path: &str) -> Result<bool, Failed> {
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::Usage(format!(
+        return Err(failed(format!(
             "{path} was not changed: give --yes to write without a terminal to ask on"
         )));
     }

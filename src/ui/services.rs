@@ -201,7 +201,7 @@ fn rate(value: f64) -> String {
 fn percent(ratio: f64) -> String {
     match ratio {
         r if !r.is_finite() => "—".into(),
-        r if r == 0.0 => "0%".into(),
+        0.0 => "0%".into(),
         r => format!("{:.1}%", r * 100.0),
     }
 }
