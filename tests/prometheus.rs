@@ -85,8 +85,8 @@ async fn exemplars_carry_trace_ids_recorded_in_tempo() {
         );
         assert_eq!(
             exemplar.trace_id("traceID"),
-            None,
-            "the label name is configurable"
+            Some(id),
+            "a label the exemplar lacks: the usual ones after it"
         );
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use triage_core::backend::prometheus::decode_series;
+use triage_core::backend::prometheus::{decode_exemplars, decode_series};
 use triage_core::correlate::red::{self, RedAnswers, SpanMetricNames};
 use triage_core::domain::{Labels, Point, Series};
 use triage_core::secret::Redactor;
@@ -74,6 +74,30 @@ fn the_services_rows_are_the_recorded_sums() {
     assert!(api.p50.is_nan(), "no p50 asked: none shown");
     assert_eq!(api.rate_line.len(), calls[0].points.len());
     assert_eq!(rows[3].error_ratio, 0.0);
+}
+
+/// Tempo's metrics generator labels exemplars `traceID`; they are read
+/// with the default configuration (`trace_id`), which is tried first.
+#[test]
+fn tempos_exemplar_label_is_read_without_configuration() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/prometheus");
+    let body = std::fs::read(dir.join("query_exemplars_spanmetrics.json")).unwrap();
+    let exemplars = decode_exemplars(&body, &Redactor::default())
+        .ok()
+        .unwrap()
+        .data;
+    assert!(!exemplars.is_empty());
+    for exemplar in &exemplars {
+        let written = exemplar.labels.get("traceID").unwrap();
+        let found = exemplar.trace_id("trace_id").map(|id| id.to_string());
+        assert!(
+            found
+                .as_deref()
+                .is_some_and(|id| id.ends_with(written.as_str())),
+            "{written}"
+        );
+        assert_eq!(exemplar.labels.get("trace_id"), None);
+    }
 }
 
 #[test]

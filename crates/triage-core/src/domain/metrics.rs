@@ -16,6 +16,9 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
+/// Where exemplars keep a trace id when the config names another label.
+const TRACE_LABELS: [&str; 3] = ["trace_id", "traceID", "traceId"];
+
 /// A sample that carries labels of its own, typically a trace id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Exemplar {
@@ -29,8 +32,14 @@ pub struct Exemplar {
 impl Exemplar {
     /// The trace it points at, under the label the context names
     /// (`trace_id` and `traceID` are both common).
-    pub fn trace_id(&self, label: &str) -> Option<TraceId> {
-        TraceId::from_hex(self.labels.get(label)?)
+    /// The trace id under the configured label, else under the names the
+    /// usual writers give it (OpenTelemetry SDKs' `trace_id`, Tempo's
+    /// metrics generator's `traceID`).
+    pub fn trace_id(&self, configured: &str) -> Option<TraceId> {
+        std::iter::once(configured)
+            .chain(TRACE_LABELS)
+            .find_map(|label| self.labels.get(label))
+            .and_then(|value| TraceId::from_hex(value))
     }
 }
 
