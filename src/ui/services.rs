@@ -13,6 +13,7 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
+use triage_core::correlate::red::graph_lines;
 use triage_core::correlate::{RedRow, Scope};
 
 /// Columns: name, then four figures; sparklines where the screen is wide.
@@ -20,11 +21,15 @@ const NAME_WIDTH: usize = 28;
 const FIGURE_WIDTH: usize = 10;
 const SPARK_WIDTH: usize = 12;
 const WIDE: usize = NAME_WIDTH + 4 * FIGURE_WIDTH + 3 * (SPARK_WIDTH + 1);
+/// The graph is drawn below the calls table from this width on.
+const GRAPH_WIDTH: usize = 60;
 
 pub fn natural_rows(view: &ServicesView) -> usize {
     match (&view.table, &view.red, &view.edges) {
         (Table::Red, Loadable::Ready(rows), _) => 2 + rows.len().max(1),
-        (Table::Edges, _, Some(Loadable::Ready(edges))) => 2 + edges.edges.len().max(1),
+        (Table::Edges, _, Some(Loadable::Ready(edges))) => {
+            4 + edges.edges.len().max(1) + graph_lines(&edges.edges).len()
+        }
         _ => 2,
     }
 }
@@ -165,6 +170,26 @@ fn draw_edges(frame: &mut Frame, area: Rect, edges: &Edges, selected: usize, sta
             true => line.patch_style(theme.selection()),
             false => line,
         });
+    }
+    // Below the table, where there is room: the graph itself.
+    let room = (area.height as usize).saturating_sub(lines.len() + 2);
+    if room > 0 && area.width as usize >= GRAPH_WIDTH {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            " who calls whom (failing calls in red)",
+            theme.dim(),
+        ));
+        for pieces in graph_lines(&edges.edges).into_iter().take(room) {
+            let spans = pieces.into_iter().map(|(text, failing)| match failing {
+                true => Span::styled(text, theme.error()),
+                false => Span::styled(text, theme.text()),
+            });
+            lines.push(Line::from(
+                std::iter::once(Span::raw(" "))
+                    .chain(spans)
+                    .collect::<Vec<_>>(),
+            ));
+        }
     }
     frame.render_widget(Paragraph::new(lines), area);
 }

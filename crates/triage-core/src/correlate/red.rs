@@ -280,6 +280,87 @@ pub fn edges(rate: &[Series], failed: Option<&[Series]>, p99: &[Series]) -> Vec<
     edges
 }
 
+/// A piece of a drawn graph's line, and whether it is a failing call.
+pub type Piece = (String, bool);
+
+/// The service graph as lines of text: from each service nothing calls,
+/// its calls to the right (`api ─┬▶ auth`, then `└▶ postgres` below),
+/// each service drawn once (`↺` where it was drawn already).
+pub fn graph_lines(edges: &[Edge]) -> Vec<Vec<Piece>> {
+    let mut calls: BTreeMap<&str, Vec<(&str, bool)>> = BTreeMap::new();
+    for edge in edges {
+        let failing = edge.error_ratio.is_some_and(|r| r > 0.0);
+        calls
+            .entry(&edge.client)
+            .or_default()
+            .push((&edge.server, failing));
+        calls.entry(&edge.server).or_default();
+    }
+    for servers in calls.values_mut() {
+        servers.sort_unstable();
+        servers.dedup_by_key(|(server, _)| *server);
+    }
+    let called: std::collections::BTreeSet<&str> = calls
+        .values()
+        .flatten()
+        .map(|(server, _)| *server)
+        .collect();
+    let roots = calls.keys().filter(|n| !called.contains(*n));
+    // A ring has no root: its first service stands for one.
+    let rest = calls.keys();
+    let mut graph = Graph {
+        calls: &calls,
+        drawn: std::collections::BTreeSet::new(),
+        lines: Vec::new(),
+    };
+    for node in roots.chain(rest) {
+        if !graph.drawn.contains(node) {
+            let width = node.chars().count();
+            graph.walk(node, vec![(node.to_string(), false)], " ".repeat(width));
+        }
+    }
+    graph.lines
+}
+
+struct Graph<'a> {
+    calls: &'a BTreeMap<&'a str, Vec<(&'a str, bool)>>,
+    drawn: std::collections::BTreeSet<&'a str>,
+    lines: Vec<Vec<Piece>>,
+}
+
+impl<'a> Graph<'a> {
+    /// `line` ends with `node`; `under` is what a line below it starts
+    /// with, as wide as `line`.
+    fn walk(&mut self, node: &'a str, mut line: Vec<Piece>, under: String) {
+        self.drawn.insert(node);
+        let servers = self.calls.get(node).map(Vec::as_slice).unwrap_or_default();
+        if servers.is_empty() {
+            return self.lines.push(line);
+        }
+        for (i, &(server, failing)) in servers.iter().enumerate() {
+            let last = i + 1 == servers.len();
+            let (arrow, bar) = match (i, last) {
+                (0, true) => (" ──▶ ", "     "),
+                (0, false) => (" ─┬▶ ", "  │  "),
+                (_, false) => ("  ├▶ ", "  │  "),
+                (_, true) => ("  └▶ ", "     "),
+            };
+            if i > 0 {
+                line = vec![(under.clone(), false)];
+            }
+            line.push((arrow.to_owned(), failing));
+            if self.drawn.contains(server) {
+                line.push((format!("{server} ↺"), failing));
+                self.lines.push(std::mem::take(&mut line));
+                continue;
+            }
+            line.push((server.to_owned(), failing));
+            let below = format!("{under}{bar}{}", " ".repeat(server.chars().count()));
+            self.walk(server, std::mem::take(&mut line), below);
+        }
+    }
+}
+
 /// The window's step: about 30 points, for a sparkline.
 pub fn sparkline_step(range: TimeRange) -> std::time::Duration {
     let nanos = (range.end - range.start).max(1) as u64 / 30;
@@ -350,6 +431,52 @@ mod tests {
             (20.0, 0.008, 0.12)
         );
         assert_eq!(rows[2].error_ratio, 0.0, "no calls: no error ratio");
+    }
+
+    fn edge(client: &str, server: &str, failing: bool) -> Edge {
+        Edge {
+            client: client.into(),
+            server: server.into(),
+            rate: 1.0,
+            error_ratio: Some(if failing { 0.5 } else { 0.0 }),
+            p99: 0.1,
+        }
+    }
+
+    #[test]
+    fn the_graph_is_drawn_from_the_callers_each_service_once() {
+        let edges = [
+            edge("user", "frontend", false),
+            edge("frontend", "api", false),
+            edge("api", "postgres", true),
+            edge("api", "auth", false),
+            edge("auth", "postgres", false),
+            edge("cron", "api", false),
+        ];
+        let text: Vec<String> = graph_lines(&edges)
+            .iter()
+            .map(|line| {
+                line.iter()
+                    .map(|(text, failing)| {
+                        if *failing {
+                            format!("<{text}>")
+                        } else {
+                            text.clone()
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            text,
+            [
+                "cron ──▶ api ─┬▶ auth ──▶ postgres",
+                "            <  └▶ ><postgres ↺>",
+                "user ──▶ frontend ──▶ api ↺",
+            ]
+        );
+        let ring = [edge("a", "b", false), edge("b", "a", false)];
+        assert_eq!(graph_lines(&ring).len(), 1);
     }
 
     #[test]
