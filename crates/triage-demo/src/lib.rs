@@ -13,6 +13,7 @@ mod loki;
 mod metrics;
 mod prometheus;
 mod promql;
+mod spanmetrics;
 mod tempo;
 mod tempo_search;
 mod traceql;

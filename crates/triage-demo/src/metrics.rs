@@ -4,8 +4,11 @@
 //! values, generated in well under a second; enough to see the daily wave
 //! of traffic. The last 20 minutes hold an error burst, latency rises
 //! around the demo's slow requests, and every demo trace is an exemplar.
+//! The same requests, counted again by Tempo's metrics generator from
+//! their spans, are `spanmetrics.rs`'s series, after these.
 
 use super::data::{API, DemoTrace, FRONTEND, NAMESPACE, WORKLOADS};
+use super::spanmetrics::{self, Served};
 use std::collections::BTreeMap;
 use triage_core::domain::Nanos;
 use triage_core::domain::time::NANOS_PER_SEC;
@@ -30,6 +33,9 @@ const SERVED: [(usize, &str); 2] = [(FRONTEND, "/api/articles"), (API, "/article
 const CODES: [&str; 2] = ["200", "500"];
 
 pub struct DemoExemplar {
+    /// The label the trace id is under: `trace_id` (`TRACE_LABEL`) from
+    /// the services' own client libraries, `traceID` from Tempo.
+    pub label: &'static str,
     pub trace_id: String,
     pub value: f64,
     pub time: Nanos,
@@ -38,9 +44,42 @@ pub struct DemoExemplar {
 pub struct DemoSeries {
     /// With `__name__`, as Prometheus stores them.
     pub labels: Labels,
-    /// One value per sample time, oldest first.
-    pub values: Vec<f64>,
+    pub values: Values,
     pub exemplars: Vec<DemoExemplar>,
+}
+
+/// A series' values, one per sample time, oldest first.
+pub enum Values {
+    Samples(Vec<f64>),
+    /// Tempo's, worked out when asked.
+    Counted(spanmetrics::Column),
+}
+
+impl Values {
+    pub fn len(&self) -> usize {
+        match self {
+            Values::Samples(values) => values.len(),
+            Values::Counted(column) => column.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at sample `i` (NaN past the end).
+    pub fn get(&self, i: usize) -> f64 {
+        match self {
+            Values::Samples(values) => values.get(i).copied().unwrap_or(f64::NAN),
+            Values::Counted(column) => column.get(i),
+        }
+    }
+}
+
+impl FromIterator<f64> for Values {
+    fn from_iter<I: IntoIterator<Item = f64>>(values: I) -> Values {
+        Values::Samples(values.into_iter().collect())
+    }
 }
 
 pub struct DemoMetrics {
@@ -78,7 +117,7 @@ impl DemoMetrics {
         let slow: Vec<Nanos> = traces
             .iter()
             .filter_map(root)
-            .filter(|(start, end)| end - start > 200_000_000)
+            .filter(|(start, end)| end - start > spanmetrics::SLOW)
             .map(|(start, _)| start)
             .collect();
         let mut traffic = Traffic {
@@ -89,16 +128,23 @@ impl DemoMetrics {
         let mut history: Vec<Vec<Totals>> = (0..SERVED.len() * CODES.len())
             .map(|_| Vec::with_capacity(SAMPLES))
             .collect();
+        // How many requests of each kind were served by each sample.
+        let mut served: Vec<Served> = Vec::with_capacity(SAMPLES);
+        let mut so_far = Served::default();
         for i in 0..SAMPLES as i64 {
             let t = first + i * STEP;
             if i > 0 {
                 let error_ratio = if t > last - BURST { 0.2 } else { 0.02 };
                 let slow_spell = slow.iter().any(|s| (t - s).abs() < SLOW_SPELL);
-                traffic.interval(requests_per_second(t), error_ratio, slow_spell);
+                let kinds = traffic.interval(requests_per_second(t), error_ratio, slow_spell);
+                for (total, n) in so_far.iter_mut().zip(kinds) {
+                    *total += n;
+                }
             }
             for (column, totals) in history.iter_mut().zip(traffic.totals.iter().flatten()) {
                 column.push(*totals);
             }
+            served.push(so_far);
         }
         let mut metrics = DemoMetrics {
             first,
@@ -111,6 +157,8 @@ impl DemoMetrics {
                 .extend(family(service, route, CODES[k % CODES.len()], column));
         }
         traces.iter().for_each(|t| metrics.add_exemplars(t));
+        let tempo = spanmetrics::series(first, &served, traces);
+        metrics.series.extend(tempo);
         metrics
     }
 
@@ -132,7 +180,7 @@ impl DemoMetrics {
             .saturating_add(1)
             .clamp(0, series.values.len() as i64) as usize;
         let first = self.first;
-        (low..high).map(move |i| (first + i as i64 * STEP, series.values[i]))
+        (low..high).map(move |i| (first + i as i64 * STEP, series.values.get(i)))
     }
 
     /// A trace is an exemplar of the frontend's latency bucket it fell in,
@@ -160,6 +208,7 @@ impl DemoMetrics {
                 _ => continue,
             };
             series.exemplars.push(DemoExemplar {
+                label: TRACE_LABEL,
                 trace_id: trace.hex_id(),
                 value,
                 time: end,
@@ -194,14 +243,16 @@ struct Traffic {
 
 impl Traffic {
     /// One 15 s interval. Each frontend request calls the api, which
-    /// answers with the same code a little sooner.
-    fn interval(&mut self, rate: f64, error_ratio: f64, slow_spell: bool) {
+    /// answers with the same code a little sooner. Says how many requests
+    /// of each `spanmetrics::Kind` it served.
+    fn interval(&mut self, rate: f64, error_ratio: f64, slow_spell: bool) -> Served {
         let rng = &mut self.rng;
         let requests = (rate * 15.0 * (0.85 + 0.3 * rng.f64())).round() as usize;
         self.errors_due += requests as f64 * error_ratio;
         let errors = self.errors_due.floor();
         self.errors_due -= errors;
         let [frontend, api] = &mut self.totals;
+        let mut kinds = Served::default();
         for request in 0..requests {
             let code = usize::from((request as f64) < errors);
             let seconds = if slow_spell && rng.f64() < 0.3 {
@@ -214,7 +265,9 @@ impl Traffic {
             };
             api[code].observe(seconds);
             frontend[code].observe(seconds + 0.004);
+            kinds[spanmetrics::Kind::of(code == 1, seconds) as usize] += 1;
         }
+        kinds
     }
 }
 
@@ -268,26 +321,34 @@ mod tests {
     fn counters_rise_buckets_accumulate_and_every_trace_is_an_exemplar() {
         let data = DemoData::generate(1_800_000_000 * NANOS_PER_SEC);
         let metrics = &data.metrics;
-        assert_eq!(metrics.series.len(), 48);
+        // The services' own; Tempo's follow them (spanmetrics.rs).
+        let http: Vec<_> = metrics
+            .series
+            .iter()
+            .filter(|s| s.labels["__name__"].starts_with("http_"))
+            .collect();
+        assert_eq!(http.len(), 48);
         for series in &metrics.series {
-            assert_eq!(series.values.len(), super::SAMPLES);
-            assert!(series.values.windows(2).all(|w| w[0] <= w[1]));
+            let values = &series.values;
+            assert_eq!(values.len(), super::SAMPLES);
+            assert!((1..super::SAMPLES).all(|i| values.get(i - 1) <= values.get(i)));
         }
         // A family: the counter, nine buckets, _sum and _count.
-        for family in metrics.series.chunks(12) {
-            let last = |i: usize| family[i].values[super::SAMPLES - 1];
+        for family in http.chunks(12) {
+            let last = |i: usize| family[i].values.get(super::SAMPLES - 1);
             assert!(last(0) > 1000.0);
             assert!((1..9).all(|b| last(b) <= last(b + 1)));
             assert_eq!(last(9), last(0));
             assert_eq!(last(11), last(0));
         }
         let mut exemplars = 0;
-        for series in &metrics.series {
+        for series in &http {
             let le: f64 = series
                 .labels
                 .get("le")
                 .map_or(f64::INFINITY, |le| le.parse().unwrap());
             assert!(series.exemplars.iter().all(|e| e.value <= le));
+            assert!(series.exemplars.iter().all(|e| e.label == "trace_id"));
             exemplars += series.exemplars.len();
         }
         assert_eq!(exemplars, 2 * data.traces.len());

@@ -3,7 +3,7 @@
 //! Prometheus's envelope. The demo is a snapshot: "now" is its last sample.
 
 use super::data::DemoData;
-use super::metrics::{DURATION, DemoMetrics, Labels, REQUESTS, STEP, TRACE_LABEL, number};
+use super::metrics::{DURATION, DemoMetrics, Labels, REQUESTS, STEP, number};
 use super::promql::{Promql, QueryError, Value};
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -215,7 +215,7 @@ fn exemplars(data: &DemoData, params: &Params) -> Answer {
                 .filter(|e| (start..=end).contains(&e.time))
                 .map(|e| {
                     json!({
-                        "labels": { TRACE_LABEL: e.trace_id },
+                        "labels": { e.label: e.trace_id },
                         "value": number(e.value),
                         "timestamp": seconds(e.time),
                     })
@@ -537,6 +537,103 @@ mod tests {
         assert!(refusal("2100-01-01T00:00:00Z", "15").contains("before start"));
         let scalar = query(&data, &params(&[("query", "1 + 1"), ("time", "1.5")])).unwrap();
         assert_eq!(scalar["result"], json!([1.5, "2"]));
+    }
+
+    #[test]
+    fn tempos_exemplars_lead_to_traces_the_demos_tempo_serves() {
+        use triage_core::domain::TraceId;
+        let data = data();
+        let query = r#"traces_spanmetrics_latency_bucket{service="api"}"#;
+        let answer = exemplars(&data, &params(&[("query", query)])).unwrap();
+        let groups = answer.as_array().unwrap();
+        assert!(groups.len() >= 5, "{answer}");
+        let mut traces = BTreeSet::new();
+        for group in groups {
+            let series = &group["seriesLabels"];
+            assert_eq!(series["service"], "api");
+            let le = match series["le"].as_str().unwrap() {
+                "+Inf" => f64::INFINITY,
+                le => le.parse().unwrap(),
+            };
+            for exemplar in group["exemplars"].as_array().unwrap() {
+                let labels = exemplar["labels"].as_object().unwrap();
+                let names: Vec<&String> = labels.keys().collect();
+                assert_eq!(names, ["traceID"]);
+                // Without leading zeros, as Tempo writes them.
+                let id = labels["traceID"].as_str().unwrap();
+                assert!(!id.starts_with('0'));
+                let TraceId(bytes) = TraceId::from_hex(id).unwrap();
+                let trace = data.trace(&bytes).expect("a trace the demo's Tempo serves");
+                // An exemplar of a failed span is a failed request.
+                let failed = series["status_code"] == "STATUS_CODE_ERROR";
+                assert!(trace.failed() || !failed, "{id}");
+                let span = trace
+                    .spans
+                    .iter()
+                    .find(|s| s.name == series["span_name"] && s.error.is_some() == failed)
+                    .expect("the span the exemplar is of");
+                let seconds = (span.end - span.start) as f64 / NANOS_PER_SEC as f64;
+                let value: f64 = exemplar["value"].as_str().unwrap().parse().unwrap();
+                assert!((value - seconds).abs() < 1e-9 && value <= le, "{exemplar}");
+                traces.insert(id.to_owned());
+            }
+        }
+        // Every trace the demo served before its start has api spans.
+        assert_eq!(traces.len(), data.traces.len());
+        // And the window holds.
+        let end = seconds(data.metrics.end());
+        let window = [("query", query), ("start", &(end - 300.0).to_string())];
+        let recent = exemplars(&data, &params(&window)).unwrap();
+        let times = recent.as_array().unwrap().iter().flat_map(|g| {
+            g["exemplars"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["timestamp"].as_f64().unwrap())
+        });
+        assert!(times.clone().count() > 0 && times.clone().count() < 100);
+        assert!(times.clone().all(|t| t >= end - 300.0 && t <= end));
+    }
+
+    #[tokio::test]
+    async fn the_metric_names_hold_tempos() {
+        let response = label_values(State(Arc::new(data())), Path("__name__".into())).await;
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let names: Vec<&str> = answer["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap())
+            .collect();
+        // Those `fixtures/prometheus/metric_names_with_tempo.json` lists,
+        // where Tempo 2.7's metrics generator wrote to Prometheus.
+        let tempo: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| n.starts_with("traces_"))
+            .collect();
+        assert_eq!(
+            tempo,
+            [
+                "traces_service_graph_request_client_seconds_bucket",
+                "traces_service_graph_request_client_seconds_count",
+                "traces_service_graph_request_client_seconds_sum",
+                "traces_service_graph_request_failed_total",
+                "traces_service_graph_request_server_seconds_bucket",
+                "traces_service_graph_request_server_seconds_count",
+                "traces_service_graph_request_server_seconds_sum",
+                "traces_service_graph_request_total",
+                "traces_spanmetrics_calls_total",
+                "traces_spanmetrics_latency_bucket",
+                "traces_spanmetrics_latency_count",
+                "traces_spanmetrics_latency_sum",
+                "traces_spanmetrics_size_total",
+            ]
+        );
+        assert!(names.contains(&"http_server_requests_total"));
     }
 
     #[test]
