@@ -479,3 +479,56 @@ async fn every_view_in_every_theme() {
         );
     }
 }
+
+/// The services table, its operations and the calls between services, of
+/// the demo's span metrics, at three sizes (the graph where it fits).
+#[tokio::test]
+async fn services_table_and_graph_of_the_demo() {
+    use triage::app::View;
+    use triage::app::views::services::ServicesView;
+    let demo = triage_demo::start(support::RECORDED_AT).await.unwrap();
+    let config = triage_core::config::Config::with_urls(None, None, Some(&demo.prometheus_url));
+    let c = Clients::from_config(&config);
+    for (width, height) in [(80, 24), (160, 45), (250, 80)] {
+        let mut s = state(width, height);
+        let effects = triage::app::update(
+            &mut s,
+            triage::app::Msg::Open(triage::app::Target::Services(None)),
+            s.now,
+        );
+        settle(&mut s, &c, effects).await;
+        let View::Services(view) = s.current() else { panic!("not the services view") };
+        let rows = match &view.red {
+            triage::app::Loadable::Ready(rows) => rows.clone(),
+            other => panic!("{:?}", other.failed()),
+        };
+        let top = &rows[0];
+        assert!(top.error_ratio > 0.0 && rows.iter().all(|r| r.error_ratio <= top.error_ratio));
+        assert!(
+            rows.iter().any(|r| r.service == "postgres"),
+            "a database, seen through its clients"
+        );
+        insta::assert_snapshot!(format!("services_{width}x{height}"), screen(&s));
+        press(&mut s, &c, &[Action::ToggleEdges]).await;
+        insta::assert_snapshot!(format!("service_calls_{width}x{height}"), screen(&s));
+        let View::Services(ServicesView {
+            edges: Some(triage::app::Loadable::Ready(edges)),
+            ..
+        }) = s.current()
+        else {
+            panic!("no calls")
+        };
+        let p99 = |server: &str| {
+            edges
+                .edges
+                .iter()
+                .find(|e| e.client == "api" && e.server == server)
+                .unwrap()
+                .p99
+        };
+        assert!(
+            p99("postgres") > 10.0 * p99("auth"),
+            "the slow database shows"
+        );
+    }
+}

@@ -20,7 +20,8 @@ use triage_core::backend::{
     BackendError, Endpoint, LokiClient, PrometheusClient, Source, TempoClient,
 };
 use triage_core::config::Config;
-use triage_core::correlate::red::{self, RedAnswers, RedQueries};
+use triage_core::correlate::red::{self, RedAnswers, RedQueries, RedRow};
+use triage_core::correlate::{Scope, SpanMetricNames};
 use triage_core::domain::{SafeText, Tag, TimeRange, TraceId, promql};
 
 /// Results waiting to be read by the loop; workers wait when it is full.
@@ -258,30 +259,17 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
         } => {
             let work = async {
                 let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
-                let queries = RedQueries::new(&names, &scope);
-                let step = red::sparkline_step(range);
-                let over = |promql: &str| {
-                    let promql = promql.to_owned();
-                    async move {
-                        prometheus
-                            .query_range(&promql, range, step)
-                            .await
-                            .map(|a| a.data)
+                let table = |queries| red_table(prometheus, &names, queries, range);
+                match scope {
+                    Scope::Services => {
+                        let (served, all) = tokio::join!(
+                            table(RedQueries::new(&names, &scope)),
+                            table(RedQueries::all_kinds(&names))
+                        );
+                        Ok(red::with_the_rest(served?, all?))
                     }
-                };
-                let (rate, errors, p50, p99) = tokio::join!(
-                    over(&queries.rate),
-                    over(&queries.errors),
-                    over(&queries.p50),
-                    over(&queries.p99)
-                );
-                let answers = RedAnswers {
-                    rate: rate?,
-                    errors: errors?,
-                    p50: p50?,
-                    p99: p99?,
-                };
-                Ok(red::red_rows(&names, &answers))
+                    Scope::Operations { .. } => table(RedQueries::new(&names, &scope)).await,
+                }
             };
             let result = within(deadline, Source::Prometheus, work).await;
             Some(Msg::RedLoaded { id, result })
@@ -547,4 +535,33 @@ impl Drop for Runner {
             token.cancel();
         }
     }
+}
+
+/// One table's four range queries, asked together, made into rows.
+async fn red_table(
+    prometheus: &PrometheusClient,
+    names: &SpanMetricNames,
+    queries: RedQueries,
+    range: TimeRange,
+) -> Result<Vec<RedRow>, BackendError> {
+    let step = red::sparkline_step(range);
+    let over = |promql: String| async move {
+        prometheus
+            .query_range(&promql, range, step)
+            .await
+            .map(|a| a.data)
+    };
+    let (rate, errors, p50, p99) = tokio::join!(
+        over(queries.rate),
+        over(queries.errors),
+        over(queries.p50),
+        over(queries.p99)
+    );
+    let answers = RedAnswers {
+        rate: rate?,
+        errors: errors?,
+        p50: p50?,
+        p99: p99?,
+    };
+    Ok(red::red_rows(names, &answers))
 }

@@ -35,7 +35,7 @@ fn view_title(view: &View) -> String {
         View::Services(services) => match (&services.scope, services.table) {
             (_, Table::Edges) => "services: calls between them".into(),
             (Scope::Services, _) => "services".into(),
-            (Scope::Operations { service }, _) => format!("services › {service}"),
+            (Scope::Operations { service }, _) => format!("{service} operations"),
         },
         View::Pods(pods) => {
             let context = pods

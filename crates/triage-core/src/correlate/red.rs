@@ -61,8 +61,9 @@ pub enum Scope {
 }
 
 /// The spans a service's own rate counts: the requests it served (as
-/// Grafana's RED panels count them); a service's operations count every
-/// kind, so its calls out are there too.
+/// Grafana's RED panels count them), or, for a service that serves none (a
+/// database seen only through its clients' spans), all of its spans. A
+/// service's operations count every kind, so its calls out are there too.
 const SERVED: &str = r#"span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER""#;
 const FAILED: &str = r#"status_code="STATUS_CODE_ERROR""#;
 
@@ -77,10 +78,22 @@ pub struct RedQueries {
 }
 
 impl RedQueries {
+    /// The queries of a table; for the services table, of the spans they
+    /// served (see `all_kinds` for the rest).
     pub fn new(names: &SpanMetricNames, scope: &Scope) -> Self {
+        Self::of(names, scope, true)
+    }
+
+    /// The services table's queries over spans of every kind.
+    pub fn all_kinds(names: &SpanMetricNames) -> Self {
+        Self::of(names, &Scope::Services, false)
+    }
+
+    fn of(names: &SpanMetricNames, scope: &Scope, served: bool) -> Self {
         let service = &names.service_label;
         let (by, matchers) = match scope {
-            Scope::Services => (service.clone(), SERVED.to_owned()),
+            Scope::Services if served => (service.clone(), SERVED.to_owned()),
+            Scope::Services => (service.clone(), String::new()),
             Scope::Operations { service: name } => (
                 format!("{service}, span_name"),
                 format!("{service}={}", super::logql_string(name)),
@@ -179,6 +192,26 @@ pub fn red_rows(names: &SpanMetricNames, answers: &RedAnswers) -> Vec<RedRow> {
             }
         })
         .collect();
+    worst_first(&mut rows);
+    rows
+}
+
+/// The services of `served` (rows of the spans they served), and of
+/// `all_kinds` those that served none.
+pub fn with_the_rest(mut served: Vec<RedRow>, all_kinds: Vec<RedRow>) -> Vec<RedRow> {
+    let known: std::collections::BTreeSet<String> =
+        served.iter().map(|r| r.service.clone()).collect();
+    served.extend(
+        all_kinds
+            .into_iter()
+            .filter(|r| !known.contains(&r.service)),
+    );
+    worst_first(&mut served);
+    served
+}
+
+/// By error ratio, then rate, the highest first.
+fn worst_first(rows: &mut [RedRow]) {
     rows.sort_by(|a, b| {
         let worse = |r: &RedRow| (finite(r.error_ratio), finite(r.rate));
         worse(b)
@@ -187,7 +220,6 @@ pub fn red_rows(names: &SpanMetricNames, answers: &RedAnswers) -> Vec<RedRow> {
             .then_with(|| a.service.cmp(&b.service))
             .then_with(|| a.operation.cmp(&b.operation))
     });
-    rows
 }
 
 /// Failed over all, point by point; where there were no calls, 0.
@@ -431,6 +463,29 @@ mod tests {
             (20.0, 0.008, 0.12)
         );
         assert_eq!(rows[2].error_ratio, 0.0, "no calls: no error ratio");
+        // A database seen only through its clients' spans joins from the
+        // all-kinds answer; a service that served keeps its served row.
+        let all = red_rows(
+            &names,
+            &RedAnswers {
+                rate: vec![
+                    series(&[("service_name", "api")], &[99.0]),
+                    series(&[("service_name", "db")], &[3.0]),
+                ],
+                errors: Vec::new(),
+                p50: Vec::new(),
+                p99: Vec::new(),
+            },
+        );
+        let merged = with_the_rest(rows, all);
+        let rates: Vec<(&str, f64)> = merged
+            .iter()
+            .map(|r| (r.service.as_str(), r.rate))
+            .collect();
+        assert_eq!(
+            rates,
+            [("auth", 4.0), ("db", 3.0), ("api", 20.0), ("idle", 0.0)]
+        );
     }
 
     fn edge(client: &str, server: &str, failing: bool) -> Edge {
