@@ -175,7 +175,7 @@ pub enum CliError {
 
 /// A config pointing at the demo's servers.
 #[cfg(feature = "demo")]
-fn demo_config(demo: &triage_demo::Demo) -> Config {
+fn demo_config(demo: &triage_demo::Listening) -> Config {
     let mut config = Config::with_urls(
         Some(&demo.loki_url),
         Some(&demo.tempo_url),
@@ -209,11 +209,13 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         })
         .map_err(|e| CliError::Failed(e.to_string()));
     }
-    // The demo's servers run for as long as `demo` lives.
+    // The demo's servers run for as long as `demo` lives. They listen at
+    // once and answer once the shop's data is made, on a blocking thread
+    // meanwhile, so the first frame need not wait for it.
     #[cfg(feature = "demo")]
     let demo = match cli.command {
-        Some(Command::Demo) => Some(triage_demo::start(app::now()).await?),
-        _ if cli.demo => Some(triage_demo::start(app::now()).await?),
+        Some(Command::Demo) => Some(triage_demo::listen(app::now()).await?),
+        _ if cli.demo => Some(triage_demo::listen(app::now()).await?),
         _ => None,
     };
     #[cfg(not(feature = "demo"))]

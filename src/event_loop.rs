@@ -11,7 +11,10 @@ use crossterm::event::{Event, EventStream};
 use crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
 use crossterm::{execute, queue};
 use futures::StreamExt;
-use ratatui::DefaultTerminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::{DefaultTerminal, Terminal};
 use std::io::Write;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -21,13 +24,62 @@ use tokio::time::Instant;
 /// link little; keys are answered at once.
 const STREAM_FRAME: Duration = Duration::from_millis(100);
 
-/// Draws a frame inside the terminal's synchronized-update mode (`CSI ?
-/// 2026 h` ... `l`, as yazi does): a terminal that knows it shows the frame
-/// whole, so a slow link never shows half of one; others ignore it.
-fn draw(terminal: &mut DefaultTerminal, state: &State) -> std::io::Result<()> {
-    queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
-    terminal.draw(|frame| crate::ui::draw(frame, state))?;
-    execute!(terminal.backend_mut(), EndSynchronizedUpdate)
+/// What the terminal shows: the frames are drawn here, each only if it
+/// changes a cell.
+#[derive(Default)]
+pub struct Frames {
+    /// The last frame written to the terminal; None when the terminal has
+    /// not been drawn on yet, or was given back and taken again.
+    shown: Option<Buffer>,
+}
+
+impl Frames {
+    /// Draws a frame inside the terminal's synchronized-update mode (`CSI ?
+    /// 2026 h` ... `l`, as yazi does): a terminal that knows it shows the
+    /// frame whole, so a slow link never shows half of one; others ignore
+    /// it. A frame that changes no cell of the one shown (a tick where no
+    /// age moved) writes nothing at all: not the markers, the style reset
+    /// or the hidden cursor that `Terminal::draw` writes around an empty
+    /// diff. The frame is drawn at the size the loop last heard of
+    /// (`State::width`, `height`); a new size is taken (`autoresize`, which
+    /// clears the screen) inside the update. The UI never places the
+    /// cursor, so it stays hidden, as `Terminal::draw` leaves it when the
+    /// frame sets no position. Whether anything was written.
+    pub fn draw<W: Write>(
+        &mut self,
+        terminal: &mut Terminal<CrosstermBackend<W>>,
+        state: &State,
+    ) -> std::io::Result<bool> {
+        let area = Rect::new(0, 0, state.width, state.height);
+        if let Some(shown) = self.shown.as_ref().filter(|b| b.area == area) {
+            crate::ui::draw(&mut terminal.get_frame(), state);
+            let next = terminal.current_buffer_mut();
+            if shown.diff_iter(next).next().is_none() {
+                // The next frame is drawn into this buffer again: from
+                // nothing, as after `Terminal::draw`'s swap.
+                next.reset();
+                return Ok(false);
+            }
+            queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        } else {
+            queue!(terminal.backend_mut(), BeginSynchronizedUpdate)?;
+            terminal.autoresize()?;
+            crate::ui::draw(&mut terminal.get_frame(), state);
+        }
+        let frame = terminal.apply_buffer()?;
+        match &mut self.shown {
+            Some(shown) => shown.clone_from(frame.buffer),
+            None => self.shown = Some(frame.buffer.clone()),
+        }
+        execute!(terminal.backend_mut(), EndSynchronizedUpdate)?;
+        Ok(true)
+    }
+
+    /// The terminal was given back and taken again: what it shows is no
+    /// longer known, so the next frame is drawn whole.
+    pub fn forget(&mut self) {
+        self.shown = None;
+    }
 }
 
 /// Writes OSC 52 for the clipboard straight to the terminal: the only
@@ -68,6 +120,7 @@ pub async fn run(
     first.into_iter().for_each(|e| runner.run(e));
     // The generation last drawn; None after the terminal was given back.
     let mut drawn = None;
+    let mut frames = Frames::default();
     let mut last_frame = Instant::now();
     // Whether the last change came from a stream, and when its frame is due.
     let mut streamed = false;
@@ -78,9 +131,10 @@ pub async fn run(
             if streamed && Instant::now() < next {
                 due = Some(next);
             } else {
-                draw(terminal, &state)?;
+                if frames.draw(terminal, &state)? {
+                    last_frame = Instant::now();
+                }
                 drawn = Some(state.generation);
-                last_frame = Instant::now();
                 due = None;
             }
         }
@@ -89,6 +143,7 @@ pub async fn run(
         }
         if std::mem::take(&mut state.suspend) {
             crate::terminal::suspend(terminal)?;
+            frames.forget();
             drawn = None;
             continue;
         }
@@ -115,6 +170,7 @@ pub async fn run(
                 Stop::Quit => return Ok(()),
                 Stop::Suspend => {
                     crate::terminal::suspend(terminal)?;
+                    frames.forget();
                     drawn = None;
                     None
                 }

@@ -5,7 +5,8 @@
 //! be one the UI writes itself: cursor moves, erases, colours and styles.
 //! And a terminal that replays the bytes must put every character where
 //! ratatui drew it: no row wider than the screen, no border pushed aside or
-//! covered by a wide character.
+//! covered by a wide character. And a screen at rest writes nothing: a
+//! tick that changes no cell is not a frame.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed unwrap is a failed test
 
 #[path = "support/harness/mod.rs"]
@@ -13,11 +14,15 @@ mod harness;
 mod support;
 
 use harness::bodies::Text;
-use harness::screens::{Amount, Case, Worlds, every_view};
+use harness::screens::{Amount, Case, Worlds, every_view, view_cases};
 use harness::terminal::{drawn, foreign_controls, intended, replay};
+use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use triage::app::{Msg, update};
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::sync::{Arc, Mutex};
+use triage::app::{Msg, ViewKind, update};
+use triage::event_loop::Frames;
 
 /// Every width from the smallest the UI draws to a wide screen, each at a
 /// different height, so wide characters fall on every edge: a row's end,
@@ -149,5 +154,83 @@ async fn with_no_colour_every_view_draws_no_colour() {
             })
             .collect();
         assert!(coloured.is_empty(), "{}: {coloured:?}", case.name);
+    }
+}
+
+/// What the loop writes to the terminal, kept to be taken frame by frame.
+#[derive(Clone, Default)]
+struct Written(Arc<Mutex<Vec<u8>>>);
+
+impl Written {
+    fn take(&self) -> String {
+        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
+    }
+}
+
+impl std::io::Write for Written {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `bytes` are one synchronized update, with something in it.
+fn one_frame(bytes: &str) -> bool {
+    let (begin, end) = ("\u{1b}[?2026h", "\u{1b}[?2026l");
+    bytes.len() > begin.len() + end.len()
+        && bytes.starts_with(begin)
+        && bytes.ends_with(end)
+        && bytes.matches(begin).count() == 1
+        && bytes.matches(end).count() == 1
+}
+
+/// The views that show ages (the pods, a pod) tick once a second, and the
+/// loop draws each tick; where no age on the screen moved, the frame is
+/// the one shown and the loop writes 0 bytes for it: not the synchronized
+/// update's markers, nor the style reset and hidden cursor ratatui writes
+/// around an empty diff. An hour later the ages have moved: one frame.
+#[tokio::test]
+async fn a_tick_that_changes_no_cell_writes_nothing() {
+    let worlds = Worlds::start(Text::Recorded, &[Amount::One]).await;
+    let world = &worlds.worlds[0];
+    let mut cases = view_cases(ViewKind::Pods, world, &worlds.smaller).await;
+    cases.extend(view_cases(ViewKind::Pod, world, &worlds.smaller).await);
+    assert!(cases.len() >= 2);
+    for case in &mut cases {
+        let state = &mut case.state;
+        let name = &case.name;
+        assert!(state.shows_time(), "{name}: does not tick");
+        let written = Written::default();
+        let viewport = Viewport::Fixed(Rect::new(0, 0, state.width, state.height));
+        let mut terminal = Terminal::with_options(
+            CrosstermBackend::new(written.clone()),
+            TerminalOptions { viewport },
+        )
+        .unwrap();
+        let mut frames = Frames::default();
+        assert!(frames.draw(&mut terminal, state).unwrap());
+        let first = written.take();
+        assert!(one_frame(&first), "{name}: the first frame: {first:?}");
+        let now = state.now;
+        for tick in 0..3 {
+            let generation = state.generation;
+            let _ = update(state, Msg::Tick, now);
+            assert_ne!(state.generation, generation, "{name}: a tick is drawn");
+            assert!(!frames.draw(&mut terminal, state).unwrap());
+            let idle = written.take();
+            assert_eq!(idle, "", "{name}: tick {tick} changed nothing");
+        }
+        let later = now + 3_600 * 1_000_000_000;
+        let _ = update(state, Msg::Tick, later);
+        assert!(frames.draw(&mut terminal, state).unwrap());
+        let moved = written.take();
+        assert!(one_frame(&moved), "{name}: an hour later: {moved:?}");
+        // And at rest again.
+        let _ = update(state, Msg::Tick, later);
+        assert!(!frames.draw(&mut terminal, state).unwrap());
+        assert_eq!(written.take(), "", "{name}: at rest an hour later");
     }
 }
