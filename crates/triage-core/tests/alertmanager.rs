@@ -427,3 +427,20 @@ async fn refused_writes_send_nothing() {
     assert!(writes.posted.lock().unwrap().is_empty());
     assert!(writes.deleted.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_silence_is_posted_again_only_when_it_cannot_have_been_made() {
+    // 503 may come from a proxy after Alertmanager made the silence:
+    // posting again could make two. Said at once.
+    let (url, writes) = serve((StatusCode::SERVICE_UNAVAILABLE, "silence_create.json")).await;
+    let client = AlertmanagerClient::new(&Endpoint::new(url)).unwrap();
+    let err = client.create_silence(&new_silence()).await.unwrap_err();
+    assert_eq!(err.status, Some(503));
+    assert_eq!(writes.posted.lock().unwrap().len(), 1);
+    // 429 is refused unread: asked again, as a read would be.
+    let (url, writes) = serve((StatusCode::TOO_MANY_REQUESTS, "silence_create.json")).await;
+    let client = AlertmanagerClient::new(&Endpoint::new(url)).unwrap();
+    let err = client.create_silence(&new_silence()).await.unwrap_err();
+    assert_eq!((err.status, err.message.attempts), (Some(429), 4));
+    assert_eq!(writes.posted.lock().unwrap().len(), 4);
+}
