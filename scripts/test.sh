@@ -2,8 +2,9 @@
 # Everything CI checks, on a fresh machine: build, format, lints, the
 # dependency tree's licences, sources and bans, all tests, and a bounded
 # fuzz run of the sanitiser and every decoder. Tests read real servers'
-# recorded answers from ../shared/fixtures and start a real Prometheus,
-# installed here when missing, as are cargo-deny and cargo-fuzz.
+# recorded answers from ../shared/fixtures and start a real Prometheus and
+# a real Alertmanager, installed here when missing, as are cargo-deny and
+# cargo-fuzz.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Incremental caches only pay off across edits; on CI they cost disk.
@@ -14,10 +15,12 @@ if [ ! -f ../shared/fixtures/INDEX.tsv ]; then
   exit 1
 fi
 
-# Debian packages: a real Prometheus for the tests that talk to one, and a
-# C++ compiler for libFuzzer (libfuzzer-sys builds it from source).
+# Debian packages: a real Prometheus and a real Alertmanager for the tests
+# that talk to one, and a C++ compiler for libFuzzer (libfuzzer-sys builds
+# it from source).
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v c++ >/dev/null 2>&1 || missing+=(g++)
 if [ ${#missing[@]} -gt 0 ]; then
   sudo=""

@@ -34,6 +34,12 @@ pub struct Cli {
     /// Prometheus URL, overriding the context's
     #[arg(long, global = true, env = "TRIAGE_PROMETHEUS_URL")]
     pub prometheus: Option<String>,
+    /// Alertmanager URL, overriding the context's
+    #[arg(long, global = true, env = "TRIAGE_ALERTMANAGER_URL")]
+    pub alertmanager: Option<String>,
+    /// No writes: silences are shown, never created or expired
+    #[arg(long, global = true)]
+    pub read_only: bool,
     /// Show times in UTC instead of the local zone
     #[arg(long, global = true)]
     pub utc: bool,
@@ -229,6 +235,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
             loki: cli.loki.clone(),
             tempo: cli.tempo.clone(),
             prometheus: cli.prometheus.clone(),
+            alertmanager: cli.alertmanager.clone(),
+            read_only: cli.read_only,
             utc: cli.utc,
             kubeconfig: cli.kubeconfig.clone(),
             kube_context: cli.kube_context.clone(),

@@ -211,6 +211,7 @@ fn config_key(source: Source) -> Option<&'static str> {
         Source::Tempo => Some("tempo"),
         Source::Prometheus => Some("prometheus"),
         Source::Kubernetes => None,
+        Source::Alertmanager => Some("alertmanager"),
     }
 }
 
@@ -315,6 +316,8 @@ fn problem(p: &Problem) -> String {
             "no log patterns here: this Loki runs no pattern ingester (pattern_ingester.enabled)".into()
         }
         Problem::Said(words) => words.to_string(),
+        Problem::ReadOnly => "read-only: nothing was changed".into(),
+        Problem::SilenceRefused(why) => format!("silence not sent: {why}"),
     }
 }
 
@@ -367,6 +370,7 @@ fn part(what: Part) -> &'static str {
         Part::PrometheusSeries => "Prometheus series",
         Part::PrometheusScalar => "Prometheus scalar",
         Part::ClusterAnswer => "answer",
+        Part::AlertmanagerAnswer => "Alertmanager answer",
     }
 }
 

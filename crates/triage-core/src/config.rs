@@ -35,6 +35,13 @@ pub struct Config {
     pub loki: Option<Endpoint>,
     pub tempo: Option<Endpoint>,
     pub prometheus: Option<Endpoint>,
+    /// Alertmanager (or Mimir's, under its path): alerts' silences.
+    pub alertmanager: Option<Endpoint>,
+    /// Every write (a silence created, expired) is hidden and refused
+    /// (`--read-only`, `read_only = true` in the context).
+    pub read_only: bool,
+    /// Who a silence is created by: the config's `author`, else `$USER`.
+    pub author: Option<String>,
     /// The exemplar label that holds a trace id.
     pub exemplar_trace_label: String,
     pub derived_fields: DerivedFields,
@@ -112,6 +119,9 @@ pub struct Overrides {
     pub loki: Option<String>,
     pub tempo: Option<String>,
     pub prometheus: Option<String>,
+    pub alertmanager: Option<String>,
+    /// Hides and refuses every write, whatever the context says.
+    pub read_only: bool,
     pub utc: bool,
     pub kubeconfig: Option<PathBuf>,
     pub kube_context: Option<String>,
@@ -151,6 +161,8 @@ struct File {
     clipboard: Option<bool>,
     #[serde(default)]
     utc: bool,
+    /// Who silences are created by; else `$USER`.
+    author: Option<String>,
     /// A built-in theme's name (default, light, ansi16) or a theme file;
     /// see themes/default.toml.
     theme: Option<PathBuf>,
@@ -166,6 +178,10 @@ struct ContextFile {
     loki: Option<BackendFile>,
     tempo: Option<BackendFile>,
     prometheus: Option<BackendFile>,
+    alertmanager: Option<BackendFile>,
+    /// No writes (silences) from this context.
+    #[serde(default)]
+    read_only: bool,
     /// The exemplar label that holds a trace id (`trace_id`, `traceID`...).
     exemplar_trace_label: Option<String>,
     #[serde(default)]
@@ -382,6 +398,9 @@ impl Config {
             loki: loki.map(Endpoint::new),
             tempo: tempo.map(Endpoint::new),
             prometheus: prometheus.map(Endpoint::new),
+            alertmanager: None,
+            read_only: false,
+            author: user(),
             exemplar_trace_label: DEFAULT_EXEMPLAR_TRACE_LABEL.into(),
             derived_fields: DerivedFields::default(),
             traces_to_logs: TracesToLogs::default(),
@@ -406,14 +425,22 @@ impl Config {
     /// echoes of any of them is cut. Tenants and extra headers are not
     /// secrets, and are shown as they are.
     fn with_secrets_shared(mut self) -> Config {
-        let endpoints = [&self.loki, &self.tempo, &self.prometheus];
+        let endpoints = [
+            &self.loki,
+            &self.tempo,
+            &self.prometheus,
+            &self.alertmanager,
+        ];
         let from_endpoints = endpoints.into_iter().flatten().flat_map(Endpoint::secrets);
         let cluster = kubeconfig_secrets(&self.kubernetes.cluster);
         self.redactor = Redactor::new(from_endpoints.chain(cluster));
-        for endpoint in [&mut self.loki, &mut self.tempo, &mut self.prometheus]
-            .into_iter()
-            .flatten()
-        {
+        let endpoints = [
+            &mut self.loki,
+            &mut self.tempo,
+            &mut self.prometheus,
+            &mut self.alertmanager,
+        ];
+        for endpoint in endpoints.into_iter().flatten() {
             endpoint.redactor = self.redactor.clone();
         }
         self.kubernetes.cluster.redactor = self.redactor.clone();
@@ -463,7 +490,11 @@ fn resolve(
         }
         Ok::<_, ConfigError>(endpoint)
     };
-    for (backend, what) in [(&context.loki, "Loki"), (&context.prometheus, "Prometheus")] {
+    for (backend, what) in [
+        (&context.loki, "Loki"),
+        (&context.prometheus, "Prometheus"),
+        (&context.alertmanager, "Alertmanager"),
+    ] {
         if backend
             .as_ref()
             .is_some_and(|b| b.trace_max_bytes.is_some())
@@ -477,6 +508,21 @@ fn resolve(
     let loki = endpoint(context.loki, &overrides.loki, "Loki")?;
     let tempo = endpoint(context.tempo, &overrides.tempo, "Tempo")?;
     let prometheus = endpoint(context.prometheus, &overrides.prometheus, "Prometheus")?;
+    let alertmanager = endpoint(
+        context.alertmanager,
+        &overrides.alertmanager,
+        "Alertmanager",
+    )?;
+    let author = match file.author {
+        Some(author) if author.trim().is_empty() => {
+            return Err(ConfigError::Invalid(
+                "author is empty: name who silences are created by, or leave it out for $USER"
+                    .into(),
+            ));
+        }
+        Some(author) => Some(author.trim().to_owned()),
+        None => user(),
+    };
     let theme = match &file.theme {
         Some(spec) => {
             Theme::load(&spec.to_string_lossy()).map_err(|source| ConfigError::Theme {
@@ -506,6 +552,9 @@ fn resolve(
         loki,
         tempo,
         prometheus,
+        alertmanager,
+        read_only: overrides.read_only || context.read_only,
+        author,
         exemplar_trace_label: context
             .exemplar_trace_label
             .unwrap_or_else(|| DEFAULT_EXEMPLAR_TRACE_LABEL.into()),
@@ -529,6 +578,14 @@ fn resolve(
         redactor: Redactor::default(),
     };
     Ok(config.with_secrets_shared())
+}
+
+/// `$USER`, when it names someone.
+fn user() -> Option<String> {
+    std::env::var("USER")
+        .ok()
+        .map(|u| u.trim().to_owned())
+        .filter(|u| !u.is_empty())
 }
 
 /// `trace_max_bytes` of the context's Tempo, at least 1 KiB.
@@ -1041,6 +1098,55 @@ mod tests {
         let loki = config.loki.as_ref().map(|e| e.redactor.cut("the-token"));
         assert_eq!(loki.as_deref(), Some("***"), "each endpoint holds the set");
         assert_eq!(config.kubernetes.cluster.redactor.cut("url-pass"), "***");
+        Ok(())
+    }
+
+    #[test]
+    fn alertmanager_read_only_and_author() -> Result<(), ConfigError> {
+        let text = r#"
+            author = "ann"
+            [contexts.prod]
+            read_only = true
+            [contexts.prod.alertmanager]
+            url = "https://mimir.prod/alertmanager"
+            tenant = "ops"
+            bearer = { token_command = ["echo", "am-token"] }
+        "#;
+        let config = parse(text, &Overrides::default())?;
+        let am = config.alertmanager.as_ref();
+        assert_eq!(
+            am.map(|e| e.url.as_str()),
+            Some("https://mimir.prod/alertmanager")
+        );
+        assert_eq!(am.and_then(|e| e.tenant.as_deref()), Some("ops"));
+        assert_eq!(config.redactor.cut("am-token"), "***", "its token is cut");
+        assert_eq!(
+            am.map(|e| e.redactor.cut("am-token").into_owned())
+                .as_deref(),
+            Some("***")
+        );
+        assert!(config.read_only);
+        assert_eq!(config.author.as_deref(), Some("ann"));
+        // The flag's URL keeps the context's credentials; --read-only wins.
+        let overrides = Overrides {
+            alertmanager: Some("kube://monitoring/alertmanager-operated:9093".into()),
+            read_only: true,
+            ..Overrides::default()
+        };
+        let plain = parse("[contexts.dev.loki]\nurl = \"http://l\"", &overrides)?;
+        assert_eq!(
+            plain.alertmanager.map(|e| e.url).as_deref(),
+            Some("kube://monitoring/alertmanager-operated:9093")
+        );
+        assert!(plain.read_only);
+        let writable = parse(
+            "[contexts.dev.loki]\nurl = \"http://l\"",
+            &Overrides::default(),
+        )?;
+        assert!(!writable.read_only);
+        assert!(parse("author = \" \"", &Overrides::default()).is_err());
+        let misplaced = "[contexts.a.alertmanager]\nurl = \"http://a\"\ntrace_max_bytes = 2000";
+        assert!(parse(misplaced, &Overrides::default()).is_err());
         Ok(())
     }
 

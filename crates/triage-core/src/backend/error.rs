@@ -7,6 +7,7 @@
 //! still prints errors with it; it says what it said before the error was
 //! typed, so nothing on screen changes until the app calls `ui::notice`.
 
+use crate::domain::silence::SilenceRefusal;
 use crate::domain::{SafeText, TraceId};
 use std::fmt;
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ pub enum Source {
     Tempo,
     Prometheus,
     Kubernetes,
+    Alertmanager,
 }
 
 impl fmt::Display for Source {
@@ -27,6 +29,7 @@ impl fmt::Display for Source {
             Source::Tempo => "Tempo",
             Source::Prometheus => "Prometheus",
             Source::Kubernetes => "Kubernetes",
+            Source::Alertmanager => "Alertmanager",
         })
     }
 }
@@ -52,6 +55,9 @@ pub enum ErrorKind {
     NotFound,
     /// The request is valid but not something this view can show.
     Unsupported,
+    /// triage refused to send it: a write in read-only mode, or a silence
+    /// that would silence every alert (nothing was asked).
+    Refused,
 }
 
 /// What went wrong talking to a backend.
@@ -180,6 +186,11 @@ pub enum Problem {
     NoPatterns,
     /// Words made outside the backends (the app's own).
     Said(SafeText),
+    /// A write asked of a context that is read-only (`--read-only`,
+    /// `read_only = true`); nothing was sent.
+    ReadOnly,
+    /// A silence triage would not send, and why; nothing was sent.
+    SilenceRefused(Box<SilenceRefusal>),
 }
 
 /// What failed of a connection.
@@ -217,6 +228,7 @@ pub enum Part {
     PrometheusSeries,
     PrometheusScalar,
     ClusterAnswer,
+    AlertmanagerAnswer,
 }
 
 /// Why an answer did not read.

@@ -36,6 +36,41 @@ pub struct Tls {
     pub insecure_skip_verify: bool,
 }
 
+/// What a request does to the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    /// Not idempotent (a silence posted twice is two silences): asked
+    /// again only when it cannot have arrived.
+    Post,
+    Delete,
+}
+
+impl Method {
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post)
+    }
+}
+
+/// One request: its method, where, and its JSON body.
+#[derive(Clone, Copy, Debug)]
+pub struct Call<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub query: &'a [(&'a str, String)],
+    pub headers: &'a [(&'a str, &'a str)],
+    pub json: Option<&'a [u8]>,
+}
+
+/// Whether a write that failed so may be sent again without risk of doing
+/// it twice: no connection was made, or the server refused it unread (429).
+fn may_repeat_write(outcome: &Outcome) -> bool {
+    match outcome {
+        Outcome::Failed(kind) => *kind == ErrorKind::Unreachable,
+        Outcome::Answered { status, .. } => *status == 429,
+    }
+}
+
 /// Where a backend is and how to reach it.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
@@ -223,9 +258,48 @@ impl HttpClient {
         headers: &[(&str, &str)],
         reading: Reading<'_>,
     ) -> Result<Answer, BackendError> {
+        let call = Call {
+            method: Method::Get,
+            path,
+            query,
+            headers,
+            json: None,
+        };
+        self.exchange(call, reading).await
+    }
+
+    /// POSTs a JSON body to `path`. A write is asked again only when it
+    /// cannot have been done: no connection was made, or the server said
+    /// 429 (see [`Method::Post`]).
+    pub async fn post_json(&self, path: &str, json: &[u8]) -> Result<Answer, BackendError> {
+        let call = Call {
+            method: Method::Post,
+            path,
+            query: &[],
+            headers: &[],
+            json: Some(json),
+        };
+        self.exchange(call, Reading::default()).await
+    }
+
+    /// DELETEs `path`: as idempotent as a GET, and asked again as one.
+    pub async fn delete(&self, path: &str) -> Result<Answer, BackendError> {
+        let call = Call {
+            method: Method::Delete,
+            path,
+            query: &[],
+            headers: &[],
+            json: None,
+        };
+        self.exchange(call, Reading::default()).await
+    }
+
+    /// Sends `call`, asking again while the failure may pass (see
+    /// [`RetryPolicy`]) and, for a write, could not have been done.
+    async fn exchange(&self, call: Call<'_>, reading: Reading<'_>) -> Result<Answer, BackendError> {
         let mut attempt = 1;
         loop {
-            let result = self.attempt(path, query, headers, reading).await;
+            let result = self.attempt(call, reading).await;
             let outcome = match &result {
                 Ok(answer) => Outcome::Answered {
                     status: answer.status,
@@ -233,7 +307,11 @@ impl HttpClient {
                 },
                 Err(e) => Outcome::of_error(e),
             };
-            let Some(wait) = self.retry.wait(attempt, &outcome, fastrand::f64()) else {
+            let wait = self
+                .retry
+                .wait(attempt, &outcome, fastrand::f64())
+                .filter(|_| call.method.is_idempotent() || may_repeat_write(&outcome));
+            let Some(wait) = wait else {
                 return match result {
                     Ok(answer) => Ok(Answer {
                         attempts: attempt,
@@ -248,23 +326,27 @@ impl HttpClient {
         }
     }
 
-    async fn attempt(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-        headers: &[(&str, &str)],
-        reading: Reading<'_>,
-    ) -> Result<Answer, BackendError> {
+    async fn attempt(&self, call: Call<'_>, reading: Reading<'_>) -> Result<Answer, BackendError> {
         let (base, client) = match &self.transport {
             Transport::Direct { base, client } => (base, client),
             Transport::Cluster(proxy) => {
-                return proxy.get(self.source, path, query, headers, reading).await;
+                return proxy.request(self.source, call, reading).await;
             }
         };
-        let url = self.url(base, path)?;
-        let mut request = client.get(url).query(query);
-        for (name, value) in headers {
+        let url = self.url(base, call.path)?;
+        let method = match call.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut request = client.request(method, url).query(call.query);
+        for (name, value) in call.headers {
             request = request.header(*name, *value);
+        }
+        if let Some(json) = call.json {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(json.to_vec());
         }
         let response = request.send().await.map_err(|e| self.transport_error(&e))?;
         self.read(response, reading).await

@@ -1,6 +1,7 @@
 //! One client per source. Wire formats stop here: what leaves is domain
 //! values and typed errors.
 
+pub mod alertmanager;
 pub mod answer;
 pub mod cluster;
 pub mod error;
@@ -14,6 +15,7 @@ pub mod tempo;
 mod texts;
 pub mod websocket;
 
+pub use alertmanager::{AlertmanagerClient, Expiry};
 pub use error::{BackendError, ErrorKind, Problem, Source};
 pub use http::{Auth, Endpoint, HttpClient, Tls};
 pub use loki::{Direction, LogQuery, LokiClient};

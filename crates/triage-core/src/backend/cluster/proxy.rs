@@ -5,6 +5,7 @@
 use super::Cluster;
 use crate::backend::answer::{Answer, BodyCap, Reading, root_cause};
 use crate::backend::error::{BackendError, ErrorKind, Misconfigured, Problem, Source};
+use crate::backend::http::{Call, Method};
 use crate::backend::retry::parse_retry_after;
 use crate::backend::websocket::{self, Handshake, Upgrade};
 use crate::domain::SafeText;
@@ -91,22 +92,29 @@ pub struct ServiceProxy {
 }
 
 impl ServiceProxy {
-    /// GETs `path` of the backend, through the API server.
-    pub async fn get(
+    /// Sends `call` to the backend, through the API server.
+    pub async fn request(
         &self,
         source: Source,
-        path: &str,
-        query: &[(&str, String)],
-        headers: &[(&str, &str)],
+        call: Call<'_>,
         reading: Reading<'_>,
     ) -> Result<Answer, BackendError> {
-        let uri = self.uri(path, query);
+        let uri = self.uri(call.path, call.query);
         let mut retried = false;
         loop {
-            let extra = headers
+            let mut extra: Vec<(String, String)> = call
+                .headers
                 .iter()
-                .map(|(name, value)| (name.to_string(), value.to_string()));
-            let response = self.send(source, &uri, extra).await?;
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect();
+            let body = match call.json {
+                Some(json) => {
+                    extra.push(("content-type".into(), "application/json".into()));
+                    kube::client::Body::from(json.to_vec())
+                }
+                None => kube::client::Body::empty(),
+            };
+            let response = (self.send(source, call.method, &uri, extra.into_iter(), body)).await?;
             let answer = self.read(source, response, reading).await?;
             if let Some(answer) = self.settle(source, answer, &mut retried).await? {
                 return Ok(answer);
@@ -131,7 +139,8 @@ impl ServiceProxy {
                 .headers()
                 .into_iter()
                 .map(|(n, v)| (n.to_string(), v));
-            let response = self.send(source, &uri, extra).await?;
+            let empty = kube::client::Body::empty();
+            let response = self.send(source, Method::Get, &uri, extra, empty).await?;
             let status = response.status().as_u16();
             if status == 101 {
                 if !handshake.accepted(response.headers()) {
@@ -152,23 +161,29 @@ impl ServiceProxy {
         }
     }
 
-    /// A GET of `uri` with the proxy's headers and `extra`, sent through
-    /// the API server with the kubeconfig's credentials.
+    /// `method` on `uri` with the proxy's headers, `extra` and `body`,
+    /// sent through the API server with the kubeconfig's credentials.
     async fn send(
         &self,
         source: Source,
+        method: Method,
         uri: &str,
         extra: impl Iterator<Item = (String, String)>,
+        body: kube::client::Body,
     ) -> Result<http::Response<kube::client::Body>, BackendError> {
         let client = (self.cluster.client(None).await).map_err(|e| e.with_source(source))?;
-        let mut request = http::Request::get(uri);
+        let mut request = http::Request::builder().uri(uri).method(match method {
+            Method::Get => http::Method::GET,
+            Method::Post => http::Method::POST,
+            Method::Delete => http::Method::DELETE,
+        });
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
         for (name, value) in extra {
             request = request.header(name, value);
         }
-        let request = request.body(kube::client::Body::empty()).map_err(|e| {
+        let request = request.body(body).map_err(|e| {
             let what = Misconfigured::BadRequest(SafeText::new(&e.to_string()));
             self.fail(source, ErrorKind::Config, Problem::Misconfigured(what))
         })?;
