@@ -113,7 +113,8 @@ kubeconfig = "{kubeconfig}"
             .env_remove("KUBECONFIG")
             .env_remove("TRIAGE_LOKI_URL")
             .env_remove("TRIAGE_TEMPO_URL")
-            .env_remove("TRIAGE_PROMETHEUS_URL");
+            .env_remove("TRIAGE_PROMETHEUS_URL")
+            .env_remove("TRIAGE_ALERTMANAGER_URL");
         command
     }
 

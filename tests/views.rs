@@ -491,11 +491,9 @@ async fn services_table_and_graph_of_the_demo() {
     let c = Clients::from_config(&config);
     for (width, height) in [(80, 24), (160, 45), (250, 80)] {
         let mut s = state(width, height);
-        let effects = triage::app::update(
-            &mut s,
-            triage::app::Msg::Open(triage::app::Target::Services(None)),
-            s.now,
-        );
+        let now = s.now;
+        let open = triage::app::Msg::Open(triage::app::Target::Services(None));
+        let effects = triage::app::update(&mut s, open, now);
         settle(&mut s, &c, effects).await;
         let View::Services(view) = s.current() else { panic!("not the services view") };
         let rows = match &view.red {

@@ -54,6 +54,7 @@ pub fn triage(args: &[&str]) -> CommandBuilder {
         "TRIAGE_LOKI_URL",
         "TRIAGE_TEMPO_URL",
         "TRIAGE_PROMETHEUS_URL",
+        "TRIAGE_ALERTMANAGER_URL",
         "TRIAGE_CONFIG",
     ] {
         command.env_remove(name);
