@@ -271,7 +271,9 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
                     Scope::Operations { .. } => table(RedQueries::new(&names, &scope)).await,
                 }
             };
-            let result = within(deadline, Source::Prometheus, work).await;
+            // Eight queries at once make a large future: on the heap, not
+            // on the stack of every effect.
+            let result = within(deadline, Source::Prometheus, Box::pin(work)).await;
             Some(Msg::RedLoaded { id, result })
         }
         Effect::FetchEdges { id, names } => {
