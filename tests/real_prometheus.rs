@@ -89,6 +89,57 @@ async fn exemplars_alerts_and_rules_from_a_real_prometheus() {
     alert_list_then_graph(&prometheus.url).await;
     editor_on_a_real_prometheus(&prometheus.url).await;
     printed_alerts(&prometheus.url).await;
+    services_of_real_span_metrics(&prometheus.url).await;
+}
+
+/// The services view over the span metrics and service graph the real
+/// Prometheus scraped: the failing service first, the database that only
+/// its clients' spans name, p99 interpolated in its bucket as Prometheus
+/// does, and the failing call between services.
+async fn services_of_real_span_metrics(prometheus: &str) {
+    use triage::app::views::services::ServicesView;
+    let c = Clients::from_config(&Config::with_urls(None, None, Some(prometheus)));
+    let mut s = support::state(160, 45);
+    s.now = triage::app::now();
+    let now = s.now;
+    let open = triage::app::Msg::Open(triage::app::Target::Services(None));
+    let effects = triage::app::update(&mut s, open, now);
+    support::settle(&mut s, &c, effects).await;
+    let View::Services(view) = s.current() else { panic!("not the services view") };
+    let Loadable::Ready(rows) = &view.red else { panic!("{:?}", view.red.failed()) };
+    let order: Vec<&str> = rows.iter().map(|r| r.service.as_str()).collect();
+    assert_eq!(order, ["checkout", "api", "db"]);
+    assert!(
+        (rows[0].error_ratio - 0.5).abs() < 1e-9,
+        "{}",
+        rows[0].error_ratio
+    );
+    assert!(
+        (rows[1].error_ratio - 1.0 / 11.0).abs() < 1e-9,
+        "{}",
+        rows[1].error_ratio
+    );
+    // 99% of 10 calls is the 9.9th: 0.9 of the way through (0.1, 1.0].
+    assert!((rows[1].p99 - 0.91).abs() < 1e-9, "{}", rows[1].p99);
+    assert!(
+        rows[2].rate > 0.0 && rows[2].p99.is_nan(),
+        "db: its clients' calls, no histogram"
+    );
+    support::press(&mut s, &c, &[Action::ToggleEdges]).await;
+    let View::Services(ServicesView {
+        edges: Some(Loadable::Ready(edges)),
+        ..
+    }) = s.current()
+    else {
+        panic!("no calls between services")
+    };
+    assert!(edges.failed_counted);
+    let db = &edges.edges[0];
+    assert_eq!((db.client.as_str(), db.server.as_str()), ("api", "db"));
+    assert!(
+        (db.error_ratio.unwrap_or_default() - 1.0 / 3.0).abs() < 1e-9,
+        "{db:?}"
+    );
 }
 
 /// The alerts view lists the firing alert; Enter graphs its rule's

@@ -68,6 +68,51 @@ fn open_metrics(scrape: u64) -> String {
     )
 }
 
+/// Span metrics and a service graph as Tempo's metrics generator writes
+/// them: checkout fails half its calls, api one in eleven, db serves no
+/// spans of its own (its clients' only); api's latency has 9 in 10 calls
+/// under 100 ms, the rest under a second; api -> db fails one call in three.
+fn span_metrics(scrape: u64) -> String {
+    let n = scrape;
+    let calls = |service: &str, span: &str, kind: &str, status: &str, count: u64| {
+        format!(
+            "traces_spanmetrics_calls_total{{service=\"{service}\",span_name=\"{span}\",span_kind=\"SPAN_KIND_{kind}\",status_code=\"STATUS_CODE_{status}\"}} {count}\n"
+        )
+    };
+    let api = r#"service="api",span_name="GET /items",span_kind="SPAN_KIND_SERVER",status_code="STATUS_CODE_UNSET""#;
+    [
+        "# TYPE traces_spanmetrics_calls counter\n".to_owned(),
+        calls("checkout", "POST /pay", "SERVER", "UNSET", n * 5),
+        calls("checkout", "POST /pay", "SERVER", "ERROR", n * 5),
+        calls("api", "GET /items", "SERVER", "UNSET", n * 10),
+        calls("api", "GET /items", "SERVER", "ERROR", n),
+        calls("db", "SELECT items", "CLIENT", "UNSET", n * 3),
+        "# TYPE traces_spanmetrics_latency histogram\n".to_owned(),
+        format!(
+            "traces_spanmetrics_latency_bucket{{{api},le=\"0.1\"}} {}\n",
+            n * 9
+        ),
+        format!(
+            "traces_spanmetrics_latency_bucket{{{api},le=\"1.0\"}} {}\n",
+            n * 10
+        ),
+        format!(
+            "traces_spanmetrics_latency_bucket{{{api},le=\"+Inf\"}} {}\n",
+            n * 10
+        ),
+        format!("traces_spanmetrics_latency_count{{{api}}} {}\n", n * 10),
+        format!("traces_spanmetrics_latency_sum{{{api}}} {}\n", n * 2),
+        "# TYPE traces_service_graph_request counter\n".to_owned(),
+        format!(
+            "traces_service_graph_request_total{{client=\"api\",server=\"db\"}} {}\n",
+            n * 3
+        ),
+        "# TYPE traces_service_graph_request_failed counter\n".to_owned(),
+        format!("traces_service_graph_request_failed_total{{client=\"api\",server=\"db\"}} {n}\n"),
+    ]
+    .concat()
+}
+
 async fn serve_target() -> String {
     let scrapes = Arc::new(AtomicU64::new(1));
     let app = axum::Router::new().route(
@@ -80,7 +125,8 @@ async fn serve_target() -> String {
                         axum::http::header::CONTENT_TYPE,
                         "application/openmetrics-text; version=1.0.0; charset=utf-8",
                     )],
-                    open_metrics(scrape),
+                    open_metrics(scrape)
+                        .replace("# EOF\n", &format!("{}# EOF\n", span_metrics(scrape))),
                 )
             }
         }),

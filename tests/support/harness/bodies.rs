@@ -287,8 +287,11 @@ pub fn prometheus_range(series: usize, points: usize, text: Text) -> Vec<u8> {
                 .collect();
             let mut metric = text.labels(&template["metric"]);
             metric["instance"] = json!(text.say(&format!("10.0.1.{s}:9100")));
-            // What a services table groups span metrics by.
+            // What a services table groups span metrics by, and the
+            // service graph its calls.
             metric["service"] = json!(text.say(&format!("service-{s}")));
+            metric["client"] = json!(text.say(&format!("client-{s}")));
+            metric["server"] = json!(text.say(&format!("server-{s}")));
             json!({"metric": metric, "values": values})
         })
         .collect();

@@ -161,6 +161,11 @@ fn answers(amount: Amount, text: Text) -> HashMap<String, Answer> {
             "/api/v1/query_range",
             bodies::prometheus_range(n.series, n.points, text),
         ),
+        // The service graph's instant queries: the same series.
+        json(
+            "/api/v1/query",
+            bodies::prometheus_range(n.series, n.points, text),
+        ),
         json(
             "/api/v1/query_exemplars",
             bodies::prometheus_exemplars(n.exemplars, text),
@@ -204,6 +209,7 @@ fn refusals(text: Text) -> HashMap<String, Answer> {
         ),
     ]);
     for path in [
+        "query",
         "query_range",
         "query_exemplars",
         "metadata",
