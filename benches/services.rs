@@ -70,6 +70,7 @@ fn services(c: &mut Criterion) {
                         Msg::RedLoaded {
                             id,
                             result: Ok(rows),
+                            unrated: false,
                         },
                         NOW,
                     );
@@ -86,6 +87,7 @@ fn services(c: &mut Criterion) {
         Msg::RedLoaded {
             id,
             result: Ok(rows),
+            unrated: false,
         },
         NOW,
     );

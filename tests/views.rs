@@ -530,3 +530,30 @@ async fn services_table_and_graph_of_the_demo() {
         );
     }
 }
+
+/// A Prometheus that has the calls series but no rate over the window
+/// (too few samples): said so, not taken for a Prometheus without them.
+#[tokio::test]
+async fn services_say_when_the_window_is_too_short_for_a_rate() {
+    use axum::routing::get;
+    let empty = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+    let one = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1795288921,"12"]}]}}"#;
+    let app = axum::Router::new()
+        .route("/api/v1/query_range", get(move || async move { empty }))
+        .route("/api/v1/query", get(move || async move { one }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let c = Clients::from_config(&triage_core::config::Config::with_urls(
+        None,
+        None,
+        Some(&url),
+    ));
+    let mut s = state(100, 8);
+    let now = s.now;
+    let open = triage::app::Msg::Open(triage::app::Target::Services(None));
+    let effects = triage::app::update(&mut s, open, now);
+    settle(&mut s, &c, effects).await;
+    let text = screen(&s);
+    assert!(text.contains("too few samples for a rate"), "{text}");
+}

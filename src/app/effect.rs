@@ -8,7 +8,7 @@ use triage_core::backend::LogQuery;
 use triage_core::backend::cluster::{Namespaces, PodLogRequest};
 use triage_core::backend::loki::TailQuery;
 use triage_core::correlate::{Scope, SpanMetricNames};
-use triage_core::domain::{PodKey, TimeRange, TraceId, TraceQuery};
+use triage_core::domain::{Nanos, PodKey, TimeRange, TraceId, TraceQuery};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(pub u64);
@@ -91,10 +91,12 @@ pub enum Effect {
         scope: Scope,
         range: TimeRange,
     },
-    /// The calls between services, from the service graph.
+    /// The calls between services, from the service graph, as of `at`
+    /// (one instant for all three queries, so their ratios hold).
     FetchEdges {
         id: RequestId,
         names: SpanMetricNames,
+        at: Nanos,
     },
     /// Names for completion: metrics, labels, or one label's values.
     FetchNames {

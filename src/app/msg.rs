@@ -54,6 +54,9 @@ pub enum Msg {
     RedLoaded {
         id: RequestId,
         result: Result<Vec<RedRow>, BackendError>,
+        /// No rows, yet the calls series exist: the window holds too few
+        /// samples for a rate.
+        unrated: bool,
     },
     EdgesLoaded {
         id: RequestId,

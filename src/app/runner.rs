@@ -274,16 +274,33 @@ pub async fn execute(clients: &Clients, effect: Effect, deadline: Duration) -> O
             // Eight queries at once make a large future: on the heap, not
             // on the stack of every effect.
             let result = within(deadline, Source::Prometheus, Box::pin(work)).await;
-            Some(Msg::RedLoaded { id, result })
+            // No rows: are there no such series, or too few samples for a rate?
+            let unrated = match (&result, &clients.prometheus) {
+                (Ok(rows), Ok(prometheus)) if rows.is_empty() => {
+                    let count = format!("count({})", names.calls);
+                    let asked = within(
+                        deadline,
+                        Source::Prometheus,
+                        prometheus.query(&count, Some(range.end)),
+                    );
+                    asked.await.is_ok_and(|a| !a.data.is_empty())
+                }
+                _ => false,
+            };
+            Some(Msg::RedLoaded {
+                id,
+                result,
+                unrated,
+            })
         }
-        Effect::FetchEdges { id, names } => {
+        Effect::FetchEdges { id, names, at } => {
             let work = async {
                 let prometheus = clients.prometheus.as_ref().map_err(Clone::clone)?;
                 let [rate, failed, p99] = red::edge_queries(&names);
                 let (rate, failed, p99) = tokio::join!(
-                    prometheus.query(&rate, None),
-                    prometheus.query(&failed, None),
-                    prometheus.query(&p99, None)
+                    prometheus.query(&rate, Some(at)),
+                    prometheus.query(&failed, Some(at)),
+                    prometheus.query(&p99, Some(at))
                 );
                 let failed = failed?.data;
                 let failed_counted = !failed.is_empty();

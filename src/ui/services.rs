@@ -55,6 +55,16 @@ pub fn draw(frame: &mut Frame, area: Rect, view: &ServicesView, state: &State) {
 fn draw_red(frame: &mut Frame, area: Rect, rows: &[RedRow], view: &ServicesView, state: &State) {
     let theme = &state.settings.theme;
     let names = &state.settings.span_metrics;
+    if rows.is_empty() && view.unrated {
+        let short = format!(
+            " {} exists, but the last {} hold too few samples for a rate over 5m: widen the window (--since) or wait",
+            names.calls,
+            super::format::duration(state.settings.since.as_nanos().min(i64::MAX as u128) as i64),
+        );
+        let lines = super::text::word_wrap(vec![Line::raw(short)], area.width as usize);
+        frame.render_widget(Paragraph::new(lines).style(theme.warn()), area);
+        return;
+    }
     if rows.is_empty() {
         let missing = format!(
             " no span metrics in this Prometheus over the last {}: looked for {} and {} (set [contexts.NAME.span_metrics] if yours are named otherwise)",

@@ -71,6 +71,8 @@ pub struct ServicesView {
     pub edges: Option<Loadable<Edges>>,
     pub cursor: Cursor,
     pub range: TimeRange,
+    /// The calls series exist but the window gave no rate.
+    pub unrated: bool,
 }
 
 impl ServicesView {
@@ -91,6 +93,7 @@ impl ServicesView {
             edges: None,
             cursor: Cursor::default(),
             range,
+            unrated: false,
         }
     }
 
@@ -120,7 +123,8 @@ impl ServicesView {
         self.cursor = Cursor::default();
         if self.table == Table::Edges && self.edges.is_none() {
             let names = cx.settings.span_metrics.clone();
-            let id = cx.ask(|id| Effect::FetchEdges { id, names });
+            let at = cx.now;
+            let id = cx.ask(|id| Effect::FetchEdges { id, names, at });
             self.edges = Some(Loadable::Loading { id, since: cx.now });
         }
     }
@@ -169,7 +173,10 @@ impl ServicesView {
 
     pub fn receive_red(&mut self, msg: Msg) {
         match msg {
-            Msg::RedLoaded { result, .. } => {
+            Msg::RedLoaded {
+                result, unrated, ..
+            } => {
+                self.unrated = unrated;
                 self.red = match result {
                     Ok(rows) => Loadable::Ready(rows),
                     Err(e) => Loadable::Failed(e),
