@@ -15,6 +15,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use triage_core::correlate::red::graph_lines;
 use triage_core::correlate::{RedRow, Scope};
+use triage_core::domain::text::width;
 
 /// Columns: name, then four figures; sparklines where the screen is wide.
 const NAME_WIDTH: usize = 28;
@@ -145,9 +146,17 @@ fn draw_edges(frame: &mut Frame, area: Rect, edges: &Edges, selected: usize, sta
         frame.render_widget(Paragraph::new(Line::styled(missing, theme.warn())), area);
         return;
     }
+    // As wide as the widest pair, so the figures fit at 80 columns.
+    let pair_width = edges
+        .edges
+        .iter()
+        .map(|e| width(&e.client) + width(&e.server) + 4)
+        .max()
+        .unwrap_or(0)
+        .clamp(NAME_WIDTH - 1, NAME_WIDTH * 2 - 1);
     let header = format!(
         " {}{:>FIGURE_WIDTH$}{:>FIGURE_WIDTH$}{:>FIGURE_WIDTH$}",
-        pad("client -> server", NAME_WIDTH * 2 - 1),
+        pad("client -> server", pair_width),
         "req/s",
         "errors",
         "p99"
@@ -171,7 +180,7 @@ fn draw_edges(frame: &mut Frame, area: Rect, edges: &Edges, selected: usize, sta
         let errors = edge.error_ratio.map_or("—".into(), percent);
         let text = format!(
             " {}{:>FIGURE_WIDTH$}{errors:>FIGURE_WIDTH$}{:>FIGURE_WIDTH$}",
-            pad(&pair, NAME_WIDTH * 2 - 1),
+            pad(&pair, pair_width),
             rate(edge.rate),
             seconds(edge.p99)
         );

@@ -484,7 +484,7 @@ mod tests {
             .collect();
         assert_eq!(
             rates,
-            [("auth", 4.0), ("db", 3.0), ("api", 20.0), ("idle", 0.0)]
+            [("auth", 4.0), ("api", 20.0), ("db", 3.0), ("idle", 0.0)]
         );
     }
 
