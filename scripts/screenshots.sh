@@ -11,6 +11,8 @@
 #   screenshots/fields.png a JSON line's fields, under a Loki query's volume
 #   screenshots/patterns.png the patterns the shop's lines fall into
 #   screenshots/merged.png three marked pods' logs, merged
+#   screenshots/services.png rate, errors and latency per service, from span metrics
+#   screenshots/calls.png  the calls between services, and who calls whom
 #
 # Runs the demo in a detached 160x45 session of a private tmux server,
 # captures the pane with its colours and renders it with ansi_to_png.py.
@@ -200,6 +202,18 @@ keys l 1
 wait_for 'marked pods'
 sleep 2
 shot merged
+
+# Services: the shop's span metrics, then the calls between them.
+keys : 1
+t send-keys -t "$SESSION" -l 'services'
+keys Enter 1
+wait_for 'postgres'
+sleep 1
+shot services
+keys Tab 1
+wait_for 'who calls whom'
+sleep 1
+shot calls
 
 keys q 1
 sleep 0.3
