@@ -49,6 +49,16 @@ fn opened() -> (State, app::RequestId) {
     (state, id)
 }
 
+/// The rows arrive for the request the view waits for.
+fn loaded(state: &mut State, id: app::RequestId, rows: Vec<red::RedRow>) {
+    let answer = Msg::RedLoaded {
+        id,
+        result: Ok(rows),
+        unrated: false,
+    };
+    let _ = app::update(state, answer, NOW);
+}
+
 fn services(c: &mut Criterion) {
     let names = SpanMetricNames::tempo();
     let answers = || RedAnswers {
@@ -65,15 +75,7 @@ fn services(c: &mut Criterion) {
                 || (answers(), opened()),
                 |(answers, (mut state, id))| {
                     let rows = red::red_rows(&names, &answers);
-                    let _ = app::update(
-                        &mut state,
-                        Msg::RedLoaded {
-                            id,
-                            result: Ok(rows),
-                            unrated: false,
-                        },
-                        NOW,
-                    );
+                    loaded(&mut state, id, rows);
                     draw(&mut terminal, &state);
                 },
                 criterion::BatchSize::LargeInput,
@@ -82,15 +84,7 @@ fn services(c: &mut Criterion) {
     );
     let (mut state, id) = opened();
     let rows = red::red_rows(&names, &answers());
-    let _ = app::update(
-        &mut state,
-        Msg::RedLoaded {
-            id,
-            result: Ok(rows),
-            unrated: false,
-        },
-        NOW,
-    );
+    loaded(&mut state, id, rows);
     c.bench_function("services 500x20: one-row scroll (update + frame)", |b| {
         let mut down = true;
         b.iter(|| {

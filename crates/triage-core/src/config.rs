@@ -16,6 +16,7 @@ use crate::correlate::derived::RuleError;
 use crate::correlate::{
     DerivedField, DerivedFields, SpanMetricNames, TracesToLogs, TracesToMetrics,
 };
+use crate::domain::labels::is_label_name;
 use crate::domain::time::parse_duration;
 use crate::secret::{Redactor, Secret, redact_url};
 use serde::Deserialize;
@@ -746,14 +747,6 @@ fn label_map(
         }
     }
     Ok(tags.into_iter().collect())
-}
-
-pub(crate) fn is_label_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars
-        .next()
-        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn derived_field(rule: &DerivedFieldFile) -> Result<DerivedField, RuleError> {

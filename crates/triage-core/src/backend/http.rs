@@ -2,6 +2,7 @@
 //! and turning failures into [`BackendError`]s that keep the server's words.
 
 use super::answer::{Answer, BodyCap, Reading, root_cause, server_words};
+use super::call::{Call, Method};
 use super::cluster::Cluster;
 use super::cluster::proxy::{SCHEME as KUBE_SCHEME, ServiceProxy, ServiceRef};
 use super::error::{
@@ -34,32 +35,6 @@ pub struct Tls {
     pub client_cert: Option<PathBuf>,
     pub client_key: Option<PathBuf>,
     pub insecure_skip_verify: bool,
-}
-
-/// What a request does to the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    /// Not idempotent (a silence posted twice is two silences): asked
-    /// again only when it cannot have arrived.
-    Post,
-    Delete,
-}
-
-impl Method {
-    pub fn is_idempotent(self) -> bool {
-        !matches!(self, Method::Post)
-    }
-}
-
-/// One request: its method, where, and its JSON body.
-#[derive(Clone, Copy, Debug)]
-pub struct Call<'a> {
-    pub method: Method,
-    pub path: &'a str,
-    pub query: &'a [(&'a str, String)],
-    pub headers: &'a [(&'a str, &'a str)],
-    pub json: Option<&'a [u8]>,
 }
 
 /// Whether a write that failed so may be sent again without risk of doing

@@ -3,6 +3,7 @@
 
 pub mod alertmanager;
 pub mod answer;
+pub mod call;
 pub mod cluster;
 pub mod error;
 pub mod http;

@@ -8,8 +8,8 @@
 //! setting; a secret never becomes text in the config, only a reference to
 //! an environment variable or a file; the rest is listed as not mapped.
 
-use super::is_label_name;
 use crate::correlate::DerivedField;
+use crate::domain::labels::is_label_name;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;

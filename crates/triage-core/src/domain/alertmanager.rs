@@ -2,7 +2,7 @@
 //! (by which silences) or inhibited (by which alerts), how it groups them,
 //! and to which receiver; and the server itself.
 
-use super::silence::SilenceId;
+use super::silence::{Silence, SilenceId};
 use super::{Labels, Nanos, SafeText};
 
 /// An alert as Alertmanager holds it.
@@ -94,4 +94,14 @@ pub struct ServerStatus {
     pub uptime: Option<Nanos>,
     /// The configuration it runs, one line of YAML each.
     pub config: Vec<SafeText>,
+}
+
+/// Read off the alerts' status, so it lives with them.
+impl Silence {
+    /// How many of `alerts` Alertmanager says this silence silences now.
+    pub fn silenced_count(&self, alerts: &[AmAlert]) -> usize {
+        (alerts.iter())
+            .filter(|a| a.status.silenced_by.contains(&self.id))
+            .count()
+    }
 }

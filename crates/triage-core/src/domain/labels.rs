@@ -40,3 +40,13 @@ impl fmt::Display for Labels {
         f.write_str("}")
     }
 }
+
+/// A Prometheus or Loki label name: letters, digits and `_`, not starting
+/// with a digit.
+pub fn is_label_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}

@@ -163,7 +163,7 @@ impl Matcher {
         if self.name.is_empty() {
             return Err(MatcherProblem::NoName);
         }
-        if !crate::config::is_label_name(&self.name) {
+        if !super::labels::is_label_name(&self.name) {
             return Err(MatcherProblem::BadName(self.name.clone()));
         }
         if !self.op.is_regex() {
@@ -374,13 +374,6 @@ impl Silence {
     pub fn time_left(&self, now: Nanos) -> Option<Duration> {
         let left = self.ends_at.checked_sub(now).filter(|&n| n > 0)?;
         Some(Duration::from_nanos(u64::try_from(left).ok()?))
-    }
-
-    /// How many of `alerts` Alertmanager says this silence silences now.
-    pub fn silenced_count(&self, alerts: &[super::alertmanager::AmAlert]) -> usize {
-        (alerts.iter())
-            .filter(|a| a.status.silenced_by.contains(&self.id))
-            .count()
     }
 
     /// The same silence, to edit: posting it replaces this one (as

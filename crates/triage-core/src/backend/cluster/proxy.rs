@@ -4,8 +4,8 @@
 
 use super::Cluster;
 use crate::backend::answer::{Answer, BodyCap, Reading, root_cause};
+use crate::backend::call::{Call, Method};
 use crate::backend::error::{BackendError, ErrorKind, Misconfigured, Problem, Source};
-use crate::backend::http::{Call, Method};
 use crate::backend::retry::parse_retry_after;
 use crate::backend::websocket::{self, Handshake, Upgrade};
 use crate::domain::SafeText;
